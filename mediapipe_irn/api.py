@@ -1,0 +1,124 @@
+"""Single-file Python API used by the CLI's ``down`` and ``up`` (and by pipelines)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .codecs import EncodeOptions, RestoreMetadata, get_codec, sniff_codec
+from .errors import InputError, MetadataError, OutputError
+from .metrics import bits_per_pixel, psnr, ssim
+from .models import RescaleModel, create_model
+from .pipeline import (decode_image, downscale_image, encode_png, read_image, to_tensor,
+                       to_uint8, upscale_image)
+from .pipeline.images import ImageData
+
+
+def atomic_write(dest: str | Path, data: bytes, overwrite: bool = False) -> None:
+    """Write ``data`` to a temporary file beside ``dest``, fsync, then rename into place."""
+    dest = Path(dest)
+    if dest.exists() and not overwrite:
+        raise OutputError(f"{dest} exists (use --force to overwrite)")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
+def encode_lr(model: RescaleModel, img: ImageData, codec: str = "jpeg",
+              quality: int | None = None, tile: int | None = None) -> tuple[bytes, dict]:
+    """Downscale ``img`` with ``model`` and encode the LR with restore metadata."""
+    hr = to_tensor(img.rgb)
+    h, w = img.size
+    lr, (ph, pw) = downscale_image(model, hr) if tile is None else \
+        downscale_image(model, hr, tile=tile)
+    meta = RestoreMetadata(model=model.name, scale=model.scale, width=w, height=h,
+                           pad_w=pw, pad_h=ph, extra={"grey": img.grey} if img.grey else {})
+    c = get_codec(codec)
+    data = c.encode([to_uint8(lr)], EncodeOptions(quality=quality), meta, icc=img.icc,
+                    exif=img.exif)
+    info = {"lr_height": lr.shape[2], "lr_width": lr.shape[3], "bytes": len(data),
+            "bpp": bits_per_pixel(len(data), h, w)}
+    return data, info
+
+
+def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
+              weights: str | None = None) -> tuple[ImageData, RestoreMetadata, RescaleModel]:
+    """Decode a stored LR file and restore the HR image it describes."""
+    kind = sniff_codec(data)
+    if kind is None or kind == "h264":
+        raise InputError(f"{name}: not a JPEG, PNG or WebP file")
+    dec = get_codec(kind).decode(data)
+    meta = dec.metadata
+    if meta is None:
+        if model is None:
+            found = f" (found {dec.raw_metadata[:60]!r})" if dec.raw_metadata else ""
+            raise MetadataError(f"{name} carries no mediapipe-irn restore metadata{found}; "
+                                "pass --model to upscale it anyway")
+        m = create_model(model, weights=weights)
+        lh, lw = dec.frames[0].shape[:2]
+        meta = RestoreMetadata(model=m.name, scale=m.scale, width=lw * m.scale,
+                               height=lh * m.scale)
+    else:
+        m = create_model(model or meta.model, weights=weights)
+        if m.scale != meta.scale:
+            raise MetadataError(f"{name} was made at ×{meta.scale}, {m.name} is ×{m.scale}")
+    hr = upscale_image(m, to_tensor(dec.frames[0]), size=(meta.height, meta.width))
+    img = ImageData(to_uint8(hr), grey=bool(meta.extra.get("grey", False)), icc=dec.icc,
+                    exif=dec.exif)
+    return img, meta, m
+
+
+def downscale_file(src: str | Path, dest: str | Path, model: str = "sain-x2",
+                   weights: str | None = None, codec: str = "png", quality: int | None = None,
+                   overwrite: bool = False) -> dict[str, Any]:
+    if _same_file(src, dest):
+        raise OutputError("destination is the source file; refusing to overwrite it")
+    img = read_image(src)
+    if img.alpha is not None:
+        raise InputError(f"{src}: has an alpha channel; `down` stores colour only (the "
+                         "archive job keeps alpha losslessly)")
+    data, info = encode_lr(create_model(model, weights=weights), img, codec, quality)
+    atomic_write(dest, data, overwrite)
+    return info
+
+
+def upscale_file(src: str | Path, dest: str | Path, model: str | None = None,
+                 weights: str | None = None, reference: str | None = None,
+                 overwrite: bool = False) -> dict[str, Any]:
+    if _same_file(src, dest):
+        raise OutputError("destination is the source file; refusing to overwrite it")
+    try:
+        data = Path(src).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{src}: cannot read ({exc.strerror or exc})") from exc
+    img, meta, m = decode_lr(data, str(src), model, weights)
+    atomic_write(dest, encode_png(img), overwrite)
+    info: dict[str, Any] = {"width": meta.width, "height": meta.height, "model": m.name}
+    if reference is not None:
+        ref = read_image(reference).rgb
+        if ref.shape != img.rgb.shape:
+            raise InputError(f"reference {reference} is {ref.shape[1]}×{ref.shape[0]}, "
+                             f"restored image is {meta.width}×{meta.height}")
+        info.update(psnr=psnr(img.rgb, ref), ssim=ssim(img.rgb, ref))
+    return info
+
+
+__all__ = ["atomic_write", "decode_image", "decode_lr", "downscale_file", "encode_lr",
+           "upscale_file"]

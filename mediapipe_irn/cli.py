@@ -1,0 +1,182 @@
+"""``mediapipe-irn``: a thin click group over the library."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import MediapipeIRNError
+
+
+def _range(text: str) -> tuple[int, int]:
+    parts = text.split(":")
+    try:
+        lo, hi = (int(parts[0]), int(parts[-1]))
+    except ValueError:
+        raise click.BadParameter(f"expected N or LO:HI, got {text!r}") from None
+    if lo > hi:
+        raise click.BadParameter(f"empty range {text!r}")
+    return lo, hi
+
+
+class _Group(click.Group):
+    """Turns the package's own errors into one clean line and exit status 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except MediapipeIRNError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="mediapipe-irn")
+def main() -> None:
+    """Compression-aware image/video rescaling with invertible networks."""
+
+
+@main.command("models")
+def models_cmd() -> None:
+    """List registered models."""
+    from .models import create_model, get_spec, list_models
+    from .zoo import find_weights
+
+    click.echo(f"{'name':<16}{'scale':>6}{'params':>12}  weights  description")
+    for name in list_models():
+        spec = get_spec(name)
+        n = sum(p.numel() for p in create_model(name, pretrained=False).parameters())
+        shipped = "yes" if find_weights(name) else "no"
+        click.echo(f"{name:<16}{spec.scale:>6}{n:>12,}  {shipped:<8} {spec.description}")
+
+
+def _load(model: str, weights: str | None):
+    from .models import create_model
+
+    return create_model(model, weights=weights)
+
+
+@main.command()
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.argument("dest", type=click.Path(dir_okay=False))
+@click.option("--model", default="sain-x2", show_default=True)
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="weights file instead of the shipped ones")
+@click.option("--codec", default="png", show_default=True, help="codec of the stored LR")
+@click.option("--quality", type=int, default=None, help="codec quality (default: codec's)")
+@click.option("--force", is_flag=True, help="overwrite DEST")
+def down(src: str, dest: str, model: str, weights: str | None, codec: str,
+         quality: int | None, force: bool) -> None:
+    """Downscale one image into a self-describing LR file."""
+    from .api import downscale_file
+
+    info = downscale_file(src, dest, model=model, weights=weights, codec=codec,
+                          quality=quality, overwrite=force)
+    click.echo(f"{src} → {dest}: {info['lr_width']}×{info['lr_height']}, "
+               f"{info['bytes']} bytes ({info['bpp']:.3f} bits per HR pixel)")
+
+
+@main.command()
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.argument("dest", type=click.Path(dir_okay=False))
+@click.option("--model", default=None, help="upscale with this model (needed for files "
+              "without restore metadata)")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--reference", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="original image: print PSNR/SSIM of the restored one against it")
+@click.option("--force", is_flag=True, help="overwrite DEST")
+def up(src: str, dest: str, model: str | None, weights: str | None, reference: str | None,
+       force: bool) -> None:
+    """Restore an LR file written by `down` (PNG out)."""
+    from .api import upscale_file
+
+    info = upscale_file(src, dest, model=model, weights=weights, reference=reference,
+                        overwrite=force)
+    msg = f"{src} → {dest}: {info['width']}×{info['height']} with {info['model']}"
+    if "psnr" in info:
+        msg += f"; PSNR {info['psnr']:.2f} dB, SSIM {info['ssim']:.4f} against {reference}"
+    click.echo(msg)
+
+
+def _train_options(f):
+    for opt in reversed([
+        click.option("--data", multiple=True, required=True, type=click.Path(exists=True),
+                     help="folder of training images/videos (repeatable)"),
+        click.option("--val", multiple=True, type=click.Path(exists=True),
+                     help="validation folder (repeatable)"),
+        click.option("--steps", type=int, default=10000, show_default=True),
+        click.option("--out", required=True, type=click.Path(dir_okay=False),
+                     help="checkpoint; rerunning with the same --out resumes"),
+        click.option("--batch", type=int, default=8, show_default=True),
+        click.option("--patch", type=int, default=64, show_default=True),
+        click.option("--lr", type=float, default=2e-4, show_default=True),
+        click.option("--lambda-fit", type=float, default=None,
+                     help="LR guidance weight (default scale²)"),
+        click.option("--seed", type=int, default=0, show_default=True),
+        click.option("--threads", type=int, default=None),
+        click.option("--val-every", type=int, default=500, show_default=True),
+        click.option("--ckpt-every", type=int, default=200, show_default=True),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _run_training(cfg) -> None:
+    from .train import Trainer
+
+    res = Trainer(cfg).fit()
+    if res["history"]:
+        click.echo(f"done at step {res['step']}: {res['history'][-1]}")
+
+
+@main.command()
+@click.option("--model", default="sain-x2", show_default=True)
+@_train_options
+def train(model: str, data, val, steps, out, batch, patch, lr, lambda_fit, seed, threads,
+          val_every, ckpt_every) -> None:
+    """Train a model from scratch with a lossless LR (resumable)."""
+    from .train import LossWeights, TrainConfig
+
+    _run_training(TrainConfig(model=model, data=tuple(data), val=tuple(val), steps=steps,
+                              out=out, batch=batch, patch=patch, lr=lr, seed=seed,
+                              weights=LossWeights(fit=lambda_fit), threads=threads,
+                              val_every=val_every, ckpt_every=ckpt_every))
+
+
+@main.command()
+@click.option("--from", "init", required=True,
+              help="zoo model name or checkpoint/weights file to start from")
+@click.option("--model", default=None, help="architecture (default: --from if a model name)")
+@click.option("--codec", default="jpeg", show_default=True)
+@click.option("--quality", default="30:90", show_default=True, help="LO:HI sampled per image")
+@click.option("--crf", default=None, help="LO:HI for video codecs (alias of --quality)")
+@click.option("--mode", type=click.Choice(["real", "sim"]), default="real", show_default=True,
+              help="real codec forward (straight-through) or simulator forward")
+@click.option("--grad", type=click.Choice(["auto", "simulator", "identity"]), default="auto",
+              show_default=True)
+@_train_options
+def finetune(init: str, model: str | None, codec: str, quality: str, crf: str | None, mode,
+             grad, data, val, steps, out, batch, patch, lr, lambda_fit, seed, threads,
+             val_every, ckpt_every) -> None:
+    """Fine-tune a model against a codec (resumable)."""
+    from .codecs import get_codec
+    from .models import list_models
+    from .train import CodecConfig, LossWeights, TrainConfig
+
+    get_codec(codec)
+    arch = model or (init if init in list_models() else None)
+    if arch is None:
+        raise click.BadParameter("--model is required when --from is a file")
+    q = _range(crf or quality)
+    _run_training(TrainConfig(model=arch, init=init, data=tuple(data), val=tuple(val),
+                              steps=steps, out=out, batch=batch, patch=patch, lr=lr,
+                              seed=seed, codec=CodecConfig(codec, q, mode, grad),
+                              weights=LossWeights(fit=lambda_fit), threads=threads,
+                              val_quality=(q[0] + q[1]) // 2, val_every=val_every,
+                              ckpt_every=ckpt_every, warmup=0))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

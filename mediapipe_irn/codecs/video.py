@@ -1,0 +1,96 @@
+"""H.264 through PyAV/libx264 for short frame sequences held in memory (MP4 by default).
+
+Odd frame sizes are padded by edge replication to even sides for yuv420p; the true size is
+kept in the ``mediapipe-irn-frame`` container tag and cropped back on decode. Restore metadata
+is the ``mediapipe-irn`` container tag (MP4 with ``use_metadata_tags``, or MKV).
+"""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import CodecError, MetadataError
+from .base import Decoded, EncodeOptions, check_frames
+from .metadata import TAG, RestoreMetadata
+
+FRAME_TAG = "mediapipe-irn-frame"
+
+
+def _pad_even(f: np.ndarray) -> np.ndarray:
+    h, w = f.shape[:2]
+    if h % 2 or w % 2:
+        f = np.pad(f, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+    return f
+
+
+class H264Codec:
+    """libx264, yuv420p, CRF rate control (``quality`` is the CRF, default 23)."""
+
+    name, kind, extension = "h264", "video", ".mp4"
+    default_quality, quality_range = 23, (0, 51)
+
+    def __init__(self, container: str = "mp4") -> None:
+        self.container = container
+
+    def encode(self, frames: Sequence[np.ndarray], options: EncodeOptions = EncodeOptions(),
+               metadata: RestoreMetadata | None = None, icc: bytes | None = None,
+               exif: bytes | None = None) -> bytes:
+        import av
+
+        fs = check_frames(frames, single=False)
+        crf = self.default_quality if options.quality is None else int(options.quality)
+        if not 0 <= crf <= 51:
+            raise CodecError(f"crf must be in 0–51, got {crf}")
+        h, w = fs[0].shape[:2]
+        buf = io.BytesIO()
+        opts = {"movflags": "use_metadata_tags"} if self.container == "mp4" else {}
+        with av.open(buf, "w", format=self.container, options=opts) as c:
+            c.metadata[FRAME_TAG] = f"{w}x{h}"
+            if metadata is not None:
+                c.metadata[TAG] = metadata.to_json()
+            st = c.add_stream("libx264", rate=Fraction(options.fps))
+            st.width, st.height = w + w % 2, h + h % 2
+            st.pix_fmt = "yuv420p"
+            st.options = {"crf": str(crf), "preset": options.preset}
+            for i, f in enumerate(fs):
+                vf = av.VideoFrame.from_ndarray(_pad_even(f), format="rgb24")
+                vf.pts = i
+                for pkt in st.encode(vf.reformat(format="yuv420p")):
+                    c.mux(pkt)
+            for pkt in st.encode():
+                c.mux(pkt)
+        return buf.getvalue()
+
+    def decode(self, data: bytes) -> Decoded:
+        import av
+
+        if not data:
+            raise CodecError("empty video data")
+        try:
+            with av.open(io.BytesIO(data)) as c:
+                if not c.streams.video:
+                    raise CodecError("no video stream")
+                tags = dict(c.metadata)
+                frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+        except CodecError:
+            raise
+        except (av.error.FFmpegError, ValueError, OSError) as exc:
+            raise CodecError(f"corrupt or truncated video data: {exc}") from exc
+        if not frames:
+            raise CodecError("video holds no decodable frames")
+        size = tags.get(FRAME_TAG)
+        if size:
+            w, h = (int(v) for v in size.split("x"))
+            frames = [np.ascontiguousarray(f[:h, :w]) for f in frames]
+        raw = tags.get(TAG)
+        meta = None
+        if raw is not None:
+            try:
+                meta = RestoreMetadata.from_json(raw, "video")
+            except MetadataError:
+                meta = None
+        return Decoded(frames, meta, raw_metadata=raw)

@@ -1,0 +1,35 @@
+"""Model families and the one registry.
+
+``*-paper`` names are the published configurations; the short names are compact ones sized
+for CPU training and are what the jobs use by default (see README, "Models").
+"""
+
+from .base import InverseOutput, RescaleModel, TrainOutput
+from .bicubic import Bicubic, bicubic_down, bicubic_up
+from .irn import IRN
+from .registry import ModelSpec, create_model, get_spec, list_models, load_weights, register_model
+from .sain import SAIN
+
+for _s in (2, 4):
+    register_model(ModelSpec(f"bicubic-x{_s}", "bicubic", _s, Bicubic,
+                             description="antialiased bicubic down, bicubic up"))
+    register_model(ModelSpec(f"irn-x{_s}-paper", "irn", _s, IRN, {"blocks": 8, "growth": 32},
+                             "IRN paper: Haar + 8 InvBlocks per ×2 step, DenseBlock growth 32"))
+    register_model(ModelSpec(f"irn-x{_s}", "irn", _s, IRN, {"blocks": 3, "growth": 16},
+                             "compact IRN: 3 InvBlocks per ×2 step, growth 16"))
+register_model(ModelSpec("sain-x2-paper", "sain", 2, SAIN,
+                         {"e_blocks": 5, "v_blocks": 3, "growth": 32},
+                         "SAIN paper: Haar, 5 E-blocks, 3 V-blocks, GMM-5"))
+register_model(ModelSpec("sain-x4-paper", "sain", 4, SAIN,
+                         {"e_blocks": 10, "v_blocks": 6, "growth": 32},
+                         "SAIN paper: 2 Haar, 10 E-blocks, 6 V-blocks, GMM-5"))
+register_model(ModelSpec("sain-x2", "sain", 2, SAIN, {"e_blocks": 2, "v_blocks": 1, "growth": 16},
+                         "compact SAIN: Haar, 2 E-blocks, 1 V-block, growth 16"))
+register_model(ModelSpec("sain-x4", "sain", 4, SAIN, {"e_blocks": 4, "v_blocks": 2, "growth": 16},
+                         "compact SAIN: 2 Haar, 4 E-blocks, 2 V-blocks, growth 16"))
+
+__all__ = [
+    "IRN", "SAIN", "Bicubic", "InverseOutput", "ModelSpec", "RescaleModel", "TrainOutput",
+    "bicubic_down", "bicubic_up", "create_model", "get_spec", "list_models", "load_weights",
+    "register_model",
+]

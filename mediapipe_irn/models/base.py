@@ -1,0 +1,99 @@
+"""The model contract shared by every family: ``downscale``, ``upscale`` and a training forward."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..errors import InputError
+from ..nn import quantize
+
+
+class TrainOutput(NamedTuple):
+    """Everything the forward (downscaling) pass produces; nothing is kept on the module."""
+
+    lr: Tensor  # continuous LR before quantisation (SAIN: the last E-block's LR)
+    lr_sim: Tensor | None  # SAIN: the V-blocks' simulated-compressed LR; None otherwise
+    z: Tensor | None  # the high-frequency latent (None for non-invertible baselines)
+    out: Tensor | None  # the full forward output, ``cat(lr_or_lr_sim, z)``
+
+
+class InverseOutput(NamedTuple):
+    hr: Tensor
+    lr: Tensor | None  # SAIN: the LR recovered by the last E-block in the inverse pass
+
+
+def check_image_tensor(x: Tensor, what: str = "image") -> None:
+    if not isinstance(x, Tensor) or x.dim() != 4 or x.shape[1] != 3:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise InputError(f"{what} must be a float tensor B×3×H×W, got {shape}")
+    if not x.is_floating_point():
+        raise InputError(f"{what} must be floating point in [0, 1], got {x.dtype}")
+
+
+def pad_to_multiple(x: Tensor, multiple: int) -> tuple[Tensor, tuple[int, int]]:
+    """Replicate-pad the bottom/right so both sides are multiples; returns the pad (h, w)."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+    return x, (ph, pw)
+
+
+class RescaleModel(nn.Module):
+    """Base class: float tensors B×3×H×W in [0, 1] in and out.
+
+    ``downscale`` pads H and W up to a multiple of ``scale`` (replicate), so the LR has
+    ``ceil(H/scale) × ceil(W/scale)`` pixels and is quantised to 8-bit levels. ``upscale``
+    returns ``scale``× the LR size, cropped to ``size`` when given. Both are deterministic:
+    z is the prior's mode unless passed explicitly.
+    """
+
+    name: str = "model"
+    scale: int = 2
+    invertible: bool = True
+    channels: int = 3
+    prior: nn.Module
+
+    def receptive_radius(self) -> int:
+        """Radius, in input pixels of the larger side (HR), that one output pixel depends on."""
+        return 0
+
+    def forward(self, hr: Tensor) -> TrainOutput:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def inverse(self, y: Tensor) -> InverseOutput:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def latent(self, lr: Tensor, z: Tensor | None = None,
+               generator: torch.Generator | None = None, sample: bool = False) -> Tensor:
+        """The latent to pair with ``lr``: given, sampled from the prior, or the prior's mode.
+
+        Invertible subclasses set ``self.channels`` (channels after the Haar steps) and
+        ``self.prior``.
+        """
+        shape = (lr.shape[0], self.channels - 3, lr.shape[2], lr.shape[3])
+        if z is not None:
+            if tuple(z.shape) != shape:
+                raise InputError(f"z must have shape {shape}, got {tuple(z.shape)}")
+            return z
+        if sample:
+            return self.prior.sample(shape, generator, like=lr)
+        return self.prior.mode(shape, like=lr)
+
+    def downscale(self, hr: Tensor) -> Tensor:
+        check_image_tensor(hr, "HR input")
+        x, _ = pad_to_multiple(hr, self.scale)
+        return quantize(self.forward(x).lr)
+
+    def upscale(self, lr: Tensor, z: Tensor | None = None,
+                size: tuple[int, int] | None = None) -> Tensor:
+        check_image_tensor(lr, "LR input")
+        y = torch.cat((lr, self.latent(lr, z)), 1)
+        hr = self.inverse(y).hr
+        if size is not None:
+            hr = hr[..., : size[0], : size[1]]
+        return hr

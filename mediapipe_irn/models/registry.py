@@ -1,0 +1,107 @@
+"""One model registry: names such as ``sain-x2`` map to an architecture and, through the zoo
+manifest, to shipped weights."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from ..errors import UnknownModelError, WeightsError
+from .base import RescaleModel
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    family: str
+    scale: int
+    factory: Callable[..., RescaleModel]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def build(self) -> RescaleModel:
+        return self.factory(scale=self.scale, name=self.name, **self.kwargs)
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    if spec.name in _REGISTRY:
+        raise ValueError(f"model {spec.name!r} is already registered")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def list_models() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_spec(name: str) -> ModelSpec:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownModelError(
+            f"unknown model {name!r}; known models: {', '.join(list_models())}") from None
+
+
+def load_weights(model: RescaleModel, path: str | Path, sha256: str | None = None) -> None:
+    """Load a state dict (or a trainer checkpoint) safely into ``model``.
+
+    ``weights_only=True`` refuses pickled code; a wrong sha256 or a state dict that does not
+    fit the architecture is a :class:`WeightsError`.
+    """
+    from ..zoo import file_sha256
+
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    if sha256 is not None:
+        got = file_sha256(path)
+        if got != sha256:
+            raise WeightsError(f"sha256 mismatch for {path}: expected {sha256}, got {got}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for corrupt files
+        raise WeightsError(f"cannot read weights {path}: {exc}") from exc
+    if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
+        arch = state.get("arch")
+        if arch is not None and arch != model.name:
+            raise WeightsError(f"{path} holds weights for {arch!r}, not {model.name!r}")
+        state = state["model"]
+    try:
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, TypeError) as exc:
+        raise WeightsError(f"weights {path} do not fit {model.name}: {exc}") from exc
+
+
+def create_model(name: str, pretrained: bool | None = None,
+                 weights: str | Path | None = None) -> RescaleModel:
+    """Build a registered model in eval mode.
+
+    ``pretrained=None`` loads shipped weights when the zoo has them (else the untrained
+    initialisation, which is a Haar average-pool down / replicate up, with a warning);
+    ``True`` requires shipped weights; ``False`` never loads them. ``weights`` loads a file
+    instead (a state dict or a ``mediapipe-irn train`` checkpoint).
+    """
+    from ..zoo import find_weights
+
+    spec = get_spec(name)
+    model = spec.build()
+    if weights is not None:
+        load_weights(model, weights)
+    elif pretrained is not False and model.invertible:
+        entry = find_weights(name)
+        if entry is None:
+            if pretrained:
+                raise WeightsError(f"no shipped weights for {name!r}; use pretrained=False "
+                                   "or train one with `mediapipe-irn train`")
+            warnings.warn(f"no shipped weights for {name!r}: using the untrained model",
+                          stacklevel=2)
+        else:
+            load_weights(model, entry.path, entry.sha256)
+    return model.eval()

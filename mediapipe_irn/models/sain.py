@@ -1,0 +1,61 @@
+"""SAIN: Self-Asymmetric Invertible Network (Yang et al., "Self-Asymmetric Invertible Network
+for Compression-Aware Image Rescaling", AAAI 2023).
+
+Haar transform(s), then E-blocks (whose last ``LR = x1 + E(x2)`` is the high-quality image
+that is transmitted), then V-blocks that map to ``[simulated-compressed LR, z]``. Upscaling
+feeds the *decoded* LR and a latent from the learnable Gaussian mixture through the inverse.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from ..nn import EnhancedInvBlock, GaussianMixturePrior, HaarDownsampling, InvBlock, dense_block
+from .base import InverseOutput, RescaleModel, TrainOutput
+from .irn import haar_steps
+
+
+class SAIN(RescaleModel):
+    def __init__(self, scale: int = 2, e_blocks: int = 5, v_blocks: int = 3, growth: int = 32,
+                 gmm_components: int = 5, name: str = "sain") -> None:
+        super().__init__()
+        self.scale, self.name = scale, name
+        self.e_blocks, self.v_blocks, self.growth = e_blocks, v_blocks, growth
+        c = 3
+        haar: list[nn.Module] = []
+        for _ in range(haar_steps(scale)):
+            haar.append(HaarDownsampling(c))
+            c *= 4
+        self.haar = nn.ModuleList(haar)
+        sub = dense_block(growth)
+        self.enhanced = nn.ModuleList(EnhancedInvBlock(sub, c, 3) for _ in range(e_blocks))
+        self.vanilla = nn.ModuleList(InvBlock(sub, c, 3) for _ in range(v_blocks))
+        self.channels = c
+        self.prior = GaussianMixturePrior(gmm_components)
+
+    def receptive_radius(self) -> int:
+        return 10 * (self.e_blocks + self.v_blocks) * self.scale
+
+    def forward(self, hr: Tensor) -> TrainOutput:
+        x = hr
+        for op in self.haar:
+            x = op(x)
+        lr = x[:, :3]
+        for blk in self.enhanced:
+            x, lr = blk.forward_lr(x)
+        for blk in self.vanilla:
+            x = blk(x)
+        return TrainOutput(lr, x[:, :3], x[:, 3:], x)
+
+    def inverse(self, y: Tensor) -> InverseOutput:
+        x = y
+        for blk in reversed(self.vanilla):
+            x = blk(x, rev=True)
+        lr = None
+        for i, blk in enumerate(reversed(self.enhanced)):
+            x, lr_i = blk.forward_lr(x, rev=True)
+            if i == 0:
+                lr = lr_i
+        for op in reversed(self.haar):
+            x = op(x, rev=True)
+        return InverseOutput(x, lr)

@@ -1,0 +1,50 @@
+"""Coupling sub-networks. The DenseBlock is the one used by IRN and SAIN (five 3×3 convs)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+SubnetFactory = Callable[[int, int], nn.Module]
+
+
+class DenseBlock(nn.Module):
+    """Five densely connected 3×3 convolutions with LeakyReLU(0.2) (IRN / ESRGAN RDB style).
+
+    Xavier init scaled by 0.1 on the first four convs; the last conv is zero-initialised so a
+    coupling block built from these starts as the identity map.
+    """
+
+    def __init__(self, channels_in: int, channels_out: int, growth: int = 32) -> None:
+        super().__init__()
+        g = growth
+        self.conv1 = nn.Conv2d(channels_in, g, 3, 1, 1)
+        self.conv2 = nn.Conv2d(channels_in + g, g, 3, 1, 1)
+        self.conv3 = nn.Conv2d(channels_in + 2 * g, g, 3, 1, 1)
+        self.conv4 = nn.Conv2d(channels_in + 3 * g, g, 3, 1, 1)
+        self.conv5 = nn.Conv2d(channels_in + 4 * g, channels_out, 3, 1, 1)
+        self.act = nn.LeakyReLU(0.2, inplace=True)
+        for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
+            nn.init.xavier_normal_(conv.weight)
+            conv.weight.data.mul_(0.1)
+            nn.init.zeros_(conv.bias)
+        nn.init.zeros_(self.conv5.weight)
+        nn.init.zeros_(self.conv5.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x1 = self.act(self.conv1(x))
+        x2 = self.act(self.conv2(torch.cat((x, x1), 1)))
+        x3 = self.act(self.conv3(torch.cat((x, x1, x2), 1)))
+        x4 = self.act(self.conv4(torch.cat((x, x1, x2, x3), 1)))
+        return self.conv5(torch.cat((x, x1, x2, x3, x4), 1))
+
+
+def dense_block(growth: int = 32) -> SubnetFactory:
+    """Factory of DenseBlocks with the given growth rate."""
+
+    def make(channels_in: int, channels_out: int) -> nn.Module:
+        return DenseBlock(channels_in, channels_out, growth)
+
+    return make

@@ -1,0 +1,138 @@
+"""Reading and writing still images with documented policies.
+
+- EXIF orientation is applied on read (the pixels are stored upright; the Orientation tag is
+  reset to 1 in the EXIF that travels on).
+- Grey (L, I;16 …) and palette images become RGB; ``ImageData.grey`` records it so a restore
+  can write grey again.
+- Alpha is kept separately, losslessly (``ImageData.alpha``); the colour goes through the model.
+- 16-bit sources are reduced to 8-bit with a warning.
+- Images over ``max_pixels`` (decompression bombs) are refused before decoding.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import InputError
+
+DEFAULT_MAX_PIXELS = 200_000_000  # 200 MP; ~2× Pillow's own bomb threshold
+READ_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
+
+
+@dataclass(frozen=True)
+class ImageData:
+    rgb: np.ndarray  # H×W×3 uint8
+    alpha: np.ndarray | None = None  # H×W uint8, or None
+    grey: bool = False
+    icc: bytes | None = None
+    exif: bytes | None = None
+    bits: int = 8
+    source_format: str | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width)."""
+        return self.rgb.shape[0], self.rgb.shape[1]
+
+
+def _to_8bit(im: Image.Image) -> tuple[Image.Image, int]:
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(im, dtype=np.uint32)
+        peak = 65535 if im.mode.startswith("I;16") or arr.max() > 255 else 255
+        arr8 = np.clip(np.round(arr.astype(np.float64) * 255.0 / peak), 0, 255).astype(np.uint8)
+        return Image.fromarray(arr8, "L"), 16
+    if im.mode in ("F",):
+        raise InputError("floating-point images are not supported")
+    if im.mode in ("RGB;16", "RGBA;16", "RGBX;16"):  # pragma: no cover - rare Pillow modes
+        return im.convert("RGB"), 16
+    return im, 8
+
+
+def decode_image(data: bytes, name: str = "<bytes>",
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageData:
+    """Decode image bytes under the policies above; errors are :class:`InputError`."""
+    if not data:
+        raise InputError(f"{name}: empty file")
+    try:
+        im = Image.open(io.BytesIO(data))
+        w, h = im.size
+        if w * h > max_pixels:
+            raise InputError(f"{name}: {w}×{h} = {w * h} pixels exceeds the limit of "
+                             f"{max_pixels} (decompression bomb guard)")
+        fmt = im.format
+        icc = im.info.get("icc_profile")
+        exif = im.getexif()
+        im = ImageOps.exif_transpose(im) if exif.get(0x0112, 1) != 1 else im
+        im.load()
+    except InputError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError) as exc:
+        raise InputError(f"{name}: not a readable image ({exc})") from exc
+    if 0x0112 in exif:
+        exif[0x0112] = 1
+    exif_bytes = exif.tobytes() if len(exif) else None
+    im, bits = _to_8bit(im)
+    if bits == 16:
+        warnings.warn(f"{name}: 16-bit image reduced to 8 bits", stacklevel=2)
+    alpha = None
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("LA", "La", "PA"):
+        im = im.convert("RGBA")
+    grey = im.mode in ("L", "1")
+    if im.mode in ("RGBA", "RGBa"):
+        a = np.asarray(im.getchannel("A"))
+        alpha = None if a.min() == 255 else a.copy()
+        src = im.convert("RGB")
+        grey = False
+    else:
+        src = im.convert("RGB")
+    rgb = np.ascontiguousarray(np.asarray(src, dtype=np.uint8))
+    return ImageData(rgb, alpha, grey, icc, exif_bytes, bits, fmt)
+
+
+def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageData:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    return decode_image(data, str(path), max_pixels)
+
+
+def to_tensor(rgb: np.ndarray) -> torch.Tensor:
+    """H×W×3 uint8 → 1×3×H×W float32 in [0, 1]."""
+    arr = rgb if rgb.flags.writeable and rgb.flags.c_contiguous else np.array(rgb, order="C")
+    return torch.from_numpy(arr).permute(2, 0, 1)[None].float() / 255.0
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """1×3×H×W float in [0, 1] → H×W×3 uint8 (rounded)."""
+    arr = (x[0].detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8)
+    return arr.permute(1, 2, 0).contiguous().numpy()
+
+
+def encode_png(img: ImageData) -> bytes:
+    """PNG of the image: RGB, RGBA when it has alpha, L when it was grey; ICC/EXIF kept."""
+    if img.alpha is not None:
+        im = Image.fromarray(np.dstack([img.rgb, img.alpha]), "RGBA")
+    elif img.grey:
+        im = Image.fromarray(img.rgb, "RGB").convert("L")
+    else:
+        im = Image.fromarray(img.rgb, "RGB")
+    buf = io.BytesIO()
+    kw = {}
+    if img.icc:
+        kw["icc_profile"] = img.icc
+    if img.exif:
+        kw["exif"] = img.exif
+    im.save(buf, "PNG", **kw)
+    return buf.getvalue()

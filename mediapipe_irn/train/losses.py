@@ -1,0 +1,77 @@
+"""Training objectives of IRN (ECCV 2020) and SAIN (AAAI 2023).
+
+Every term follows the papers' per-image sums, divided by the number of HR values (3·H·W) so
+magnitudes do not depend on the patch size: ``λ_fit·Σ(lr−lr_bic)²``, ``λ_rec·Σ|x̂−x|`` and
+``λ_lat·Σz²/2`` (IRN); SAIN replaces the LR term by the mean of its four fit terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
+import torch
+from torch import Tensor
+
+from ..models.base import RescaleModel
+from ..models.bicubic import bicubic_down
+from ..nn import quantize
+
+Compressor = Callable[[Tensor], Tensor]
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    fit: float | None = None  # LR guidance; None → scale² (IRN)
+    rec: float = 1.0  # HR reconstruction (L1)
+    latent: float = 1.0  # latent NLL (IRN only; SAIN learns its mixture through rec)
+
+
+class LossTerms(NamedTuple):
+    total: Tensor
+    terms: dict[str, float]
+    hr: Tensor  # the reconstruction (for logging)
+
+
+def _sum_per_hr(x: Tensor, n_hr: int) -> Tensor:
+    return x.flatten(1).sum(1).mean() / n_hr
+
+
+def rescaling_loss(model: RescaleModel, hr: Tensor, compress: Compressor,
+                   compress_ref: Compressor, weights: LossWeights,
+                   generator: torch.Generator | None = None) -> LossTerms:
+    """One forward/inverse pass and its loss.
+
+    ``compress`` maps the quantised LR to what the decoder sees (identity, the differentiable
+    JPEG, or a real codec with a straight-through gradient); ``compress_ref`` is the same
+    codec without gradient, applied to reference images (SAIN's fit targets).
+    """
+    s = model.scale
+    n_hr = hr[0].numel()
+    lam_fit = float(s * s) if weights.fit is None else weights.fit
+    out = model(hr)
+    lr_ref = bicubic_down(hr, s).detach()
+    lr_q = quantize(out.lr)
+    lr_c = compress(lr_q)
+    z = model.latent(lr_c, sample=True, generator=generator)
+    inv = model.inverse(torch.cat((lr_c, z), 1))
+    l_rec = _sum_per_hr((inv.hr - hr).abs(), n_hr)
+    l_fit = _sum_per_hr((out.lr - lr_ref) ** 2, n_hr)
+    terms = {"rec": float(l_rec.detach()), "fit": float(l_fit.detach())}
+    if out.lr_sim is not None:  # SAIN
+        with torch.no_grad():
+            ref_c = compress_ref(quantize(lr_ref))
+            own_c = compress_ref(lr_q.detach())
+        l_fit2 = _sum_per_hr((out.lr_sim - ref_c) ** 2, n_hr)
+        l_rel = _sum_per_hr((out.lr_sim - own_c) ** 2, n_hr)
+        l_reg = _sum_per_hr((lr_q - inv.lr) ** 2, n_hr) if inv.lr is not None else l_fit * 0
+        forward = (l_fit + l_fit2 + l_reg + l_rel) / 4
+        total = weights.rec * l_rec + lam_fit * forward
+        terms.update(fit2=float(l_fit2.detach()), reg=float(l_reg.detach()),
+                     rel=float(l_rel.detach()))
+    else:  # IRN
+        l_lat = _sum_per_hr(out.z**2, n_hr) / 2 if out.z is not None else l_fit * 0
+        total = weights.rec * l_rec + lam_fit * l_fit + weights.latent * l_lat
+        terms["latent"] = float(l_lat.detach())
+    terms["total"] = float(total.detach())
+    return LossTerms(total, terms, inv.hr)

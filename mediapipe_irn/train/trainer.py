@@ -1,0 +1,268 @@
+"""One Trainer for training and fine-tuning (frozen-dataclass config, Adam, step LR schedule,
+gradient clipping, resumable atomic checkpoints, progress with validation PSNR, seeded)."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..errors import InputError
+from ..metrics import psnr
+from ..models import RescaleModel, create_model, get_spec, load_weights
+from ..models.bicubic import Bicubic
+from ..pipeline.images import to_uint8
+from ..simulate import diff_jpeg, real_codec, run_codec
+from .dataset import PatchSampler, find_sources, load_sources
+from .losses import LossWeights, rescaling_loss
+
+
+@dataclass(frozen=True)
+class CodecConfig:
+    """The codec in the loop. ``mode``: ``real`` runs the real codec forward with the
+    ``grad`` backward; ``sim`` uses the differentiable JPEG forward and backward."""
+
+    name: str = "jpeg"
+    quality: tuple[int, int] = (30, 90)  # sampled uniformly per image (per batch for video)
+    mode: Literal["real", "sim"] = "real"
+    grad: Literal["auto", "simulator", "identity"] = "auto"
+
+    def gradient(self) -> str:
+        if self.grad != "auto":
+            return self.grad
+        return "simulator" if self.name == "jpeg" else "identity"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str
+    data: tuple[str, ...]
+    out: str
+    steps: int = 10000
+    val: tuple[str, ...] = ()
+    init: str | None = None  # checkpoint/weights file or zoo model name to start from
+    codec: CodecConfig | None = None  # None: lossless LR (IRN-style first stage)
+    batch: int = 8
+    patch: int = 64
+    lr: float = 2e-4
+    milestones: tuple[float, ...] = (0.5, 0.75)  # fractions of ``steps``
+    gamma: float = 0.5
+    warmup: int = 100
+    clip: float = 10.0
+    weights: LossWeights = field(default_factory=LossWeights)
+    seed: int = 0
+    bf16: bool = False
+    threads: int | None = None
+    log_every: int = 50
+    val_every: int = 500
+    ckpt_every: int = 200
+    val_images: int = 8
+    val_crop: int = 256
+    val_quality: int = 75
+
+
+def _compressors(cfg: TrainConfig, rng: np.random.Generator
+                 ) -> tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor]]:
+    cc = cfg.codec
+    if cc is None:
+        return (lambda x: x), (lambda x: x)
+    lo, hi = cc.quality
+    q = torch.from_numpy(rng.integers(lo, hi + 1, size=cfg.batch)).float()
+    if cc.mode == "sim":
+        if cc.name != "jpeg":
+            raise InputError(f"no simulator for {cc.name!r}; use mode='real'")
+        return (lambda x: diff_jpeg(x, q[: x.shape[0]])), \
+            (lambda x: diff_jpeg(x, q[: x.shape[0]]))
+    grad = cc.gradient()
+    qs = q.int().tolist()
+    return (lambda x: real_codec(x, cc.name, qs[: x.shape[0]], grad)), \
+        (lambda x: run_codec(x, cc.name, qs[: x.shape[0]]))
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        get_spec(cfg.model)  # clear error on unknown names
+        torch.manual_seed(cfg.seed)
+        self.model: RescaleModel = create_model(cfg.model, pretrained=False).train()
+        self.optim = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
+        self.step = 0
+        self.history: list[dict] = []
+        self.rng = np.random.default_rng(cfg.seed + 1)
+        self.gen = torch.Generator().manual_seed(cfg.seed + 2)
+        self.sampler: PatchSampler | None = None
+        self.out = Path(cfg.out)
+        if self.out.is_file():
+            self._resume()
+        elif cfg.init:
+            self._init_from(cfg.init)
+
+    # -- checkpoints -------------------------------------------------------------------
+    def _init_from(self, init: str) -> None:
+        if Path(init).is_file():
+            load_weights(self.model, init)
+        else:
+            src = create_model(init, pretrained=True)
+            if type(src) is not type(self.model):
+                raise InputError(f"cannot fine-tune {self.cfg.model} from {init}")
+            self.model.load_state_dict(src.state_dict())
+        _log(f"initialised {self.cfg.model} from {init}")
+
+    def _resume(self) -> None:
+        ck = torch.load(self.out, map_location="cpu", weights_only=True)
+        if ck.get("arch") != self.cfg.model:
+            raise InputError(f"{self.out} is a checkpoint of {ck.get('arch')!r}, "
+                             f"not {self.cfg.model!r}")
+        self.model.load_state_dict(ck["model"])
+        self.optim.load_state_dict(ck["optim"])
+        self.step = int(ck["step"])
+        self.history = list(ck.get("history", []))
+        self.rng.bit_generator.state = ck["rng"]
+        self.gen.set_state(ck["gen"])
+        self._sampler_state = ck.get("sampler")
+        _log(f"resumed {self.out} at step {self.step}")
+
+    def save(self) -> None:
+        ck = {"arch": self.cfg.model, "model": self.model.state_dict(),
+              "optim": self.optim.state_dict(), "step": self.step, "history": self.history,
+              "rng": self.rng.bit_generator.state, "gen": self.gen.get_state(),
+              "sampler": self.sampler.state() if self.sampler else None,
+              "config": _plain(asdict(self.cfg))}
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.out.with_name(self.out.name + ".tmp")
+        torch.save(ck, tmp)
+        os.replace(tmp, self.out)
+
+    # -- schedule ----------------------------------------------------------------------
+    def lr_at(self, step: int) -> float:
+        cfg = self.cfg
+        lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
+        for m in cfg.milestones:
+            if step >= m * cfg.steps:
+                lr *= cfg.gamma
+        return lr
+
+    # -- validation --------------------------------------------------------------------
+    def _val_set(self) -> list[Tensor]:
+        if not hasattr(self, "_val"):
+            imgs = []
+            if self.cfg.val:
+                files = find_sources(self.cfg.val)
+                step = max(1, len(files) // self.cfg.val_images)
+                for f in files[::step][: self.cfg.val_images]:
+                    from ..pipeline.images import read_image, to_tensor
+
+                    a = read_image(f).rgb
+                    c = self.cfg.val_crop
+                    h, w = (min(c, a.shape[0]) // 16) * 16, (min(c, a.shape[1]) // 16) * 16
+                    y0, x0 = (a.shape[0] - h) // 2, (a.shape[1] - w) // 2
+                    imgs.append(to_tensor(a[y0:y0 + h, x0:x0 + w]))
+            self._val = imgs
+        return self._val
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        imgs = self._val_set()
+        if not imgs:
+            return {}
+        cc = self.cfg.codec
+        q = self.cfg.val_quality
+        self.model.eval()
+        bic = Bicubic(self.model.scale)
+        res: dict[str, list[float]] = {"model": [], "bicubic": []}
+        for hr in imgs:
+            for key, m in (("model", self.model), ("bicubic", bic)):
+                lr = m.downscale(hr)
+                if cc is not None:
+                    lr = run_codec(lr, cc.name, [q])
+                res[key].append(psnr(to_uint8(m.upscale(lr).clamp(0, 1)), to_uint8(hr)))
+        self.model.train()
+        return {f"val_psnr_{k}": float(np.mean(v)) for k, v in res.items()}
+
+    # -- loop --------------------------------------------------------------------------
+    def fit(self, progress: bool = True, stop_at: int | None = None) -> dict:
+        """Train to ``cfg.steps`` (or stop early at ``stop_at``, as if interrupted)."""
+        cfg = self.cfg
+        end = cfg.steps if stop_at is None else min(stop_at, cfg.steps)
+        if self.sampler is None:
+            srcs = load_sources(cfg.data, cfg.patch)
+            self.sampler = PatchSampler(srcs, cfg.patch, cfg.batch, cfg.seed)
+            st = getattr(self, "_sampler_state", None)
+            if st:
+                self.sampler.set_state(st)
+        t0, s0 = time.time(), self.step
+        agg: dict[str, float] = {}
+        while self.step < end:
+            for g in self.optim.param_groups:
+                g["lr"] = self.lr_at(self.step)
+            hr = self.sampler.sample()
+            comp, comp_ref = _compressors(cfg, self.rng)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+                lt = rescaling_loss(self.model, hr, comp, comp_ref, cfg.weights, self.gen)
+            self.optim.zero_grad(set_to_none=True)
+            lt.total.backward()
+            gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+            if not math.isfinite(float(gn)):
+                _log(f"step {self.step}: non-finite gradient, batch skipped")
+                self.optim.zero_grad(set_to_none=True)
+            else:
+                self.optim.step()
+            self.step += 1
+            for k, v in lt.terms.items():
+                agg[k] = agg.get(k, 0.0) + v
+            if progress and self.step % cfg.log_every == 0:
+                rate = (self.step - s0) / max(1e-9, time.time() - t0)
+                eta = (cfg.steps - self.step) / max(rate, 1e-9)
+                avg = {k: v / cfg.log_every for k, v in agg.items()}
+                agg = {}
+                _log(f"step {self.step}/{cfg.steps} lr {self.lr_at(self.step):.2e} "
+                     + " ".join(f"{k} {v:.5f}" for k, v in avg.items())
+                     + f" | {rate:.2f} it/s, eta {eta / 60:.1f} min")
+            if self.step % cfg.val_every == 0 or self.step == cfg.steps:
+                v = self.validate()
+                if v:
+                    self.history.append({"step": self.step, **v})
+                    _log(f"step {self.step} validation: "
+                         + " ".join(f"{k} {x:.3f}" for k, x in v.items()))
+            if self.step % cfg.ckpt_every == 0 or self.step == end:
+                self.save()
+        return {"step": self.step, "history": self.history}
+
+
+def _plain(x):
+    """Dataclass dicts → JSON-able builtins (tuples to lists) for ``weights_only`` loading."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
+
+
+def export_weights(checkpoint: str | Path, dest: str | Path) -> str:
+    """Write the bare state dict of a checkpoint to ``dest``; returns its sha256."""
+    from ..zoo import file_sha256
+
+    ck = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    state = {k: v.contiguous() for k, v in ck["model"].items()}
+    tmp = Path(str(dest) + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, dest)
+    return file_sha256(dest)
+
+
+__all__ = ["CodecConfig", "TrainConfig", "Trainer", "export_weights", "replace"]

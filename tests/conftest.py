@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def randomize(model: torch.nn.Module, std: float = 0.02, seed: int = 0) -> torch.nn.Module:
+    """Perturb every weight so zero-initialised blocks are no longer the identity."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=g) * std)
+    return model
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _no_untrained_warning():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="no shipped weights")
+        yield
+
+
+def sample_rgb(name: str = "chelsea.png") -> np.ndarray:
+    from mediapipe_irn.pipeline import read_image
+
+    return read_image(SAMPLES / name).rgb

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mediapipe_irn.codecs import (EncodeOptions, RestoreMetadata, get_codec, list_codecs,
+                                  sniff_codec)
+from mediapipe_irn.errors import CodecError, MetadataError, UnknownCodecError
+from mediapipe_irn.metrics import psnr
+
+from .conftest import sample_rgb
+
+META = RestoreMetadata("sain-x2", 2, width=451, height=300, pad_w=1, pad_h=0)
+IMAGE_CODECS = ["jpeg", "png", "webp"]
+
+
+def test_builtin_codecs_registered():
+    assert {"jpeg", "png", "webp", "h264"} <= set(list_codecs())
+    with pytest.raises(UnknownCodecError, match="registered"):
+        get_codec("nope")
+
+
+@pytest.mark.parametrize("name", IMAGE_CODECS)
+@pytest.mark.parametrize("shape", [(150, 226), (67, 93), (1, 1), (33, 8)])
+def test_image_roundtrip_and_metadata(name, shape):
+    img = sample_rgb()[: shape[0], : shape[1]].copy()
+    c = get_codec(name)
+    data = c.encode([img], EncodeOptions(quality=95), META)
+    assert sniff_codec(data) == name
+    dec = c.decode(data)
+    assert dec.frames[0].shape == img.shape
+    assert dec.metadata == META
+    if name == "png":
+        assert np.array_equal(dec.frames[0], img)
+    elif min(shape) > 8:
+        assert psnr(dec.frames[0], img) > 30
+
+
+@pytest.mark.parametrize("name", IMAGE_CODECS)
+def test_grey_input_is_expanded_and_rgba_refused(name):
+    c = get_codec(name)
+    grey = sample_rgb()[:40, :40, 0].copy()
+    dec = c.decode(c.encode([grey], EncodeOptions(quality=90)))
+    assert dec.frames[0].shape == (40, 40, 3)
+    with pytest.raises(CodecError, match="alpha"):
+        c.encode([np.zeros((8, 8, 4), np.uint8)])
+
+
+@pytest.mark.parametrize("name", IMAGE_CODECS)
+def test_corrupt_and_truncated_refused(name):
+    c = get_codec(name)
+    data = c.encode([sample_rgb()[:64, :64].copy()], EncodeOptions(quality=80), META)
+    with pytest.raises(CodecError):
+        c.decode(data[: len(data) // 2])
+    with pytest.raises(CodecError):
+        c.decode(b"")
+    with pytest.raises(CodecError):
+        c.decode(b"\x00" * 100)
+
+
+def test_jpeg_quality_and_subsampling_options():
+    c = get_codec("jpeg")
+    img = sample_rgb()[:96, :96].copy()
+    lo = c.encode([img], EncodeOptions(quality=20))
+    hi = c.encode([img], EncodeOptions(quality=95))
+    full = c.encode([img], EncodeOptions(quality=95, subsampling="4:4:4"))
+    assert len(lo) < len(hi) < len(full)
+    with pytest.raises(CodecError, match="quality"):
+        c.encode([img], EncodeOptions(quality=0))
+
+
+def test_metadata_errors_say_what_was_found():
+    with pytest.raises(MetadataError, match="no mediapipe-irn"):
+        RestoreMetadata.from_json(None)
+    with pytest.raises(MetadataError, match="foreign"):
+        RestoreMetadata.from_json("Created with GIMP")
+    newer = META.to_json().replace('"version":1', '"version":99')
+    with pytest.raises(MetadataError, match="version 99"):
+        RestoreMetadata.from_json(newer)
+    assert RestoreMetadata.from_json(META.to_json()) == META
+
+
+def test_jpeg_without_metadata_decodes_with_none():
+    c = get_codec("jpeg")
+    dec = c.decode(c.encode([sample_rgb()[:32, :32].copy()]))
+    assert dec.metadata is None
+
+
+@pytest.mark.parametrize("shape", [(64, 96), (67, 93)])
+def test_h264_roundtrip(shape):
+    c = get_codec("h264")
+    base = sample_rgb()[: shape[0], : shape[1]]
+    frames = [np.roll(base, i, axis=1).copy() for i in range(6)]
+    data = c.encode(frames, EncodeOptions(quality=18), META)
+    dec = c.decode(data)
+    assert len(dec.frames) == 6
+    assert dec.frames[0].shape == frames[0].shape
+    assert dec.metadata == META
+    assert psnr(dec.frames[3], frames[3]) > 30
+    with pytest.raises(CodecError):
+        c.decode(data[: len(data) // 3])

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mediapipe_irn.errors import UnknownModelError, WeightsError
+from mediapipe_irn.models import create_model, list_models, load_weights
+from mediapipe_irn.pipeline import downscale_image, upscale_image
+
+from .conftest import randomize
+
+
+def n_params(m):
+    return sum(p.numel() for p in m.parameters())
+
+
+@pytest.mark.parametrize("name,count", [("irn-x2-paper", 1_667_952), ("irn-x4-paper", 4_355_136)])
+def test_irn_paper_parameter_counts_match_official(name, count):
+    assert n_params(create_model(name, pretrained=False)) == count
+
+
+@pytest.mark.parametrize("name,approx", [("sain-x2-paper", 2.02e6), ("sain-x4-paper", 6.49e6)])
+def test_sain_paper_parameter_counts(name, approx):
+    assert abs(n_params(create_model(name, pretrained=False)) - approx) / approx < 0.005
+
+
+def test_registry_lists_required_names():
+    for n in ["bicubic-x2", "bicubic-x4", "irn-x2", "irn-x4", "sain-x2", "sain-x4",
+              "irn-x2-paper", "irn-x4-paper", "sain-x2-paper", "sain-x4-paper"]:
+        assert n in list_models()
+
+
+def test_unknown_model_is_a_clear_error():
+    with pytest.raises(UnknownModelError, match="known models"):
+        create_model("sain-x3")
+
+
+@pytest.mark.parametrize("name", ["bicubic-x2", "irn-x2", "sain-x2", "sain-x4", "irn-x4"])
+def test_odd_sizes_pad_and_crop(name):
+    m = create_model(name, pretrained=False)
+    hr = torch.rand(1, 3, 67, 93)
+    lr, pad = downscale_image(m, hr)
+    s = m.scale
+    assert lr.shape[-2:] == (-(-67 // s), -(-93 // s))
+    assert pad == ((-67) % s, (-93) % s)
+    assert torch.equal(lr, torch.round(lr * 255) / 255)  # 8-bit levels
+    out = upscale_image(m, lr, size=(67, 93))
+    assert out.shape == hr.shape
+
+
+def test_upscale_is_deterministic():
+    m = randomize(create_model("sain-x2", pretrained=False))
+    lr = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.equal(m.upscale(lr), m.upscale(lr))
+
+
+def test_bad_tensor_input_is_refused():
+    m = create_model("irn-x2", pretrained=False)
+    with pytest.raises(ValueError, match="B×3×H×W"):
+        m.downscale(torch.rand(3, 16, 16))
+
+
+def test_weights_roundtrip_and_mismatch(tmp_path):
+    m = randomize(create_model("irn-x2", pretrained=False))
+    path = tmp_path / "w.pt"
+    torch.save(m.state_dict(), path)
+    m2 = create_model("irn-x2", weights=path)
+    assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(),
+                                                 m2.state_dict().values()))
+    with pytest.raises(WeightsError, match="sha256 mismatch"):
+        load_weights(create_model("irn-x2", pretrained=False), path, sha256="0" * 64)
+    with pytest.raises(WeightsError, match="do not fit"):
+        create_model("sain-x2", weights=path)
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(WeightsError, match="cannot read"):
+        create_model("irn-x2", weights=bad)
+
+
+def test_pretrained_true_without_shipped_weights_is_an_error(monkeypatch):
+    import mediapipe_irn.zoo as zoo
+
+    monkeypatch.setattr(zoo, "read_manifest", lambda: {})
+    with pytest.raises(WeightsError, match="no shipped weights"):
+        create_model("irn-x4", pretrained=True)
+
+
+def test_shipped_weights_verify_sha(monkeypatch, tmp_path):
+    import mediapipe_irn.zoo as zoo
+
+    m = create_model("irn-x2", pretrained=False)
+    torch.save(m.state_dict(), tmp_path / "irn-x2.pt")
+    monkeypatch.setattr(zoo, "ZOO_DIR", tmp_path)
+    monkeypatch.setattr(zoo, "read_manifest",
+                        lambda: {"irn-x2": {"file": "irn-x2.pt", "sha256": "f" * 64}})
+    with pytest.raises(WeightsError, match="sha256 mismatch"):
+        create_model("irn-x2", pretrained=True)

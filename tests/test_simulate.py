@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mediapipe_irn.codecs import EncodeOptions, get_codec
+from mediapipe_irn.metrics import psnr
+from mediapipe_irn.pipeline import to_tensor, to_uint8
+from mediapipe_irn.simulate import diff_jpeg, quality_tables, real_codec
+
+from .conftest import sample_rgb
+
+
+def test_quality_tables_follow_libjpeg():
+    tl, tc = quality_tables(torch.tensor([50.0, 75.0, 10.0, 100.0]))
+    assert tl[0, 0, 0] == 16 and tc[0, 0, 0] == 17  # q50 = base tables
+    assert tl[1, 0, 0] == 8  # (16·50+50)//100
+    assert tl[2, 7, 7] == 255  # clipped
+    assert tl[3].max() == 1
+
+
+@pytest.mark.parametrize("q", [30, 50, 75, 90])
+@pytest.mark.parametrize("name", ["coffee.png", "chelsea.png"])
+def test_simulator_matches_libjpeg(name, q):
+    img = sample_rgb(name)[:200, :250].copy()
+    real = get_codec("jpeg").decode(get_codec("jpeg").encode([img], EncodeOptions(quality=q)))
+    sim = to_uint8(diff_jpeg(to_tensor(img), q))
+    assert psnr(sim, real.frames[0]) >= 40.0
+    assert abs(psnr(sim, img) - psnr(real.frames[0], img)) <= 0.2
+
+
+def test_per_image_quality_and_gradient():
+    x = torch.rand(2, 3, 40, 56, requires_grad=True)
+    y = diff_jpeg(x, torch.tensor([20.0, 95.0]))
+    assert y.shape == x.shape
+    assert (y[0] - x[0]).abs().mean() > (y[1] - x[1]).abs().mean()
+    y.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("rounding", ["cubic", "fourier"])
+def test_surrogates_are_close_to_exact(rounding):
+    x = to_tensor(sample_rgb()[:64, :64].copy())
+    assert psnr(to_uint8(diff_jpeg(x, 50, rounding=rounding)), to_uint8(diff_jpeg(x, 50))) > 30
+
+
+@pytest.mark.parametrize("codec,grad", [("jpeg", "simulator"), ("jpeg", "identity"),
+                                        ("webp", "identity")])
+def test_straight_through_forward_is_the_real_codec(codec, grad):
+    img = sample_rgb()[:48, :64].copy()
+    x = to_tensor(img).requires_grad_(True)
+    y = real_codec(x, codec, [40], grad)
+    c = get_codec(codec)
+    ref = c.decode(c.encode([img], EncodeOptions(quality=40))).frames[0]
+    assert np.array_equal(to_uint8(y), ref)
+    y.sum().backward()
+    assert x.grad.abs().sum() > 0
