@@ -178,5 +178,58 @@ def finetune(init: str, model: str | None, codec: str, quality: str, crf: str | 
                               ckpt_every=ckpt_every, warmup=0))
 
 
+@main.group()
+def bench() -> None:
+    """Benchmarks (print a table, write JSON)."""
+
+
+def _csv_ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+@bench.command("jpeg-sim")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--quality", default="10,30,50,75,90", show_default=True)
+@click.option("--limit", type=int, default=None, help="at most this many images")
+@click.option("--json", "json_path", default="results/jpeg_sim.json", show_default=True)
+def bench_jpeg_sim(data, quality: str, limit: int | None, json_path: str) -> None:
+    """Differentiable JPEG against libjpeg-turbo: fidelity and speed."""
+    from .bench import jpegsim
+    from .bench.common import write_json
+
+    res = jpegsim.run(list(data), _csv_ints(quality), limit)
+    click.echo(jpegsim.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+
+
+@bench.command("quality")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--scale", type=int, default=2, show_default=True)
+@click.option("--codec", default="jpeg", show_default=True)
+@click.option("--quality", default="30,50,70,80,90", show_default=True)
+@click.option("--models", default=None, help="comma-separated (default: bicubic, irn, sain "
+              "at --scale)")
+@click.option("--limit", type=int, default=None, help="at most this many images")
+@click.option("--json", "json_path", default="results/quality.json", show_default=True)
+@click.option("--plot", "plot_path", default="results/quality_rd.png", show_default=True)
+def bench_quality(data, scale: int, codec: str, quality: str, models: str | None,
+                  limit: int | None, json_path: str, plot_path: str) -> None:
+    """Rate–distortion of down→codec→up against bicubic and full-resolution coding."""
+    from .bench import quality as q
+    from .bench.common import write_json
+
+    names = models.split(",") if models else [f"bicubic-x{scale}", f"irn-x{scale}",
+                                              f"sain-x{scale}"]
+    res = q.run(list(data), names, _csv_ints(quality), codec, limit)
+    click.echo(q.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+    if q.plot(res, plot_path):
+        click.echo(f"wrote {plot_path}")
+    else:
+        click.echo("matplotlib not installed: no plot (pip install mediapipe-irn[bench])")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

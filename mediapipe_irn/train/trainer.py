@@ -60,6 +60,7 @@ class TrainConfig:
     clip: float = 10.0
     weights: LossWeights = field(default_factory=LossWeights)
     seed: int = 0
+    sample_latent: bool = False  # True: z drawn from the prior (papers); False: its mode
     bf16: bool = False
     threads: int | None = None
     log_every: int = 50
@@ -213,7 +214,8 @@ class Trainer:
             hr = self.sampler.sample()
             comp, comp_ref = _compressors(cfg, self.rng)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-                lt = rescaling_loss(self.model, hr, comp, comp_ref, cfg.weights, self.gen)
+                lt = rescaling_loss(self.model, hr, comp, comp_ref, cfg.weights, self.gen,
+                                    cfg.sample_latent)
             self.optim.zero_grad(set_to_none=True)
             lt.total.backward()
             gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)

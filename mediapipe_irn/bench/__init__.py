@@ -1,0 +1,1 @@
+"""Benchmarks: each prints a table and writes a JSON results file (plus a plot where useful)."""

@@ -1,0 +1,138 @@
+"""Rate–distortion benchmark: down → codec → up for each model, against full-resolution
+coding of the original at equal bytes (Bjøntegaard BD-rate / BD-PSNR)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..api import decode_lr, encode_lr
+from ..codecs import EncodeOptions, get_codec
+from ..metrics import bd_psnr, bd_rate, bits_per_pixel, psnr, ssim
+from ..models import create_model
+from .common import environment, load_images
+
+REFERENCE_QUALITIES = [5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
+
+
+def _scores(out: np.ndarray, ref: np.ndarray, nbytes: int) -> dict[str, float]:
+    h, w = ref.shape[:2]
+    return {"psnr": psnr(out, ref), "psnr_y": psnr(out, ref, y=True), "ssim": ssim(out, ref),
+            "ssim_y": ssim(out, ref, y=True), "bpp": bits_per_pixel(nbytes, h, w)}
+
+
+def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+def _interp_psnr(ref: list[dict[str, float]], bpp: float) -> float | None:
+    """Full-resolution PSNR at ``bpp`` (linear in log-rate); None outside the curve."""
+    r = np.log([p["bpp"] for p in ref])
+    d = np.array([p["psnr"] for p in ref])
+    order = np.argsort(r)
+    r, d = r[order], d[order]
+    x = np.log(bpp)
+    if x < r[0] or x > r[-1]:
+        return None
+    return float(np.interp(x, r, d))
+
+
+def run(data: list[str], models: list[str], qualities: list[int], codec: str = "jpeg",
+        limit: int | None = None) -> dict[str, Any]:
+    images = load_images(data, limit)
+    c = get_codec(codec)
+    results: dict[str, Any] = {"data": list(data), "images": len(images), "codec": codec,
+                               "qualities": qualities, "models": {}, "env": environment()}
+    ref_rows = []
+    for q in REFERENCE_QUALITIES:
+        rows = []
+        for _, img in images:
+            b = c.encode([img.rgb], EncodeOptions(quality=q))
+            rows.append(_scores(c.decode(b).frames[0], img.rgb, len(b)))
+        ref_rows.append({"quality": q, **_mean(rows)})
+    results["full_resolution"] = ref_rows
+    for name in models:
+        m = create_model(name)
+        curve = []
+        for q in qualities:
+            rows = []
+            for path, img in images:
+                data_b, _ = encode_lr(m, img, codec, q)
+                out, _, _ = decode_lr(data_b, path)
+                rows.append(_scores(out.rgb, img.rgb, len(data_b)))
+            row = {"quality": q, **_mean(rows)}
+            row["full_res_psnr_at_equal_bytes"] = _interp_psnr(ref_rows, row["bpp"])
+            curve.append(row)
+        entry: dict[str, Any] = {"curve": curve}
+        rate = [p["bpp"] for p in curve]
+        dist = [p["psnr"] for p in curve]
+        try:
+            entry["bd_rate_vs_full_res_pct"] = bd_rate([p["bpp"] for p in ref_rows],
+                                                       [p["psnr"] for p in ref_rows], rate,
+                                                       dist)
+            entry["bd_psnr_vs_full_res_db"] = bd_psnr([p["bpp"] for p in ref_rows],
+                                                      [p["psnr"] for p in ref_rows], rate,
+                                                      dist)
+        except ValueError as exc:
+            entry["bd_error"] = str(exc)
+        results["models"][name] = entry
+    return results
+
+
+def format_table(res: dict[str, Any]) -> str:
+    names = list(res["models"])
+    base = next((n for n in names if n.startswith("bicubic")), None)
+    lines = [f"{res['codec']} over {res['images']} images ({', '.join(res['data'])})",
+             "| model | QF | PSNR | PSNR-Y | SSIM | SSIM-Y | bpp | Δ vs bicubic | "
+             "full-res PSNR at same bpp |", "|---|---|---|---|---|---|---|---|---|"]
+    for n in names:
+        for i, p in enumerate(res["models"][n]["curve"]):
+            d = ""
+            if base and n != base:
+                d = f"{p['psnr'] - res['models'][base]['curve'][i]['psnr']:+.2f}"
+            fr = p["full_res_psnr_at_equal_bytes"]
+            lines.append(f"| {n} | {p['quality']} | {p['psnr']:.2f} | {p['psnr_y']:.2f} | "
+                         f"{p['ssim']:.4f} | {p['ssim_y']:.4f} | {p['bpp']:.3f} | {d} | "
+                         f"{'—' if fr is None else f'{fr:.2f}'} |")
+    lines.append("")
+    lines.append("| model | BD-rate vs full-resolution (%) | BD-PSNR (dB) |")
+    lines.append("|---|---|---|")
+    for n in names:
+        e = res["models"][n]
+        if "bd_error" in e:
+            lines.append(f"| {n} | — ({e['bd_error']}) | — |")
+        else:
+            lines.append(f"| {n} | {e['bd_rate_vs_full_res_pct']:+.1f} | "
+                         f"{e['bd_psnr_vs_full_res_db']:+.2f} |")
+    return "\n".join(lines)
+
+
+def plot(res: dict[str, Any], path: str | Path) -> bool:
+    """RD plot (PSNR vs bpp); returns False when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=110)
+    ref = res["full_resolution"]
+    ax.plot([p["bpp"] for p in ref], [p["psnr"] for p in ref], "k--", marker=".",
+            label=f"full-resolution {res['codec']}")
+    for n, e in res["models"].items():
+        ax.plot([p["bpp"] for p in e["curve"]], [p["psnr"] for p in e["curve"]], marker="o",
+                label=f"{n} → {res['codec']}")
+    ax.set_xscale("log")
+    ax.set_xlabel("bits per HR pixel")
+    ax.set_ylabel("PSNR RGB (dB)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    ax.set_title(f"{res['images']} images: {', '.join(Path(d).name for d in res['data'])}")
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return True
