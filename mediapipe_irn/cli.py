@@ -192,12 +192,14 @@ def _csv_ints(text: str) -> list[int]:
 @click.option("--quality", default="10,30,50,75,90", show_default=True)
 @click.option("--limit", type=int, default=None, help="at most this many images")
 @click.option("--json", "json_path", default="results/jpeg_sim.json", show_default=True)
-def bench_jpeg_sim(data, quality: str, limit: int | None, json_path: str) -> None:
+@click.option("--speed/--no-speed", default=True, show_default=True,
+              help="also time forward/backward (run on an idle machine)")
+def bench_jpeg_sim(data, quality: str, limit: int | None, json_path: str, speed: bool) -> None:
     """Differentiable JPEG against libjpeg-turbo: fidelity and speed."""
     from .bench import jpegsim
     from .bench.common import write_json
 
-    res = jpegsim.run(list(data), _csv_ints(quality), limit)
+    res = jpegsim.run(list(data), _csv_ints(quality), limit, speed)
     click.echo(jpegsim.format_table(res))
     write_json(json_path, res)
     click.echo(f"wrote {json_path}")

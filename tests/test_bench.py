@@ -27,7 +27,7 @@ def test_bench_quality_writes_json_and_compares_at_equal_bytes(tmp_path):
 def test_bench_jpeg_sim(tmp_path):
     js = tmp_path / "s.json"
     r = CliRunner().invoke(main, ["bench", "jpeg-sim", "--data", str(SAMPLES), "--quality",
-                                  "50", "--limit", "2", "--json", str(js)])
+                                  "50", "--limit", "2", "--no-speed", "--json", str(js)])
     assert r.exit_code == 0, r.output
     row = json.loads(js.read_text())["rows"][0]
     assert row["psnr_sim_vs_real"] > 40
