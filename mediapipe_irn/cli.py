@@ -100,6 +100,72 @@ def up(src: str, dest: str, model: str | None, weights: str | None, reference: s
     click.echo(msg)
 
 
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return str(n)
+
+
+@main.command()
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--model", default="sain-x2", show_default=True)
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--codec", default="jpeg", show_default=True)
+@click.option("--quality", type=int, default=75, show_default=True)
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="worker processes (each gets cores/workers torch threads)")
+@click.option("--verify", is_flag=True, help="restore each file and record PSNR/SSIM")
+@click.option("--max-pixels", type=int, default=None, help="refuse larger images")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def archive(src: str, dest: str, model: str, weights: str | None, codec: str, quality: int,
+            workers: int, verify: bool, max_pixels: int | None, quiet: bool) -> None:
+    """Archive a folder of images as self-describing LR files (resumable)."""
+    from .jobs import ArchiveConfig
+    from .jobs import archive as run_archive
+    from .pipeline import DEFAULT_MAX_PIXELS
+
+    cfg = ArchiveConfig(model=model, codec=codec, quality=quality, workers=workers,
+                        verify=verify, weights=weights,
+                        max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
+    s = run_archive(src, dest, cfg, progress=not quiet)
+    click.echo(f"{s.files} files: {s.done} archived, {s.skipped_done} already done, "
+               f"{s.failed} failed, {s.unsupported} not images (skipped); "
+               f"{_human(s.bytes_in)} → {_human(s.bytes_out)} "
+               f"(ratio {s.ratio:.2f}) in {s.seconds:.1f} s")
+    for rel, why in s.failures:
+        click.echo(f"failed: {rel}: {why}", err=True)
+    if s.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("dest", type=click.Path(exists=True, file_okay=False))
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["auto", "png", "jpeg"]), default="auto",
+              show_default=True, help="auto: each file's original format")
+@click.option("--quality", type=int, default=95, show_default=True, help="for JPEG output")
+@click.option("--only", "pattern", default=None, help="glob over relative paths")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--quiet", is_flag=True)
+def restore(dest: str, out: str, fmt: str, quality: int, pattern: str | None,
+            weights: str | None, quiet: bool) -> None:
+    """Restore an archive to full size (model and scale read from each file)."""
+    from .jobs import RestoreConfig
+    from .jobs import restore as run_restore
+
+    s = run_restore(dest, out, RestoreConfig(fmt, quality, pattern, weights),
+                    progress=not quiet)
+    click.echo(f"{s.files} files: {s.done} restored, {s.failed} failed; "
+               f"{_human(s.bytes_in)} → {_human(s.bytes_out)} in {s.seconds:.1f} s")
+    for rel, why in s.failures:
+        click.echo(f"failed: {rel}: {why}", err=True)
+    if s.failed:
+        sys.exit(1)
+
+
 def _train_options(f):
     for opt in reversed([
         click.option("--data", multiple=True, required=True, type=click.Path(exists=True),
