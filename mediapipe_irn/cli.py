@@ -166,6 +166,57 @@ def restore(dest: str, out: str, fmt: str, quality: int, pattern: str | None,
         sys.exit(1)
 
 
+@main.command()
+@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.argument("dest", type=click.Path(dir_okay=False))
+@click.option("--model", default="sain-x2", show_default=True)
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--crf", type=int, default=23, show_default=True)
+@click.option("--preset", default="medium", show_default=True)
+@click.option("--force", is_flag=True, help="overwrite DEST")
+def encode(src: str, dest: str, model: str, weights: str | None, crf: int, preset: str,
+           force: bool) -> None:
+    """Downscale a video into H.264 at the LR size (audio copied, metadata in tags)."""
+    from .jobs.transcode import VideoEncodeConfig, encode_video, print_progress
+
+    _check_dest(src, dest, force)
+    s = encode_video(src, dest, VideoEncodeConfig(model, crf, preset, weights=weights),
+                     progress=print_progress)
+    click.echo(f"{src} → {dest}: {s.frames} frames {s.width}×{s.height} → "
+               f"{s.out_width}×{s.out_height}, {s.fps:.2f} fps")
+
+
+@main.command()
+@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.argument("dest")
+@click.option("--crf", type=int, default=18, show_default=True)
+@click.option("--lossless", is_flag=True, help="x264 lossless (crf 0, 4:4:4)")
+@click.option("--preset", default="medium", show_default=True)
+@click.option("--model", default=None, help="for videos without restore metadata")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--force", is_flag=True, help="overwrite DEST")
+def decode(src: str, dest: str, crf: int, lossless: bool, preset: str, model: str | None,
+           weights: str | None, force: bool) -> None:
+    """Restore a video made by `encode` (DEST `-`: YUV4MPEG2 on stdout)."""
+    from .jobs.transcode import VideoDecodeConfig, decode_video, print_progress
+
+    if dest != "-":
+        _check_dest(src, dest, force)
+    cfg = VideoDecodeConfig(crf, lossless, preset, model=model, weights=weights)
+    s = decode_video(src, dest, cfg, progress=print_progress)
+    click.echo(f"{src} → {dest}: {s.frames} frames → {s.out_width}×{s.out_height}, "
+               f"{s.fps:.2f} fps", err=dest == "-")
+
+
+def _check_dest(src: str, dest: str, force: bool) -> None:
+    from .errors import OutputError
+
+    if Path(src).resolve() == Path(dest).resolve():
+        raise OutputError("DEST is SRC; refusing to overwrite the input")
+    if Path(dest).exists() and not force:
+        raise OutputError(f"{dest} exists (use --force to overwrite)")
+
+
 def _train_options(f):
     for opt in reversed([
         click.option("--data", multiple=True, required=True, type=click.Path(exists=True),

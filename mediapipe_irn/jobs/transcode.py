@@ -1,0 +1,261 @@
+"""Video transcoding through the model: ``encode`` (downscale, H.264 at the LR size, audio and
+subtitles copied, restore metadata in container tags) and ``decode`` (restore the original size
+to H.264, or YUV4MPEG2 on a stream). Frames go through the model in small batches, so memory
+stays flat in the video's length; outputs appear only when complete."""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..codecs.metadata import TAG, RestoreMetadata
+from ..errors import InputError, MetadataError
+from ..models import create_model
+from ..pipeline.images import to_tensor, to_uint8
+from ..pipeline.tiling import downscale_image, upscale_image
+from ..pipeline.video import (VIDEO_SUFFIXES, Y4MWriter, atomic_output, open_input,
+                              stdout_binary, video_info)
+
+Progress = Callable[[int, int, float], None]
+
+
+@dataclass(frozen=True)
+class VideoEncodeConfig:
+    model: str = "sain-x2"
+    crf: int = 23
+    preset: str = "medium"
+    batch: int = 4
+    weights: str | None = None
+
+
+@dataclass(frozen=True)
+class VideoDecodeConfig:
+    crf: int = 18
+    lossless: bool = False
+    preset: str = "medium"
+    batch: int = 4
+    model: str | None = None  # needed only for files without restore metadata
+    weights: str | None = None
+
+
+@dataclass(frozen=True)
+class TranscodeSummary:
+    frames: int
+    seconds: float
+    width: int
+    height: int
+    out_width: int
+    out_height: int
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+
+def print_progress(done: int, total: int, elapsed: float) -> None:
+    fps = done / elapsed if elapsed else 0.0
+    eta = f"eta {(total - done) / fps:5.1f}s" if total and fps else ""
+    tot = f"/{total}" if total else ""
+    print(f"\r{done}{tot} frames  {fps:5.2f} fps  {eta}   ", end="", file=sys.stderr,
+          flush=True)
+
+
+def _batches(it, n: int):
+    buf = []
+    for item in it:
+        buf.append(item)
+        if len(buf) == n:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
+def _add_video_stream(out, width: int, height: int, rate: Fraction, time_base: Fraction,
+                      crf: int, preset: str, lossless: bool = False):
+    st = out.add_stream("libx264", rate=rate)
+    st.width, st.height = width, height
+    st.pix_fmt = "yuv444p" if lossless else "yuv420p"
+    st.time_base = time_base
+    st.options = {"crf": "0" if lossless else str(crf), "preset": preset}
+    return st
+
+
+def _copy_streams(inp, out) -> dict[int, object]:
+    """Templates for every audio/subtitle stream (copied untouched)."""
+    mapping = {}
+    for s in inp.streams:
+        if s.type in ("audio", "subtitle"):
+            try:
+                mapping[s.index] = out.add_stream_from_template(s)
+            except (ValueError, Exception) as exc:  # noqa: BLE001 - muxer refuses codec
+                warnings.warn(f"stream {s.index} ({s.type}) cannot be copied: {exc}",
+                              stacklevel=2)
+    return mapping
+
+
+def _transcode(src: str | Path, dest: str | Path, fn, out_size: tuple[int, int], crf: int,
+               preset: str, batch: int, tags: dict[str, str], lossless: bool,
+               progress: Progress | None) -> TranscodeSummary:
+    import av
+
+    t0 = time.time()
+    n = 0
+    with open_input(src) as inp:
+        info = video_info(inp)
+        vin = inp.streams.video[0]
+        fmt = VIDEO_SUFFIXES[Path(dest).suffix.lower()]
+        with atomic_output(dest) as tmp:
+            opts = {"movflags": "use_metadata_tags"} if fmt in ("mp4", "mov") else {}
+            with av.open(str(tmp), "w", format=fmt, options=opts) as out:
+                for k, v in tags.items():
+                    out.metadata[k] = v
+                vout = _add_video_stream(out, out_size[1], out_size[0], info.rate,
+                                         info.time_base, crf, preset, lossless)
+                copies = _copy_streams(inp, out)
+                pending: list[tuple[np.ndarray, int | None]] = []
+
+                def flush() -> None:
+                    nonlocal n
+                    if not pending:
+                        return
+                    for rgb, pts in zip(fn([p[0] for p in pending]), [p[1] for p in pending]):
+                        vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                        vf.pts, vf.time_base = pts, info.time_base
+                        for pkt in vout.encode(vf.reformat(format=vout.pix_fmt)):
+                            out.mux(pkt)
+                        n += 1
+                    pending.clear()
+                    if progress:
+                        progress(n, info.frames, time.time() - t0)
+
+                streams = [vin] + [inp.streams[i] for i in copies]
+                try:
+                    for pkt in inp.demux(streams):
+                        if pkt.stream.index in copies:
+                            if pkt.dts is None:
+                                continue
+                            pkt.stream = copies[pkt.stream.index]
+                            out.mux(pkt)
+                            continue
+                        for frame in pkt.decode():
+                            pending.append((frame.to_ndarray(format="rgb24"), frame.pts))
+                            if len(pending) >= batch:
+                                flush()
+                except av.error.FFmpegError as exc:
+                    raise InputError(f"{src}: corrupt or truncated video ({exc})") from exc
+                flush()
+                for pkt in vout.encode():
+                    out.mux(pkt)
+    if n == 0:
+        raise InputError(f"{src}: no decodable video frames")
+    if progress:
+        print(file=sys.stderr)
+    return TranscodeSummary(n, time.time() - t0, info.width, info.height, out_size[1],
+                            out_size[0])
+
+
+def encode_video(src: str | Path, dest: str | Path, cfg: VideoEncodeConfig = VideoEncodeConfig(),
+                 progress: Progress | None = None) -> TranscodeSummary:
+    """Downscale a video through the model into H.264 at the LR size (see module doc)."""
+    model = create_model(cfg.model, weights=cfg.weights)
+    s = model.scale
+    with open_input(src) as inp:
+        info = video_info(inp)
+    align = 2 * s  # LR sides even, as yuv420p needs
+    ph, pw = (-info.height) % align, (-info.width) % align
+    lr_h, lr_w = (info.height + ph) // s, (info.width + pw) // s
+    meta = RestoreMetadata(model=model.name, scale=s, width=info.width, height=info.height,
+                           pad_w=pw, pad_h=ph, extra={"source_pix_fmt": info.pix_fmt})
+
+    @torch.no_grad()
+    def down(frames: list[np.ndarray]) -> list[np.ndarray]:
+        x = torch.cat([to_tensor(f) for f in frames])
+        if ph or pw:
+            x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
+        lr, _ = downscale_image(model, x)
+        return [to_uint8(lr[i:i + 1]) for i in range(lr.shape[0])]
+
+    return _transcode(src, dest, down, (lr_h, lr_w), cfg.crf, cfg.preset, cfg.batch,
+                      {TAG: meta.to_json()}, False, progress)
+
+
+def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMetadata:
+    with open_input(src) as inp:
+        info = video_info(inp)
+    raw = info.tags.get(TAG)
+    if raw is None:
+        if model is None:
+            raise MetadataError(f"{src} carries no {TAG} restore metadata (container tags: "
+                                f"{', '.join(sorted(info.tags)) or 'none'}); pass --model to "
+                                "upscale it anyway")
+        m = create_model(model)
+        return RestoreMetadata(model=m.name, scale=m.scale, width=info.width * m.scale,
+                               height=info.height * m.scale)
+    return RestoreMetadata.from_json(raw, str(src))
+
+
+def _up_fn(meta: RestoreMetadata, cfg: VideoDecodeConfig):
+    model = create_model(cfg.model or meta.model, weights=cfg.weights)
+    if model.scale != meta.scale:
+        raise MetadataError(f"the video was made at ×{meta.scale}; {model.name} is "
+                            f"×{model.scale}")
+
+    @torch.no_grad()
+    def up(frames: list[np.ndarray]) -> list[np.ndarray]:
+        x = torch.cat([to_tensor(f) for f in frames])
+        hr = upscale_image(model, x, size=(meta.height, meta.width))
+        return [to_uint8(hr[i:i + 1]) for i in range(hr.shape[0])]
+
+    return up
+
+
+def decode_video(src: str | Path, dest: str | Path, cfg: VideoDecodeConfig = VideoDecodeConfig(),
+                 progress: Progress | None = None) -> TranscodeSummary:
+    """Restore the original size. ``dest`` ``-`` streams YUV4MPEG2 to stdout.
+
+    An odd original size is written one replicated row/column larger (x264's 4:2:0 needs even
+    sides); ``--lossless`` (4:4:4) and the YUV4MPEG2 stream keep the exact size."""
+    meta = read_video_metadata(src, cfg.model)
+    up = _up_fn(meta, cfg)
+    if str(dest) == "-":
+        return _decode_to_y4m(src, up, meta, cfg.batch, progress)
+    h, w = meta.height, meta.width
+    if not cfg.lossless and (h % 2 or w % 2):  # x264 4:2:0 needs even sides
+
+        def up_even(frames: list[np.ndarray]) -> list[np.ndarray]:
+            return [np.pad(f, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+                    for f in up(frames)]
+
+        return _transcode(src, dest, up_even, (h + h % 2, w + w % 2), cfg.crf, cfg.preset,
+                          cfg.batch, {}, False, progress)
+    return _transcode(src, dest, up, (h, w), cfg.crf, cfg.preset, cfg.batch, {},
+                      cfg.lossless, progress)
+
+
+def _decode_to_y4m(src, up, meta: RestoreMetadata, batch: int,
+                   progress: Progress | None) -> TranscodeSummary:
+    t0 = time.time()
+    n = 0
+    out = stdout_binary()
+    with open_input(src) as inp:
+        info = video_info(inp)
+        w = Y4MWriter(out, meta.width, meta.height, info.rate)
+        for chunk in _batches((f.to_ndarray(format="rgb24") for f in inp.decode(video=0)),
+                              batch):
+            for rgb in up(chunk):
+                w.write(rgb)
+                n += 1
+            out.flush()
+            if progress:
+                progress(n, info.frames, time.time() - t0)
+    return TranscodeSummary(n, time.time() - t0, info.width, info.height, meta.width,
+                            meta.height)
