@@ -350,5 +350,27 @@ def bench_quality(data, scale: int, codec: str, quality: str, models: str | None
         click.echo("matplotlib not installed: no plot (pip install mediapipe-irn[bench])")
 
 
+@bench.command("video")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--models", default="bicubic-x2,sain-x2", show_default=True)
+@click.option("--crf", "crfs", default="18,23,28,33", show_default=True)
+@click.option("--preset", default="medium", show_default=True)
+@click.option("--max-frames", type=int, default=None)
+@click.option("--json", "json_path", default="results/video.json", show_default=True)
+@click.option("--plot", "plot_path", default="results/video_rd.png", show_default=True)
+def bench_video(data, models: str, crfs: str, preset: str, max_frames: int | None,
+                json_path: str, plot_path: str) -> None:
+    """Video bitrate vs PSNR against bicubic and full-resolution x264 (BD-rate), fps."""
+    from .bench import video
+    from .bench.common import write_json
+
+    res = video.run(list(data), models.split(","), _csv_ints(crfs), preset, max_frames)
+    click.echo(video.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+    if video.plot(res, plot_path):
+        click.echo(f"wrote {plot_path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -150,3 +150,15 @@ def test_sample_clip_keeps_audio_and_frame_count(tmp_path):
                  VideoEncodeConfig(model="bicubic-x2", preset="ultrafast", crf=28))
     p = probe(enc)
     assert (p["w"], p["h"], p["frames"], p["audio"]) == (640, 360, 75, 1)
+
+
+def test_bench_video_reports_rd_and_fps(tmp_path):
+    from mediapipe_irn.bench import video
+
+    clip = make_clip(tmp_path / "c.mp4", n=4, audio=False)
+    res = video.run([str(clip)], ["bicubic-x2"], [18, 24, 30, 36], preset="ultrafast")
+    e = res["clips"]["c.mp4"]
+    curve = e["models"]["bicubic-x2"]["curve"]
+    assert curve[0]["kbps"] > curve[-1]["kbps"] and curve[0]["psnr"] > curve[-1]["psnr"]
+    assert e["models"]["bicubic-x2"]["downscale_fps"] > 0
+    assert "full-res x264" in video.format_table(res)

@@ -1,0 +1,160 @@
+"""Video rate–distortion: down → x264 → up for each model against full-resolution x264 at
+matched bitrate (BD-rate), plus the model's downscale/upscale frames per second."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import torch
+
+from ..codecs import EncodeOptions, get_codec
+from ..metrics import bd_psnr, bd_rate, psnr
+from ..models import create_model
+from ..pipeline.images import to_tensor, to_uint8
+from ..pipeline.tiling import downscale_image, upscale_image
+from .common import environment
+
+CLIP_SUFFIXES = (".mp4", ".mkv", ".mov")
+
+
+def _read(path: Path, max_frames: int | None) -> tuple[list[np.ndarray], float]:
+    with av.open(str(path)) as c:
+        rate = float(c.streams.video[0].average_rate or 25)
+        out = []
+        for f in c.decode(video=0):
+            out.append(f.to_ndarray(format="rgb24"))
+            if max_frames and len(out) >= max_frames:
+                break
+    return out, rate
+
+
+def _score(frames: list[np.ndarray], ref: list[np.ndarray]) -> tuple[float, float]:
+    return (float(np.mean([psnr(a, b) for a, b in zip(frames, ref)])),
+            float(np.mean([psnr(a, b, y=True) for a, b in zip(frames, ref)])))
+
+
+@torch.no_grad()
+def _apply(fn, frames: list[np.ndarray], batch: int = 4) -> tuple[list[np.ndarray], float]:
+    t0 = time.perf_counter()
+    out = []
+    for i in range(0, len(frames), batch):
+        x = torch.cat([to_tensor(f) for f in frames[i:i + batch]])
+        y = fn(x)
+        out.extend(to_uint8(y[j:j + 1]) for j in range(y.shape[0]))
+    return out, len(frames) / (time.perf_counter() - t0)
+
+
+def run(data: list[str], models: list[str], crfs: list[int], preset: str = "medium",
+        max_frames: int | None = None) -> dict[str, Any]:
+    clips = []
+    for d in data:
+        p = Path(d)
+        clips += [p] if p.is_file() else sorted(f for f in p.iterdir()
+                                                 if f.suffix.lower() in CLIP_SUFFIXES)
+    h264 = get_codec("h264")
+    res: dict[str, Any] = {"data": data, "crfs": crfs, "preset": preset, "clips": {},
+                           "env": environment()}
+    for clip in clips:
+        src, rate = _read(clip, max_frames)
+        h, w = src[0].shape[:2]
+        secs = len(src) / rate
+        entry: dict[str, Any] = {"frames": len(src), "width": w, "height": h, "models": {}}
+
+        def kbps(nbytes: int) -> float:
+            return nbytes * 8 / secs / 1000
+
+        full = []
+        for crf in crfs:
+            data_b = h264.encode(src, EncodeOptions(quality=crf, preset=preset, fps=rate))
+            dec = h264.decode(data_b).frames
+            p, py = _score(dec, src)
+            full.append({"crf": crf, "kbps": kbps(len(data_b)), "psnr": p, "psnr_y": py})
+        entry["full_resolution"] = full
+        for name in models:
+            m = create_model(name)
+            s = m.scale
+            lr, down_fps = _apply(lambda x: downscale_image(m, x)[0], src)
+            curve = []
+            up_fps = []
+            for crf in crfs:
+                data_b = h264.encode(lr, EncodeOptions(quality=crf, preset=preset, fps=rate))
+                dec = h264.decode(data_b).frames
+                hr, fps = _apply(lambda x: upscale_image(m, x, size=(h, w)), dec)
+                up_fps.append(fps)
+                p, py = _score(hr, src)
+                curve.append({"crf": crf, "kbps": kbps(len(data_b)), "psnr": p, "psnr_y": py})
+            e: dict[str, Any] = {"curve": curve, "downscale_fps": down_fps,
+                                 "upscale_fps": float(np.median(up_fps)), "scale": s}
+            try:
+                e["bd_rate_vs_full_res_pct"] = bd_rate([r["kbps"] for r in full],
+                                                       [r["psnr"] for r in full],
+                                                       [r["kbps"] for r in curve],
+                                                       [r["psnr"] for r in curve])
+                e["bd_psnr_vs_full_res_db"] = bd_psnr([r["kbps"] for r in full],
+                                                      [r["psnr"] for r in full],
+                                                      [r["kbps"] for r in curve],
+                                                      [r["psnr"] for r in curve])
+            except ValueError as exc:
+                e["bd_error"] = str(exc)
+            entry["models"][name] = e
+        res["clips"][clip.name] = entry
+    return res
+
+
+def format_table(res: dict[str, Any]) -> str:
+    lines = []
+    for clip, e in res["clips"].items():
+        lines.append(f"{clip}: {e['frames']} frames {e['width']}×{e['height']}, x264 preset "
+                     f"{res['preset']}")
+        lines.append("| path | crf | kbit/s | PSNR | PSNR-Y |")
+        lines.append("|---|---|---|---|---|")
+        for r in e["full_resolution"]:
+            lines.append(f"| full-res x264 | {r['crf']} | {r['kbps']:.0f} | {r['psnr']:.2f} | "
+                         f"{r['psnr_y']:.2f} |")
+        for n, m in e["models"].items():
+            for r in m["curve"]:
+                lines.append(f"| {n} | {r['crf']} | {r['kbps']:.0f} | {r['psnr']:.2f} | "
+                             f"{r['psnr_y']:.2f} |")
+        lines.append("| model | BD-rate vs full-res (%) | BD-PSNR (dB) | down fps | up fps |")
+        lines.append("|---|---|---|---|---|")
+        for n, m in e["models"].items():
+            bd = ("—", "—") if "bd_error" in m else (f"{m['bd_rate_vs_full_res_pct']:+.1f}",
+                                                    f"{m['bd_psnr_vs_full_res_db']:+.2f}")
+            lines.append(f"| {n} | {bd[0]} | {bd[1]} | {m['downscale_fps']:.2f} | "
+                         f"{m['upscale_fps']:.2f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(res: dict[str, Any], path: str | Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    n = len(res["clips"])
+    fig, axes = plt.subplots(1, n, figsize=(5.5 * n, 4.2), dpi=110, squeeze=False)
+    for ax, (clip, e) in zip(axes[0], res["clips"].items()):
+        f = e["full_resolution"]
+        ax.plot([r["kbps"] for r in f], [r["psnr"] for r in f], "k--", marker=".",
+                label="full-res x264")
+        for name, m in e["models"].items():
+            ax.plot([r["kbps"] for r in m["curve"]], [r["psnr"] for r in m["curve"]],
+                    marker="o", label=f"{name} → x264")
+        ax.set_xscale("log")
+        ax.set_xlabel("kbit/s")
+        ax.set_ylabel("PSNR RGB (dB)")
+        ax.set_title(clip)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return True
