@@ -42,12 +42,21 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
 
 
 def encode_lr(model: RescaleModel, img: ImageData, codec: str = "jpeg",
-              quality: int | None = None, tile: int | None = None) -> tuple[bytes, dict]:
-    """Downscale ``img`` with ``model`` and encode the LR with restore metadata."""
+              quality: int | None = None, tile: int | None = None,
+              refine: int = 0) -> tuple[bytes, dict]:
+    """Downscale ``img`` with ``model`` and encode the LR with restore metadata.
+
+    ``refine`` > 0 runs that many HCD steps per stage against this codec and quality.
+    """
     hr = to_tensor(img.rgb)
     h, w = img.size
     lr, (ph, pw) = downscale_image(model, hr) if tile is None else \
         downscale_image(model, hr, tile=tile)
+    if refine > 0 and model.invertible:
+        from .refine import RefineConfig, refine_image
+
+        q = get_codec(codec).default_quality if quality is None else quality
+        lr, _, _ = refine_image(model, hr, RefineConfig(steps=refine, codec=codec, quality=q))
     meta = RestoreMetadata(model=model.name, scale=model.scale, width=w, height=h,
                            pad_w=pw, pad_h=ph, extra={"grey": img.grey} if img.grey else {})
     c = get_codec(codec)
@@ -87,14 +96,15 @@ def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
 
 def downscale_file(src: str | Path, dest: str | Path, model: str = "sain-x2",
                    weights: str | None = None, codec: str = "png", quality: int | None = None,
-                   overwrite: bool = False) -> dict[str, Any]:
+                   overwrite: bool = False, refine: int = 0) -> dict[str, Any]:
     if _same_file(src, dest):
         raise OutputError("destination is the source file; refusing to overwrite it")
     img = read_image(src)
     if img.alpha is not None:
         raise InputError(f"{src}: has an alpha channel; `down` stores colour only (the "
                          "archive job keeps alpha losslessly)")
-    data, info = encode_lr(create_model(model, weights=weights), img, codec, quality)
+    data, info = encode_lr(create_model(model, weights=weights), img, codec, quality,
+                           refine=refine)
     atomic_write(dest, data, overwrite)
     return info
 

@@ -66,14 +66,16 @@ def _load(model: str, weights: str | None):
               help="weights file instead of the shipped ones")
 @click.option("--codec", default="png", show_default=True, help="codec of the stored LR")
 @click.option("--quality", type=int, default=None, help="codec quality (default: codec's)")
+@click.option("--refine", type=int, default=0, show_default=True,
+              help="HCD refinement steps per stage, against --codec/--quality")
 @click.option("--force", is_flag=True, help="overwrite DEST")
 def down(src: str, dest: str, model: str, weights: str | None, codec: str,
-         quality: int | None, force: bool) -> None:
+         quality: int | None, refine: int, force: bool) -> None:
     """Downscale one image into a self-describing LR file."""
     from .api import downscale_file
 
     info = downscale_file(src, dest, model=model, weights=weights, codec=codec,
-                          quality=quality, overwrite=force)
+                          quality=quality, overwrite=force, refine=refine)
     click.echo(f"{src} → {dest}: {info['lr_width']}×{info['lr_height']}, "
                f"{info['bytes']} bytes ({info['bpp']:.3f} bits per HR pixel)")
 
@@ -119,16 +121,19 @@ def _human(n: float) -> str:
               help="worker processes (each gets cores/workers torch threads)")
 @click.option("--verify", is_flag=True, help="restore each file and record PSNR/SSIM")
 @click.option("--max-pixels", type=int, default=None, help="refuse larger images")
+@click.option("--refine", type=int, default=0, show_default=True,
+              help="HCD refinement steps per stage")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def archive(src: str, dest: str, model: str, weights: str | None, codec: str, quality: int,
-            workers: int, verify: bool, max_pixels: int | None, quiet: bool) -> None:
+            workers: int, verify: bool, max_pixels: int | None, refine: int,
+            quiet: bool) -> None:
     """Archive a folder of images as self-describing LR files (resumable)."""
     from .jobs import ArchiveConfig
     from .jobs import archive as run_archive
     from .pipeline import DEFAULT_MAX_PIXELS
 
     cfg = ArchiveConfig(model=model, codec=codec, quality=quality, workers=workers,
-                        verify=verify, weights=weights,
+                        verify=verify, weights=weights, refine=refine,
                         max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
     s = run_archive(src, dest, cfg, progress=not quiet)
     click.echo(f"{s.files} files: {s.done} archived, {s.skipped_done} already done, "

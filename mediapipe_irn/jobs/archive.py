@@ -46,6 +46,7 @@ class ArchiveConfig:
     max_pixels: int = DEFAULT_MAX_PIXELS
     weights: str | None = None
     threads_per_worker: int | None = None  # default: all cores / workers
+    refine: int = 0  # HCD steps per stage (0: off)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
                               **{**base, "model": None, "codec": None, "quality": None})
         model = _model(cfg.model, cfg.weights)
         codec = get_codec(cfg.codec)
-        lr_bytes, _ = encode_lr(model, img, cfg.codec, cfg.quality)
+        lr_bytes, _ = encode_lr(model, img, cfg.codec, cfg.quality, refine=cfg.refine)
         out_rel = stored_name(rel, codec.extension)
         alpha_rel = None
         total = len(lr_bytes)

@@ -37,7 +37,9 @@ class GaussianMixturePrior(nn.Module):
 
     def __init__(self, components: int = 5) -> None:
         super().__init__()
-        self.logits = nn.Parameter(torch.zeros(components))
+        logits = torch.zeros(components)
+        logits[components // 2] = 0.1  # start with the zero-mean component as the mode
+        self.logits = nn.Parameter(logits)
         self.mus = nn.Parameter(torch.linspace(-0.5, 0.5, components))
         self.logvars = nn.Parameter(torch.zeros(components))
 

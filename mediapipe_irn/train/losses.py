@@ -2,7 +2,8 @@
 
 Every term follows the papers' per-image sums, divided by the number of HR values (3·H·W) so
 magnitudes do not depend on the patch size: ``λ_fit·Σ(lr−lr_bic)²``, ``λ_rec·Σ|x̂−x|`` and
-``λ_lat·Σz²/2`` (IRN); SAIN replaces the LR term by the mean of its four fit terms.
+``λ_lat·Σz²/2`` (IRN); SAIN replaces the LR term by the mean of its four fit terms and
+pulls z toward its mixture's mode (see ``rescaling_loss``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ Compressor = Callable[[Tensor], Tensor]
 class LossWeights:
     fit: float | None = None  # LR guidance; None → scale² (IRN)
     rec: float = 1.0  # HR reconstruction (L1)
-    latent: float = 1.0  # latent NLL (IRN only; SAIN learns its mixture through rec)
+    latent: float = 1.0  # latent term: Σ(z − mode)²/2 (IRN: the Gaussian NLL)
 
 
 class LossTerms(NamedTuple):
@@ -61,6 +62,11 @@ def rescaling_loss(model: RescaleModel, hr: Tensor, compress: Compressor,
     l_rec = _sum_per_hr((inv.hr - hr).abs(), n_hr)
     l_fit = _sum_per_hr((out.lr - lr_ref) ** 2, n_hr)
     terms = {"rec": float(l_rec.detach()), "fit": float(l_fit.detach())}
+    # Latent term: IRN's Σz²/2 (its prior's mode is 0). For SAIN the same pull is toward the
+    # mixture's mode, which inference uses, so forward and inverse agree on z.
+    z_mode = model.latent(out.lr, sample=False) if out.z is not None else None
+    l_lat = _sum_per_hr((out.z - z_mode) ** 2, n_hr) / 2 if z_mode is not None else l_fit * 0
+    terms["latent"] = float(l_lat.detach())
     if out.lr_sim is not None:  # SAIN
         with torch.no_grad():
             ref_c = compress_ref(quantize(lr_ref))
@@ -69,12 +75,10 @@ def rescaling_loss(model: RescaleModel, hr: Tensor, compress: Compressor,
         l_rel = _sum_per_hr((out.lr_sim - own_c) ** 2, n_hr)
         l_reg = _sum_per_hr((lr_q - inv.lr) ** 2, n_hr) if inv.lr is not None else l_fit * 0
         forward = (l_fit + l_fit2 + l_reg + l_rel) / 4
-        total = weights.rec * l_rec + lam_fit * forward
+        total = weights.rec * l_rec + lam_fit * forward + weights.latent * l_lat
         terms.update(fit2=float(l_fit2.detach()), reg=float(l_reg.detach()),
                      rel=float(l_rel.detach()))
     else:  # IRN
-        l_lat = _sum_per_hr(out.z**2, n_hr) / 2 if out.z is not None else l_fit * 0
         total = weights.rec * l_rec + lam_fit * l_fit + weights.latent * l_lat
-        terms["latent"] = float(l_lat.detach())
     terms["total"] = float(total.detach())
     return LossTerms(total, terms, inv.hr)
