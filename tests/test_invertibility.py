@@ -46,8 +46,20 @@ def test_model_is_invertible_with_true_z(name):
     with torch.no_grad():
         out = m(x)
         back = m.inverse(out.out).hr
-    assert out.out.shape == (1, 3 * s * s, 8, 12)
+    assert out.out.shape == (1, m.channels, 8, 12)
     assert (back - x).abs().max() < 1e-4
+
+
+def test_dlv_full_inverse_recovers_both_latents():
+    m = randomize(create_model("dlv-x2", pretrained=False), std=0.01).eval()
+    x = torch.rand(2, 3, 16, 24, generator=torch.Generator().manual_seed(5))
+    v = torch.randn(2, 1, 16, 24, generator=torch.Generator().manual_seed(6))
+    with torch.no_grad():
+        out = m.forward_v(x, v)
+        back = m.inverse_full(out.out)
+        other = m.forward_v(x, v * 0).lr
+    assert (back - torch.cat((x, v), 1)).abs().max() < 1e-4
+    assert (other - out.lr).abs().max() > 1e-4  # v changes the LR
 
 
 def test_enhanced_block_recovers_its_lr():

@@ -6,6 +6,7 @@ for CPU training and are what the jobs use by default (see README, "Models").
 
 from .base import InverseOutput, RescaleModel, TrainOutput
 from .bicubic import Bicubic, bicubic_down, bicubic_up
+from .dlv import DLV
 from .irn import IRN
 from .registry import ModelSpec, create_model, get_spec, list_models, load_weights, register_model
 from .sain import SAIN
@@ -28,8 +29,11 @@ register_model(ModelSpec("sain-x2", "sain", 2, SAIN, {"e_blocks": 2, "v_blocks":
 register_model(ModelSpec("sain-x4", "sain", 4, SAIN, {"e_blocks": 4, "v_blocks": 2, "growth": 16},
                          "compact SAIN: 2 Haar, 4 E-blocks, 2 V-blocks, growth 16"))
 
+register_model(ModelSpec("dlv-x2", "dlv", 2, DLV, {"blocks": 3, "growth": 16, "v_std": 0.1},
+                         "DLV-style dual latents: [HR, v] → Haar + 3 InvBlocks, growth 16"))
+
 __all__ = [
-    "IRN", "SAIN", "Bicubic", "InverseOutput", "ModelSpec", "RescaleModel", "TrainOutput",
+    "DLV", "IRN", "SAIN", "Bicubic", "InverseOutput", "ModelSpec", "RescaleModel", "TrainOutput",
     "bicubic_down", "bicubic_up", "create_model", "get_spec", "list_models", "load_weights",
     "register_model",
 ]
