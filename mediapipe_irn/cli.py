@@ -355,6 +355,30 @@ def bench_quality(data, scale: int, codec: str, quality: str, models: str | None
         click.echo("matplotlib not installed: no plot (pip install mediapipe-irn[bench])")
 
 
+@bench.command("speed")
+@click.option("--models", default="sain-x2,irn-x2,sain-x2-paper", show_default=True)
+@click.option("--size", "sizes", default="1280x720,1920x1080,3840x2160", show_default=True)
+@click.option("--precision", "precisions", default="fp32,channels_last,bf16,bf16_channels_last",
+              show_default=True)
+@click.option("--repeat", type=int, default=3, show_default=True)
+@click.option("--threads", type=int, default=None)
+@click.option("--json", "json_path", default="results/speed.json", show_default=True)
+def bench_speed(models: str, sizes: str, precisions: str, repeat: int, threads: int | None,
+                json_path: str) -> None:
+    """Inference time, memory and achieved GFLOP/s per execution option."""
+    from .bench import speed
+    from .bench.common import write_json
+
+    sz = []
+    for s in sizes.split(","):
+        w, h = s.lower().split("x")
+        sz.append((int(w), int(h)))
+    res = speed.run(models.split(","), sz, precisions.split(","), repeat, threads)
+    click.echo(speed.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+
+
 @bench.command("video")
 @click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
 @click.option("--models", default="bicubic-x2,sain-x2", show_default=True)

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from ..models.base import RescaleModel, check_image_tensor, pad_to_multiple
+from .execution import autocast, prepare
 
 DEFAULT_TILE = 768  # HR pixels per tile side
 
@@ -55,23 +56,32 @@ def apply_tiled(fn: Callable[[Tensor], Tensor], x: Tensor, factor_num: int, fact
 
 @torch.no_grad()
 def downscale_image(model: RescaleModel, hr: Tensor, tile: int = DEFAULT_TILE,
-                    overlap: int | None = None) -> tuple[Tensor, tuple[int, int]]:
-    """Pad to the model's alignment, downscale tile by tile. Returns (LR, (pad_h, pad_w))."""
+                    overlap: int | None = None, precision: str = "fp32"
+                    ) -> tuple[Tensor, tuple[int, int]]:
+    """Pad to the model's alignment, downscale tile by tile. Returns (LR, (pad_h, pad_w)).
+
+    ``precision`` (see :mod:`.execution`) may switch the model's memory format in place.
+    """
     check_image_tensor(hr, "HR input")
     x, pad = pad_to_multiple(hr, model.scale)
     ov = model.receptive_radius() if overlap is None else overlap
-    lr = apply_tiled(model.downscale, x, 1, model.scale, tile, ov, model.scale)
-    return lr, pad
+    prepare(model, precision)
+    with autocast(precision):
+        lr = apply_tiled(model.downscale, x, 1, model.scale, tile, ov, model.scale)
+    return lr.float(), pad
 
 
 @torch.no_grad()
 def upscale_image(model: RescaleModel, lr: Tensor, size: tuple[int, int] | None = None,
-                  tile: int = DEFAULT_TILE, overlap: int | None = None) -> Tensor:
+                  tile: int = DEFAULT_TILE, overlap: int | None = None,
+                  precision: str = "fp32") -> Tensor:
     """Upscale tile by tile (tile/overlap in HR pixels), crop to ``size``, clamp to [0, 1]."""
     check_image_tensor(lr, "LR input")
     s = model.scale
     ov = model.receptive_radius() if overlap is None else overlap
-    hr = apply_tiled(model.upscale, lr, s, 1, max(1, tile // s), -(-ov // s), 1)
+    prepare(model, precision)
+    with autocast(precision):
+        hr = apply_tiled(model.upscale, lr, s, 1, max(1, tile // s), -(-ov // s), 1).float()
     if size is not None:
         hr = hr[..., : size[0], : size[1]]
     return hr.clamp(0, 1)

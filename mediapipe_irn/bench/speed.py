@@ -1,0 +1,142 @@
+"""Speed benchmark: median downscale/upscale time per model, size and execution option, peak
+RSS (each configuration runs in its own process), FLOPs per pixel, achieved GFLOP/s, and the
+PSNR change each option causes against float32 eager."""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..metrics import psnr
+from ..models import create_model
+from ..pipeline.execution import PRECISIONS, prepare
+from ..pipeline.images import to_tensor, to_uint8
+from ..pipeline.tiling import downscale_image, upscale_image
+from .common import environment
+
+
+def conv_flops_per_hr_pixel(model_name: str, direction: str) -> float:
+    """Multiply–adds ×2 of every convolution for one direction, per HR pixel."""
+    m = create_model(model_name, pretrained=False)
+    total = 0
+
+    def hook(mod: nn.Conv2d, inp, out) -> None:
+        nonlocal total
+        k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
+        total += 2 * k * out.numel()
+
+    hooks = [c.register_forward_hook(hook) for c in m.modules() if isinstance(c, nn.Conv2d)]
+    hr = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        if direction == "down":
+            m.downscale(hr)
+        else:
+            m.upscale(torch.rand(1, 3, 64 // m.scale, 64 // m.scale))
+    for h in hooks:
+        h.remove()
+    return total / (64 * 64)
+
+
+def _test_image(h: int, w: int) -> torch.Tensor:
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    p = Path(__file__).resolve().parents[2] / "samples" / "astronaut.png"
+    if p.is_file():
+        im = Image.open(p).convert("RGB").resize((w, h), Image.BICUBIC)
+        return to_tensor(np.asarray(im))
+    return torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0))
+
+
+def measure_one(model_name: str, h: int, w: int, precision: str, repeat: int,
+                compile_model: bool = False) -> dict[str, Any]:
+    """Run in a fresh process: times, quality and peak RSS of one configuration."""
+    model = prepare(create_model(model_name), precision)
+    hr = _test_image(h, w)
+    if "channels_last" in precision:
+        hr = hr.contiguous(memory_format=torch.channels_last)
+    if compile_model:
+        model.forward = torch.compile(model.forward)  # type: ignore[method-assign]
+    times: dict[str, list[float]] = {"down": [], "up": []}
+    lr = out = None
+    with torch.no_grad():
+        for i in range(repeat + 1):
+            t = time.perf_counter()
+            lr, _ = downscale_image(model, hr, precision=precision)
+            t1 = time.perf_counter()
+            out = upscale_image(model, lr, size=(h, w), precision=precision)
+            t2 = time.perf_counter()
+            if i:  # first run is warm-up
+                times["down"].append(t1 - t)
+                times["up"].append(t2 - t1)
+    assert out is not None
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"down_s": statistics.median(times["down"]), "up_s": statistics.median(times["up"]),
+            "psnr": psnr(to_uint8(out.float()), to_uint8(hr)), "peak_rss_mb": rss}
+
+
+def run(models: list[str], sizes: list[tuple[int, int]], precisions: list[str],
+        repeat: int = 3, threads: int | None = None) -> dict[str, Any]:
+    rows = []
+    for name in models:
+        fl = {d: conv_flops_per_hr_pixel(name, d) for d in ("down", "up")}
+        for w, h in sizes:
+            base_psnr = None
+            for p in precisions:
+                cmd = [sys.executable, "-m", "mediapipe_irn.bench.speed", name, str(h), str(w),
+                       p, str(repeat), str(threads or 0)]
+                r = subprocess.run(cmd, capture_output=True, text=True)
+                if r.returncode != 0:
+                    rows.append({"model": name, "size": f"{w}x{h}", "precision": p,
+                                 "error": r.stderr.strip().splitlines()[-1:]})
+                    continue
+                m = json.loads(r.stdout.strip().splitlines()[-1])
+                if p == "fp32":
+                    base_psnr = m["psnr"]
+                px = h * w
+                rows.append({"model": name, "size": f"{w}x{h}", "precision": p, **m,
+                             "flops_per_pixel_down": fl["down"],
+                             "flops_per_pixel_up": fl["up"],
+                             "gflops_down": fl["down"] * px / m["down_s"] / 1e9,
+                             "gflops_up": fl["up"] * px / m["up_s"] / 1e9,
+                             "psnr_delta_vs_fp32": None if base_psnr is None
+                             else m["psnr"] - base_psnr})
+    return {"rows": rows, "env": environment()}
+
+
+def format_table(res: dict[str, Any]) -> str:
+    lines = ["| model | size | option | down s | up s | GFLOP/s down/up | kFLOP/px down/up | "
+             "peak RSS MB | ΔPSNR vs fp32 |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in res["rows"]:
+        if "error" in r:
+            lines.append(f"| {r['model']} | {r['size']} | {r['precision']} | error: "
+                         f"{r['error']} |||||")
+            continue
+        d = r["psnr_delta_vs_fp32"]
+        lines.append(f"| {r['model']} | {r['size']} | {r['precision']} | {r['down_s']:.3f} | "
+                     f"{r['up_s']:.3f} | {r['gflops_down']:.0f}/{r['gflops_up']:.0f} | "
+                     f"{r['flops_per_pixel_down'] / 1e3:.0f}/{r['flops_per_pixel_up'] / 1e3:.0f}"
+                     f" | {r['peak_rss_mb']:.0f} | {'—' if d is None else f'{d:+.3f}'} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # one configuration, in its own process (for peak RSS)
+    import warnings
+
+    warnings.simplefilter("ignore")
+    _name, _h, _w, _p, _rep, _thr = sys.argv[1:7]
+    if int(_thr):
+        torch.set_num_threads(int(_thr))
+    print(json.dumps(measure_one(_name, int(_h), int(_w), _p, int(_rep))))
+
+__all__ = ["PRECISIONS", "conv_flops_per_hr_pixel", "format_table", "measure_one", "run"]

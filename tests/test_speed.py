@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mediapipe_irn.bench import speed
+from mediapipe_irn.models import create_model
+from mediapipe_irn.pipeline import downscale_image, upscale_image
+from mediapipe_irn.pipeline.execution import resolve
+
+from .conftest import randomize
+
+
+def test_flops_per_pixel_counts_convolutions():
+    small = speed.conv_flops_per_hr_pixel("sain-x2", "down")
+    big = speed.conv_flops_per_hr_pixel("sain-x2-paper", "down")
+    assert 0 < small < big
+    assert speed.conv_flops_per_hr_pixel("bicubic-x2", "down") == 0
+
+
+@pytest.mark.parametrize("precision", ["channels_last", "bf16"])
+def test_precisions_stay_close_to_fp32(precision):
+    m = randomize(create_model("irn-x2", pretrained=False), std=0.01)
+    hr = torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(0))
+    lr32, _ = downscale_image(m, hr, precision="fp32")
+    lr, _ = downscale_image(m, hr, precision=precision)
+    assert lr.dtype == torch.float32 and (lr - lr32).abs().max() <= 2 / 255
+    up = upscale_image(m, lr32, precision=precision)
+    assert (up - upscale_image(m, lr32, precision="fp32")).abs().max() < 0.02
+
+
+def test_unknown_precision():
+    with pytest.raises(ValueError, match="unknown precision"):
+        resolve("fp8")
+
+
+def test_measure_one_reports_rss_and_times():
+    r = speed.measure_one("bicubic-x2", 64, 96, "fp32", repeat=1)
+    assert r["down_s"] > 0 and r["peak_rss_mb"] > 10 and r["psnr"] > 20
