@@ -9,7 +9,7 @@ from torch import Tensor
 class _Quantize(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor) -> Tensor:  # type: ignore[override]
-        return torch.round(x.clamp(0, 1) * 255.0) / 255.0
+        return torch.round(x.float().clamp(0, 1) * 255.0) / 255.0  # float32 levels
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
