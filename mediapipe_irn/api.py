@@ -7,8 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .codecs import EncodeOptions, RestoreMetadata, get_codec, sniff_codec
-from .errors import InputError, MetadataError, OutputError
+from .codecs import EncodeOptions, RestoreMetadata, get_codec, list_codecs, sniff_codec
+from .errors import InputError, MediapipeIRNError, MetadataError, OutputError
 from .metrics import bits_per_pixel, psnr, ssim
 from .models import RescaleModel, create_model
 from .pipeline import (decode_image, downscale_image, encode_png, read_image, to_tensor,
@@ -67,13 +67,28 @@ def encode_lr(model: RescaleModel, img: ImageData, codec: str = "jpeg",
     return data, info
 
 
+def _decode_any(data: bytes, name: str, codec: str | None):
+    """Decode with ``codec``, else the sniffed built-in, else any registered image codec."""
+    kind = codec or sniff_codec(data)
+    if kind == "h264":
+        raise InputError(f"{name}: a video; use `mediapipe-irn decode`")
+    if kind is not None:
+        return get_codec(kind).decode(data)
+    for cand in list_codecs():
+        try:
+            c = get_codec(cand)
+            if c.kind == "image":
+                return c.decode(data)
+        except MediapipeIRNError:
+            continue
+    raise InputError(f"{name}: no registered image codec can read it")
+
+
 def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
-              weights: str | None = None) -> tuple[ImageData, RestoreMetadata, RescaleModel]:
+              weights: str | None = None, codec: str | None = None
+              ) -> tuple[ImageData, RestoreMetadata, RescaleModel]:
     """Decode a stored LR file and restore the HR image it describes."""
-    kind = sniff_codec(data)
-    if kind is None or kind == "h264":
-        raise InputError(f"{name}: not a JPEG, PNG or WebP file")
-    dec = get_codec(kind).decode(data)
+    dec = _decode_any(data, name, codec)
     meta = dec.metadata
     if meta is None:
         if model is None:

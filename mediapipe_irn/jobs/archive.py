@@ -99,9 +99,9 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(max(1, threads))
 
 
-def _verify(img: ImageData, data: bytes, name: str, model: str,
+def _verify(img: ImageData, data: bytes, name: str, codec: str,
             weights: str | None) -> tuple[float, float]:
-    out, _, _ = decode_lr(data, name, None, weights)
+    out, _, _ = decode_lr(data, name, None, weights, codec)
     return psnr(out.rgb, img.rgb), ssim(out.rgb, img.rgb)
 
 
@@ -145,7 +145,7 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
         atomic_write(dest / out_rel, lr_bytes, overwrite=True)
         p = s = None
         if cfg.verify:
-            p, s = _verify(img, lr_bytes, out_rel, cfg.model, cfg.weights)
+            p, s = _verify(img, lr_bytes, out_rel, cfg.codec, cfg.weights)
         return FileRecord(status="done", stored_path=out_rel, stored_bytes=total,
                           alpha_path=alpha_rel, psnr=p, ssim=s, reason=notes, **base)
     except MediapipeIRNError as exc:
@@ -298,7 +298,7 @@ def restore(dest: str | Path, out: str | Path, cfg: RestoreConfig = RestoreConfi
             if r.model is None:  # stored unchanged
                 target, payload = out / rel, data
             else:
-                img, _, _ = decode_lr(data, str(stored), None, cfg.weights)
+                img, _, _ = decode_lr(data, str(stored), None, cfg.weights, r.codec)
                 alpha = None
                 if r.alpha_path:
                     alpha = np.asarray(Image.open(dest / r.alpha_path).convert("L"))
