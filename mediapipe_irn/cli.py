@@ -213,6 +213,46 @@ def decode(src: str, dest: str, crf: int, lossless: bool, preset: str, model: st
                f"{s.fps:.2f} fps", err=dest == "-")
 
 
+@main.command()
+@click.argument("direction", type=click.Choice(["down", "up"]))
+@click.option("--model", default=None, help="down: model (default sain-x2); up: override")
+@click.option("--meta-from", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="up: read restore metadata from this video's container tags")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--batch", type=int, default=4, show_default=True)
+def stream(direction: str, model: str | None, meta_from: str | None, weights: str | None,
+           batch: int) -> None:
+    """YUV4MPEG2 on stdin → model → YUV4MPEG2 on stdout (for ffmpeg pipes)."""
+    from .jobs.stream import stream_down, stream_up
+    from .pipeline.video import stdout_binary
+
+    inp = click.get_binary_stream("stdin")
+    out = stdout_binary()
+    if direction == "down":
+        n = stream_down(inp, out, model or "sain-x2", weights, batch)
+    else:
+        meta = None
+        if meta_from:
+            from .jobs.transcode import read_video_metadata
+
+            meta = read_video_metadata(meta_from, model)
+        n = stream_up(inp, out, meta, model, weights, batch)
+    click.echo(f"{n} frames", err=True)
+
+
+@main.command("meta")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", default="sain-x2", show_default=True)
+def meta_cmd(src: str, model: str) -> None:
+    """Print the restore-metadata tag `stream down` gives SRC (for ffmpeg -metadata)."""
+    from .jobs.stream import restore_metadata_for
+    from .pipeline.video import open_input, video_info
+
+    with open_input(src) as c:
+        info = video_info(c)
+    click.echo(restore_metadata_for(info.width, info.height, model).to_json())
+
+
 def _check_dest(src: str, dest: str, force: bool) -> None:
     from .errors import OutputError
 

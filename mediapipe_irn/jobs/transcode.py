@@ -21,8 +21,8 @@ from ..errors import InputError, MetadataError
 from ..models import create_model
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.tiling import downscale_image, upscale_image
-from ..pipeline.video import (VIDEO_SUFFIXES, Y4MWriter, atomic_output, open_input,
-                              stdout_binary, video_info)
+from ..pipeline.video import VIDEO_SUFFIXES, atomic_output, open_input, stdout_binary, video_info
+from ..pipeline.y4m import Y4MHeader, write_frame
 
 Progress = Callable[[int, int, float], None]
 
@@ -248,11 +248,11 @@ def _decode_to_y4m(src, up, meta: RestoreMetadata, batch: int,
     out = stdout_binary()
     with open_input(src) as inp:
         info = video_info(inp)
-        w = Y4MWriter(out, meta.width, meta.height, info.rate)
+        out.write(Y4MHeader(meta.width, meta.height, info.rate).encode())
         for chunk in _batches((f.to_ndarray(format="rgb24") for f in inp.decode(video=0)),
                               batch):
             for rgb in up(chunk):
-                w.write(rgb)
+                write_frame(out, rgb)
                 n += 1
             out.flush()
             if progress:

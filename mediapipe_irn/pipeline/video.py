@@ -90,23 +90,5 @@ def frames_rgb(container) -> Iterator[tuple[np.ndarray, int | None]]:
         yield frame.to_ndarray(format="rgb24"), frame.pts
 
 
-class Y4MWriter:
-    """YUV4MPEG2 (4:2:0, C420jpeg) to a binary stream, for piping into ffmpeg/y4m tools."""
-
-    def __init__(self, out: BinaryIO, width: int, height: int, rate: Fraction) -> None:
-        self.out, self.w, self.h = out, width, height
-        r = Fraction(rate)
-        out.write(f"YUV4MPEG2 W{width} H{height} F{r.numerator}:{r.denominator} Ip A1:1 "
-                  "C420jpeg\n".encode())
-
-    def write(self, rgb: np.ndarray) -> None:
-        import av
-
-        f = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        yuv = f.reformat(format="yuv420p").to_ndarray()
-        self.out.write(b"FRAME\n")
-        self.out.write(np.ascontiguousarray(yuv).tobytes())
-
-
 def stdout_binary() -> BinaryIO:
     return sys.stdout.buffer
