@@ -123,17 +123,22 @@ def _human(n: float) -> str:
 @click.option("--max-pixels", type=int, default=None, help="refuse larger images")
 @click.option("--refine", type=int, default=0, show_default=True,
               help="HCD refinement steps per stage")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True)
+@click.option("--scheduler", default=None, help="dask scheduler address (default: start a "
+              "local cluster of --workers processes)")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def archive(src: str, dest: str, model: str, weights: str | None, codec: str, quality: int,
-            workers: int, verify: bool, max_pixels: int | None, refine: int,
-            quiet: bool) -> None:
+            workers: int, verify: bool, max_pixels: int | None, refine: int, engine: str,
+            scheduler: str | None, quiet: bool) -> None:
     """Archive a folder of images as self-describing LR files (resumable)."""
     from .jobs import ArchiveConfig
     from .jobs import archive as run_archive
     from .pipeline import DEFAULT_MAX_PIXELS
 
     cfg = ArchiveConfig(model=model, codec=codec, quality=quality, workers=workers,
-                        verify=verify, weights=weights, refine=refine,
+                        verify=verify, weights=weights, refine=refine, engine=engine,
+                        scheduler=scheduler,
                         max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
     s = run_archive(src, dest, cfg, progress=not quiet)
     click.echo(f"{s.files} files: {s.done} archived, {s.skipped_done} already done, "

@@ -20,7 +20,7 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from PIL import Image
@@ -46,6 +46,8 @@ class ArchiveConfig:
     max_pixels: int = DEFAULT_MAX_PIXELS
     weights: str | None = None
     threads_per_worker: int | None = None  # default: all cores / workers
+    engine: str = "local"  # local (processes on this machine) | dask
+    scheduler: str | None = None  # dask: scheduler address; None starts a local cluster
     refine: int = 0  # HCD steps per stage (0: off)
 
 
@@ -154,6 +156,30 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
         return FileRecord(status="failed", reason=f"{type(exc).__name__}: {exc}", **base)
 
 
+def _results(src: str, dest: str, todo: list[str], cfg: ArchiveConfig) -> Iterator[FileRecord]:
+    """Run ``process_file`` over ``todo`` on the chosen engine; yield records as they finish."""
+    if not todo:
+        return
+    if cfg.engine == "dask":
+        from .dask_engine import run_on_dask
+
+        yield from run_on_dask(src, dest, todo, cfg)
+        return
+    if cfg.engine != "local":
+        raise InputError(f"unknown engine {cfg.engine!r} (local or dask)")
+    workers = max(1, min(cfg.workers, len(todo)))
+    threads = cfg.threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
+    if workers == 1:
+        _init_worker(threads)
+        for rel in todo:
+            yield process_file(src, dest, rel, cfg)
+        return
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(threads,)) as pool:
+        futs = [pool.submit(process_file, src, dest, rel, cfg) for rel in todo]
+        for fut in futs:
+            yield fut.result()
+
+
 def _clean_partials(dest: Path) -> None:
     for p in dest.rglob(f"*{PART_SUFFIX}"):
         if p.name.startswith("."):
@@ -219,19 +245,8 @@ def archive(src: str | Path, dest: str | Path, cfg: ArchiveConfig = ArchiveConfi
             if progress:
                 _progress(i, len(todo), t0, rec.rel_path)
 
-        workers = max(1, min(cfg.workers, len(todo) or 1))
-        threads = cfg.threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
-        if workers == 1:
-            _init_worker(threads)
-            for i, rel in enumerate(todo, 1):
-                record(process_file(str(src), str(dest), rel, cfg), i)
-        else:
-            with ProcessPoolExecutor(workers, initializer=_init_worker,
-                                     initargs=(threads,)) as pool:
-                futs = [pool.submit(process_file, str(src), str(dest), rel, cfg)
-                        for rel in todo]
-                for i, fut in enumerate(futs, 1):
-                    record(fut.result(), i)
+        for i, rec in enumerate(_results(str(src), str(dest), todo, cfg), 1):
+            record(rec, i)
         if progress and todo:
             print(file=sys.stderr)
     return ArchiveSummary(**s, seconds=time.time() - t0, failures=failures)
