@@ -192,6 +192,9 @@ def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMet
     with open_input(src) as inp:
         info = video_info(inp)
     raw = info.tags.get(TAG)
+    comment = info.tags.get("comment", "")
+    if raw is None and comment.startswith(TAG + "="):  # written by the GStreamer element
+        raw = comment[len(TAG) + 1:]
     if raw is None:
         if model is None:
             raise MetadataError(f"{src} carries no {TAG} restore metadata (container tags: "

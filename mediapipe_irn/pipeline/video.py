@@ -62,8 +62,11 @@ def video_info(container) -> VideoInfo:
         pass
     if any(t in pix for t in ("10", "12", "16")):
         warnings.warn(f"{pix} input is converted to 8-bit RGB", stacklevel=2)
+    # container tags win; the video stream's tags fill in (newer FFmpeg reads an MP4 udta
+    # comment written by GStreamer's mp4mux as a stream tag)
+    tags = {**dict(v.metadata), **dict(container.metadata)}
     return VideoInfo(cc.width, cc.height, Fraction(rate), Fraction(v.time_base),
-                     int(v.frames or 0), pix, dict(container.metadata), rot)
+                     int(v.frames or 0), pix, tags, rot)
 
 
 @contextmanager
