@@ -37,6 +37,7 @@ def test_dask_local_cluster_matches_local_engine(tmp_path):
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
 
 
+@pytest.mark.slow  # timing-sensitive (SIGKILL of a live worker); run with -m slow
 def test_worker_killed_mid_job_loses_no_file(tmp_path):
     from distributed import Client, LocalCluster
 
