@@ -8,7 +8,6 @@ import subprocess
 import sys
 from fractions import Fraction
 
-import numpy as np
 import pytest
 
 from mediapipe_irn.jobs.stream import stream_down, stream_up

@@ -31,3 +31,38 @@ def write_json(path: str | Path, payload: dict[str, Any]) -> None:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(json.dumps(payload, indent=2, default=float))
+
+
+Curve = list[tuple[float, float]]
+
+
+def plot_rd(path: str | Path, panels: list[tuple[str, str, str, Curve, dict[str, Curve]]]
+            ) -> bool:
+    """Rate–distortion panels: (title, x label, reference label, reference curve, curves).
+
+    Returns False when matplotlib (``mediapipe-irn[bench]``) is not installed.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.3), dpi=110,
+                             squeeze=False)
+    for ax, (title, xlabel, ref_label, ref, curves) in zip(axes[0], panels):
+        ax.plot(*zip(*ref), "k--", marker=".", label=ref_label)
+        for name, c in curves.items():
+            ax.plot(*zip(*c), marker="o", label=name)
+        ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("PSNR RGB (dB)")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return True

@@ -12,7 +12,7 @@ from ..api import decode_lr, encode_lr
 from ..codecs import EncodeOptions, get_codec
 from ..metrics import bd_psnr, bd_rate, bits_per_pixel, psnr, ssim
 from ..models import create_model
-from .common import environment, load_images
+from .common import environment, load_images, plot_rd
 
 REFERENCE_QUALITIES = [5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
 
@@ -111,28 +111,9 @@ def format_table(res: dict[str, Any]) -> str:
 
 def plot(res: dict[str, Any], path: str | Path) -> bool:
     """RD plot (PSNR vs bpp); returns False when matplotlib is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=110)
-    ref = res["full_resolution"]
-    ax.plot([p["bpp"] for p in ref], [p["psnr"] for p in ref], "k--", marker=".",
-            label=f"full-resolution {res['codec']}")
-    for n, e in res["models"].items():
-        ax.plot([p["bpp"] for p in e["curve"]], [p["psnr"] for p in e["curve"]], marker="o",
-                label=f"{n} → {res['codec']}")
-    ax.set_xscale("log")
-    ax.set_xlabel("bits per HR pixel")
-    ax.set_ylabel("PSNR RGB (dB)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    ax.set_title(f"{res['images']} images: {', '.join(Path(d).name for d in res['data'])}")
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return True
+    ref = [(p["bpp"], p["psnr"]) for p in res["full_resolution"]]
+    curves = {f"{n} → {res['codec']}": [(p["bpp"], p["psnr"]) for p in e["curve"]]
+              for n, e in res["models"].items()}
+    title = f"{res['images']} images: {', '.join(Path(d).name for d in res['data'])}"
+    return plot_rd(path, [(title, "bits per HR pixel", f"full-resolution {res['codec']}", ref,
+                           curves)])

@@ -16,7 +16,7 @@ from ..metrics import bd_psnr, bd_rate, psnr
 from ..models import create_model
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.tiling import downscale_image, upscale_image
-from .common import environment
+from .common import environment, plot_rd
 
 CLIP_SUFFIXES = (".mp4", ".mkv", ".mov")
 
@@ -131,30 +131,10 @@ def format_table(res: dict[str, Any]) -> str:
 
 
 def plot(res: dict[str, Any], path: str | Path) -> bool:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    n = len(res["clips"])
-    fig, axes = plt.subplots(1, n, figsize=(5.5 * n, 4.2), dpi=110, squeeze=False)
-    for ax, (clip, e) in zip(axes[0], res["clips"].items()):
-        f = e["full_resolution"]
-        ax.plot([r["kbps"] for r in f], [r["psnr"] for r in f], "k--", marker=".",
-                label="full-res x264")
-        for name, m in e["models"].items():
-            ax.plot([r["kbps"] for r in m["curve"]], [r["psnr"] for r in m["curve"]],
-                    marker="o", label=f"{name} → x264")
-        ax.set_xscale("log")
-        ax.set_xlabel("kbit/s")
-        ax.set_ylabel("PSNR RGB (dB)")
-        ax.set_title(clip)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return True
+    panels = []
+    for clip, e in res["clips"].items():
+        ref = [(r["kbps"], r["psnr"]) for r in e["full_resolution"]]
+        curves = {f"{n} → x264": [(r["kbps"], r["psnr"]) for r in m["curve"]]
+                  for n, m in e["models"].items()}
+        panels.append((clip, "kbit/s", "full-res x264", ref, curves))
+    return plot_rd(path, panels)

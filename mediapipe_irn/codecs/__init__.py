@@ -3,7 +3,8 @@
 
 from .base import (ENTRY_POINT_GROUP, Codec, Decoded, EncodeOptions, check_frames, get_codec,
                    list_codecs, register_codec, sniff_codec)
-from .image import JPEGCodec, PNGCodec, WebPCodec
+from .image import (JPEGCodec, PNGCodec, WebPCodec, decoded_image, open_image_bytes, save_rgb,
+                    xmp_packet, xmp_restore_text)
 from .metadata import FORMAT_VERSION, RestoreMetadata
 
 register_codec("jpeg", JPEGCodec)
@@ -22,5 +23,6 @@ register_codec("h264", _h264)
 __all__ = [
     "ENTRY_POINT_GROUP", "FORMAT_VERSION", "Codec", "Decoded", "EncodeOptions", "JPEGCodec",
     "PNGCodec", "RestoreMetadata", "WebPCodec", "check_frames", "get_codec", "list_codecs",
-    "register_codec", "sniff_codec",
+    "decoded_image", "open_image_bytes", "register_codec", "save_rgb", "sniff_codec",
+    "xmp_packet", "xmp_restore_text",
 ]

@@ -25,15 +25,37 @@ _XMP = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
 _XMP_RE = re.compile(rb'mpirn:restore="([^"]*)"')
 
 
-def _xml_escape(s: str) -> str:
-    return s.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+def xmp_packet(metadata: RestoreMetadata) -> bytes:
+    """An XMP packet carrying the restore metadata (for WebP, AVIF and similar formats)."""
+    text = metadata.to_json().replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    return _XMP.format(text).encode()
 
 
-def _xml_unescape(s: str) -> str:
-    return s.replace("&lt;", "<").replace("&quot;", '"').replace("&amp;", "&")
+def xmp_restore_text(xmp: bytes | str | None) -> str | None:
+    """The restore-metadata text inside an XMP packet (the whole packet if it is foreign)."""
+    if not xmp:
+        return None
+    xb = xmp if isinstance(xmp, bytes) else str(xmp).encode()
+    m = _XMP_RE.search(xb)
+    if not m:
+        return xb.decode("utf-8", "replace")
+    return m.group(1).decode().replace("&lt;", "<").replace("&quot;", '"').replace("&amp;", "&")
 
 
-def _open(data: bytes, fmt: str) -> Image.Image:
+def save_rgb(frame: np.ndarray, fmt: str, icc: bytes | None, exif: bytes | None,
+             **kw) -> bytes:
+    """Encode an RGB frame with Pillow, carrying ICC profile and EXIF when given."""
+    if icc:
+        kw["icc_profile"] = icc
+    if exif:
+        kw["exif"] = exif
+    buf = io.BytesIO()
+    Image.fromarray(frame, "RGB").save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def open_image_bytes(data: bytes, fmt: str) -> Image.Image:
+    """Open and fully decode ``data`` as ``fmt``; corrupt or truncated data → CodecError."""
     if not data:
         raise CodecError(f"empty {fmt} data")
     try:
@@ -48,7 +70,8 @@ def _open(data: bytes, fmt: str) -> Image.Image:
     return im
 
 
-def _decoded(im: Image.Image, raw: str | None) -> Decoded:
+def decoded_image(im: Image.Image, raw: str | None) -> Decoded:
+    """A :class:`Decoded` from a Pillow image and the restore-metadata text found in it."""
     meta = None
     if raw is not None:
         try:
@@ -82,22 +105,16 @@ class JPEGCodec:
                     "optimize": False}
         if metadata is not None:
             kw["comment"] = (TAG + ":" + metadata.to_json()).encode()
-        if icc:
-            kw["icc_profile"] = icc
-        if exif:
-            kw["exif"] = exif
-        buf = io.BytesIO()
-        Image.fromarray(f, "RGB").save(buf, "JPEG", **kw)
-        return buf.getvalue()
+        return save_rgb(f, "JPEG", icc, exif, **kw)
 
     def decode(self, data: bytes) -> Decoded:
-        im = _open(data, "JPEG")
+        im = open_image_bytes(data, "JPEG")
         com = im.info.get("comment")
         raw = None
         if com:
             text = com.decode("utf-8", "replace") if isinstance(com, bytes) else str(com)
             raw = text[len(TAG) + 1:] if text.startswith(TAG + ":") else text
-        return _decoded(im, raw)
+        return decoded_image(im, raw)
 
 
 class PNGCodec:
@@ -113,19 +130,12 @@ class PNGCodec:
         info = PngImagePlugin.PngInfo()
         if metadata is not None:
             info.add_itxt(TAG, metadata.to_json())
-        kw: dict = {"pnginfo": info, "compress_level": 6}
-        if icc:
-            kw["icc_profile"] = icc
-        if exif:
-            kw["exif"] = exif
-        buf = io.BytesIO()
-        Image.fromarray(f, "RGB").save(buf, "PNG", **kw)
-        return buf.getvalue()
+        return save_rgb(f, "PNG", icc, exif, pnginfo=info, compress_level=6)
 
     def decode(self, data: bytes) -> Decoded:
-        im = _open(data, "PNG")
+        im = open_image_bytes(data, "PNG")
         raw = im.info.get(TAG)
-        return _decoded(im, str(raw) if raw is not None else None)
+        return decoded_image(im, str(raw) if raw is not None else None)
 
 
 class WebPCodec:
@@ -141,21 +151,9 @@ class WebPCodec:
         kw: dict = {"quality": _quality(options, self.default_quality),
                     "lossless": options.lossless, "method": 4}
         if metadata is not None:
-            kw["xmp"] = _XMP.format(_xml_escape(metadata.to_json())).encode()
-        if icc:
-            kw["icc_profile"] = icc
-        if exif:
-            kw["exif"] = exif
-        buf = io.BytesIO()
-        Image.fromarray(f, "RGB").save(buf, "WEBP", **kw)
-        return buf.getvalue()
+            kw["xmp"] = xmp_packet(metadata)
+        return save_rgb(f, "WEBP", icc, exif, **kw)
 
     def decode(self, data: bytes) -> Decoded:
-        im = _open(data, "WEBP")
-        xmp = im.info.get("xmp")
-        raw = None
-        if xmp:
-            xb = xmp if isinstance(xmp, bytes) else str(xmp).encode()
-            m = _XMP_RE.search(xb)
-            raw = _xml_unescape(m.group(1).decode()) if m else xb.decode("utf-8", "replace")
-        return _decoded(im, raw)
+        im = open_image_bytes(data, "WEBP")
+        return decoded_image(im, xmp_restore_text(im.info.get("xmp")))

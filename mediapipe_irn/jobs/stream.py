@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-import numpy as np
 import torch
 
 from ..codecs.metadata import RestoreMetadata
@@ -17,6 +16,7 @@ from ..errors import MetadataError
 from ..models import create_model
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.tiling import downscale_image, upscale_image
+from ..pipeline.video import batched
 from ..pipeline.y4m import Y4MHeader, read_frames, read_header, write_frame
 
 
@@ -30,17 +30,6 @@ def restore_metadata_for(width: int, height: int, model: str) -> RestoreMetadata
                            pad_w=(-width) % a, pad_h=(-height) % a)
 
 
-def _batches(frames, n: int):
-    buf: list[np.ndarray] = []
-    for f in frames:
-        buf.append(f)
-        if len(buf) == n:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
-
-
 @torch.no_grad()
 def stream_down(inp: BinaryIO, out: BinaryIO, model: str = "sain-x2",
                 weights: str | None = None, batch: int = 4) -> int:
@@ -52,7 +41,7 @@ def stream_down(inp: BinaryIO, out: BinaryIO, model: str = "sain-x2",
     # `mediapipe-irn meta` prints it for ffmpeg's -metadata instead.
     out.write(Y4MHeader(lw, lh, hdr.rate).encode())
     n = 0
-    for chunk in _batches(read_frames(inp, hdr), batch):
+    for chunk in batched(read_frames(inp, hdr), batch):
         x = torch.cat([to_tensor(f) for f in chunk])
         x = torch.nn.functional.pad(x, (0, meta.pad_w, 0, meta.pad_h), mode="replicate")
         lr, _ = downscale_image(m, x)
@@ -80,7 +69,7 @@ def stream_up(inp: BinaryIO, out: BinaryIO, meta: RestoreMetadata | None = None,
     m = create_model(model or meta.model, weights=weights)
     out.write(Y4MHeader(meta.width, meta.height, hdr.rate).encode())
     n = 0
-    for chunk in _batches(read_frames(inp, hdr), batch):
+    for chunk in batched(read_frames(inp, hdr), batch):
         x = torch.cat([to_tensor(f) for f in chunk])
         hr = upscale_image(m, x, size=(meta.height, meta.width))
         for i in range(hr.shape[0]):

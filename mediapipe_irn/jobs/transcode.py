@@ -21,7 +21,8 @@ from ..errors import InputError, MetadataError
 from ..models import create_model
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.tiling import downscale_image, upscale_image
-from ..pipeline.video import VIDEO_SUFFIXES, atomic_output, open_input, stdout_binary, video_info
+from ..pipeline.video import (VIDEO_SUFFIXES, atomic_output, batched, open_input, stdout_binary,
+                              video_info)
 from ..pipeline.y4m import Y4MHeader, write_frame
 
 Progress = Callable[[int, int, float], None]
@@ -66,17 +67,6 @@ def print_progress(done: int, total: int, elapsed: float) -> None:
     tot = f"/{total}" if total else ""
     print(f"\r{done}{tot} frames  {fps:5.2f} fps  {eta}   ", end="", file=sys.stderr,
           flush=True)
-
-
-def _batches(it, n: int):
-    buf = []
-    for item in it:
-        buf.append(item)
-        if len(buf) == n:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
 
 
 def _add_video_stream(out, width: int, height: int, rate: Fraction, time_base: Fraction,
@@ -252,7 +242,7 @@ def _decode_to_y4m(src, up, meta: RestoreMetadata, batch: int,
     with open_input(src) as inp:
         info = video_info(inp)
         out.write(Y4MHeader(meta.width, meta.height, info.rate).encode())
-        for chunk in _batches((f.to_ndarray(format="rgb24") for f in inp.decode(video=0)),
+        for chunk in batched((f.to_ndarray(format="rgb24") for f in inp.decode(video=0)),
                               batch):
             for rgb in up(chunk):
                 write_frame(out, rgb)

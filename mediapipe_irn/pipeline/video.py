@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
 
@@ -91,6 +91,18 @@ def frames_rgb(container) -> Iterator[tuple[np.ndarray, int | None]]:
     """Decode the first video stream to (H×W×3 uint8, pts)."""
     for frame in container.decode(video=0):
         yield frame.to_ndarray(format="rgb24"), frame.pts
+
+
+def batched(items: Iterable, n: int) -> Iterator[list]:
+    """Consecutive lists of ``n`` items (the last may be shorter)."""
+    buf: list = []
+    for item in items:
+        buf.append(item)
+        if len(buf) == n:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
 
 
 def stdout_binary() -> BinaryIO:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import random
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
