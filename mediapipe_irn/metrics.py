@@ -55,22 +55,24 @@ def psnr(a, b, y: bool = False) -> float:
     return math.inf if mse == 0 else 10.0 * math.log10(255.0**2 / mse)
 
 
-def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+def _gaussian_1d(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     g = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-(g**2) / (2 * sigma**2))
-    g = g / g.sum()
-    return torch.outer(g, g)
+    return g / g.sum()
 
 
 def ssim(a, b, y: bool = False) -> float:
     """Mean SSIM over the valid (unpadded) region, averaged over channels."""
     ta, tb = _prepare(a, b, y)
-    c = ta.shape[1]
-    win = _gaussian_window().expand(c, 1, 11, 11).contiguous()
+    # channels as batch (C×1×H×W), float32: float64 convolutions are ~20× slower on CPU and
+    # the error this adds to SSIM is below 1e-5 (checked against scikit-image in the tests)
+    ta, tb = ta.transpose(0, 1).float(), tb.transpose(0, 1).float()
+    g = _gaussian_1d().float()
+    wy, wx = g.view(1, 1, 11, 1), g.view(1, 1, 1, 11)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
-    def filt(t: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(t, win, groups=c)
+    def filt(t: torch.Tensor) -> torch.Tensor:  # separable Gaussian, valid region only
+        return F.conv2d(F.conv2d(t, wy), wx)
 
     mu_a, mu_b = filt(ta), filt(tb)
     s_aa = filt(ta * ta) - mu_a**2
@@ -78,7 +80,7 @@ def ssim(a, b, y: bool = False) -> float:
     s_ab = filt(ta * tb) - mu_a * mu_b
     num = (2 * mu_a * mu_b + c1) * (2 * s_ab + c2)
     den = (mu_a**2 + mu_b**2 + c1) * (s_aa + s_bb + c2)
-    return float((num / den).mean())
+    return float((num.double() / den.double()).mean())
 
 
 def bits_per_pixel(num_bytes: int, height: int, width: int) -> float:
