@@ -11,7 +11,7 @@ from .codecs import EncodeOptions, RestoreMetadata, get_codec, list_codecs, snif
 from .errors import InputError, MediapipeIRNError, MetadataError, OutputError
 from .metrics import bits_per_pixel, psnr, ssim
 from .models import RescaleModel, create_model
-from .pipeline import (decode_image, downscale_image, encode_png, read_image, to_tensor,
+from .pipeline import (DEFAULT_TILE, decode_image, downscale_image, encode_png, read_image, to_tensor,
                        to_uint8, upscale_image)
 from .pipeline.images import ImageData
 
@@ -43,15 +43,14 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
 
 def encode_lr(model: RescaleModel, img: ImageData, codec: str = "jpeg",
               quality: int | None = None, tile: int | None = None,
-              refine: int = 0) -> tuple[bytes, dict]:
+              refine: int = 0, precision: str = "auto") -> tuple[bytes, dict]:
     """Downscale ``img`` with ``model`` and encode the LR with restore metadata.
 
     ``refine`` > 0 runs that many HCD steps per stage against this codec and quality.
     """
     hr = to_tensor(img.rgb)
     h, w = img.size
-    lr, (ph, pw) = downscale_image(model, hr) if tile is None else \
-        downscale_image(model, hr, tile=tile)
+    lr, (ph, pw) = downscale_image(model, hr, tile=tile or DEFAULT_TILE, precision=precision)
     if refine > 0 and model.invertible:
         from .refine import RefineConfig, refine_image
 
@@ -85,8 +84,8 @@ def _decode_any(data: bytes, name: str, codec: str | None):
 
 
 def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
-              weights: str | None = None, codec: str | None = None
-              ) -> tuple[ImageData, RestoreMetadata, RescaleModel]:
+              weights: str | None = None, codec: str | None = None,
+              precision: str = "auto") -> tuple[ImageData, RestoreMetadata, RescaleModel]:
     """Decode a stored LR file and restore the HR image it describes."""
     dec = _decode_any(data, name, codec)
     meta = dec.metadata
@@ -103,7 +102,8 @@ def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
         m = create_model(model or meta.model, weights=weights)
         if m.scale != meta.scale:
             raise MetadataError(f"{name} was made at ×{meta.scale}, {m.name} is ×{m.scale}")
-    hr = upscale_image(m, to_tensor(dec.frames[0]), size=(meta.height, meta.width))
+    hr = upscale_image(m, to_tensor(dec.frames[0]), size=(meta.height, meta.width),
+                       precision=precision)
     img = ImageData(to_uint8(hr), grey=bool(meta.extra.get("grey", False)), icc=dec.icc,
                     exif=dec.exif)
     return img, meta, m

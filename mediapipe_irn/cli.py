@@ -127,10 +127,13 @@ def _human(n: float) -> str:
               show_default=True)
 @click.option("--scheduler", default=None, help="dask scheduler address (default: start a "
               "local cluster of --workers processes)")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "channels_last", "bf16",
+              "bf16_channels_last"]), default="auto", show_default=True,
+              help="execution option (auto: fastest within 0.05 dB of fp32, README 'Speed')")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def archive(src: str, dest: str, model: str, weights: str | None, codec: str, quality: int,
             workers: int, verify: bool, max_pixels: int | None, refine: int, engine: str,
-            scheduler: str | None, quiet: bool) -> None:
+            scheduler: str | None, precision: str, quiet: bool) -> None:
     """Archive a folder of images as self-describing LR files (resumable)."""
     from .jobs import ArchiveConfig
     from .jobs import archive as run_archive
@@ -138,7 +141,7 @@ def archive(src: str, dest: str, model: str, weights: str | None, codec: str, qu
 
     cfg = ArchiveConfig(model=model, codec=codec, quality=quality, workers=workers,
                         verify=verify, weights=weights, refine=refine, engine=engine,
-                        scheduler=scheduler,
+                        scheduler=scheduler, precision=precision,
                         max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
     s = run_archive(src, dest, cfg, progress=not quiet)
     click.echo(f"{s.files} files: {s.done} archived, {s.skipped_done} already done, "
@@ -183,14 +186,18 @@ def restore(dest: str, out: str, fmt: str, quality: int, pattern: str | None,
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--crf", type=int, default=23, show_default=True)
 @click.option("--preset", default="medium", show_default=True)
+@click.option("--precision", type=click.Choice(["auto", "fp32", "channels_last", "bf16",
+              "bf16_channels_last"]), default="auto", show_default=True,
+              help="execution option (auto: fastest within 0.05 dB of fp32, README 'Speed')")
 @click.option("--force", is_flag=True, help="overwrite DEST")
 def encode(src: str, dest: str, model: str, weights: str | None, crf: int, preset: str,
-           force: bool) -> None:
+           precision: str, force: bool) -> None:
     """Downscale a video into H.264 at the LR size (audio copied, metadata in tags)."""
     from .jobs.transcode import VideoEncodeConfig, encode_video, print_progress
 
     _check_dest(src, dest, force)
-    s = encode_video(src, dest, VideoEncodeConfig(model, crf, preset, weights=weights),
+    s = encode_video(src, dest, VideoEncodeConfig(model, crf, preset, weights=weights,
+                                                  precision=precision),
                      progress=print_progress)
     click.echo(f"{src} → {dest}: {s.frames} frames {s.width}×{s.height} → "
                f"{s.out_width}×{s.out_height}, {s.fps:.2f} fps")
@@ -204,15 +211,19 @@ def encode(src: str, dest: str, model: str, weights: str | None, crf: int, prese
 @click.option("--preset", default="medium", show_default=True)
 @click.option("--model", default=None, help="for videos without restore metadata")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--precision", type=click.Choice(["auto", "fp32", "channels_last", "bf16",
+              "bf16_channels_last"]), default="auto", show_default=True,
+              help="execution option (auto: fastest within 0.05 dB of fp32, README 'Speed')")
 @click.option("--force", is_flag=True, help="overwrite DEST")
 def decode(src: str, dest: str, crf: int, lossless: bool, preset: str, model: str | None,
-           weights: str | None, force: bool) -> None:
+           weights: str | None, precision: str, force: bool) -> None:
     """Restore a video made by `encode` (DEST `-`: YUV4MPEG2 on stdout)."""
     from .jobs.transcode import VideoDecodeConfig, decode_video, print_progress
 
     if dest != "-":
         _check_dest(src, dest, force)
-    cfg = VideoDecodeConfig(crf, lossless, preset, model=model, weights=weights)
+    cfg = VideoDecodeConfig(crf, lossless, preset, model=model, weights=weights,
+                            precision=precision)
     s = decode_video(src, dest, cfg, progress=print_progress)
     click.echo(f"{src} → {dest}: {s.frames} frames → {s.out_width}×{s.out_height}, "
                f"{s.fps:.2f} fps", err=dest == "-")

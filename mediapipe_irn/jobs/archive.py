@@ -49,6 +49,7 @@ class ArchiveConfig:
     engine: str = "local"  # local (processes on this machine) | dask
     scheduler: str | None = None  # dask: scheduler address; None starts a local cluster
     refine: int = 0  # HCD steps per stage (0: off)
+    precision: str = "auto"  # see mediapipe_irn.pipeline.execution
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,8 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
                               **{**base, "model": None, "codec": None, "quality": None})
         model = _model(cfg.model, cfg.weights)
         codec = get_codec(cfg.codec)
-        lr_bytes, _ = encode_lr(model, img, cfg.codec, cfg.quality, refine=cfg.refine)
+        lr_bytes, _ = encode_lr(model, img, cfg.codec, cfg.quality, refine=cfg.refine,
+                                precision=cfg.precision)
         out_rel = stored_name(rel, codec.extension)
         alpha_rel = None
         total = len(lr_bytes)

@@ -35,6 +35,7 @@ class VideoEncodeConfig:
     preset: str = "medium"
     batch: int = 4
     weights: str | None = None
+    precision: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class VideoDecodeConfig:
     batch: int = 4
     model: str | None = None  # needed only for files without restore metadata
     weights: str | None = None
+    precision: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ def encode_video(src: str | Path, dest: str | Path, cfg: VideoEncodeConfig = Vid
         x = torch.cat([to_tensor(f) for f in frames])
         if ph or pw:
             x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
-        lr, _ = downscale_image(model, x)
+        lr, _ = downscale_image(model, x, precision=cfg.precision)
         return [to_uint8(lr[i:i + 1]) for i in range(lr.shape[0])]
 
     return _transcode(src, dest, down, (lr_h, lr_w), cfg.crf, cfg.preset, cfg.batch,
@@ -205,7 +207,7 @@ def _up_fn(meta: RestoreMetadata, cfg: VideoDecodeConfig):
     @torch.no_grad()
     def up(frames: list[np.ndarray]) -> list[np.ndarray]:
         x = torch.cat([to_tensor(f) for f in frames])
-        hr = upscale_image(model, x, size=(meta.height, meta.width))
+        hr = upscale_image(model, x, size=(meta.height, meta.width), precision=cfg.precision)
         return [to_uint8(hr[i:i + 1]) for i in range(hr.shape[0])]
 
     return up

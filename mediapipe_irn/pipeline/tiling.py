@@ -56,7 +56,7 @@ def apply_tiled(fn: Callable[[Tensor], Tensor], x: Tensor, factor_num: int, fact
 
 @torch.no_grad()
 def downscale_image(model: RescaleModel, hr: Tensor, tile: int = DEFAULT_TILE,
-                    overlap: int | None = None, precision: str = "fp32"
+                    overlap: int | None = None, precision: str = "auto"
                     ) -> tuple[Tensor, tuple[int, int]]:
     """Pad to the model's alignment, downscale tile by tile. Returns (LR, (pad_h, pad_w)).
 
@@ -74,7 +74,7 @@ def downscale_image(model: RescaleModel, hr: Tensor, tile: int = DEFAULT_TILE,
 @torch.no_grad()
 def upscale_image(model: RescaleModel, lr: Tensor, size: tuple[int, int] | None = None,
                   tile: int = DEFAULT_TILE, overlap: int | None = None,
-                  precision: str = "fp32") -> Tensor:
+                  precision: str = "auto") -> Tensor:
     """Upscale tile by tile (tile/overlap in HR pixels), crop to ``size``, clamp to [0, 1]."""
     check_image_tensor(lr, "LR input")
     s = model.scale
