@@ -391,17 +391,19 @@ def bench_jpeg_sim(data, quality: str, limit: int | None, json_path: str, speed:
 @click.option("--models", default=None, help="comma-separated (default: bicubic, irn, sain "
               "at --scale)")
 @click.option("--limit", type=int, default=None, help="at most this many images")
+@click.option("--refine", type=int, default=0, show_default=True,
+              help="also measure each learned model with this many HCD steps per stage")
 @click.option("--json", "json_path", default="results/quality.json", show_default=True)
 @click.option("--plot", "plot_path", default="results/quality_rd.png", show_default=True)
 def bench_quality(data, scale: int, codec: str, quality: str, models: str | None,
-                  limit: int | None, json_path: str, plot_path: str) -> None:
+                  limit: int | None, refine: int, json_path: str, plot_path: str) -> None:
     """Rate–distortion of down→codec→up against bicubic and full-resolution coding."""
     from .bench import quality as q
     from .bench.common import write_json
 
     names = models.split(",") if models else [f"bicubic-x{scale}", f"irn-x{scale}",
                                               f"sain-x{scale}"]
-    res = q.run(list(data), names, _csv_ints(quality), codec, limit)
+    res = q.run(list(data), names, _csv_ints(quality), codec, limit, refine)
     click.echo(q.format_table(res))
     write_json(json_path, res)
     click.echo(f"wrote {json_path}")

@@ -3,6 +3,7 @@ coding of the original at equal bytes (Bjøntegaard BD-rate / BD-PSNR)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,14 @@ def _interp_psnr(ref: list[dict[str, float]], bpp: float) -> float | None:
 
 
 def run(data: list[str], models: list[str], qualities: list[int], codec: str = "jpeg",
-        limit: int | None = None) -> dict[str, Any]:
+        limit: int | None = None, refine: int = 0) -> dict[str, Any]:
+    """``refine`` > 0 adds, for each learned model, a ``<name>+hcd<refine>`` row (HCD steps
+    per stage against the same codec and quality) with its encode time."""
     images = load_images(data, limit)
     c = get_codec(codec)
     results: dict[str, Any] = {"data": list(data), "images": len(images), "codec": codec,
-                               "qualities": qualities, "models": {}, "env": environment()}
+                               "qualities": qualities, "models": {}, "env": environment(),
+                               "refine": refine}
     ref_rows = []
     for q in REFERENCE_QUALITIES:
         rows = []
@@ -53,16 +57,20 @@ def run(data: list[str], models: list[str], qualities: list[int], codec: str = "
             rows.append(_scores(c.decode(b).frames[0], img.rgb, len(b)))
         ref_rows.append({"quality": q, **_mean(rows)})
     results["full_resolution"] = ref_rows
-    for name in models:
+    runs = [(n, 0) for n in models]
+    runs += [(n, refine) for n in models if refine > 0 and create_model(n).invertible]
+    for name, steps in runs:
         m = create_model(name)
         curve = []
         for q in qualities:
             rows = []
+            t0 = time.perf_counter()
             for path, img in images:
-                data_b, _ = encode_lr(m, img, codec, q)
-                out, _, _ = decode_lr(data_b, path)
+                data_b, _ = encode_lr(m, img, codec, q, refine=steps)
+                out, _, _ = decode_lr(data_b, path, codec=codec)
                 rows.append(_scores(out.rgb, img.rgb, len(data_b)))
-            row = {"quality": q, **_mean(rows)}
+            row = {"quality": q, **_mean(rows),
+                   "seconds_per_image": (time.perf_counter() - t0) / len(images)}
             row["full_res_psnr_at_equal_bytes"] = _interp_psnr(ref_rows, row["bpp"])
             curve.append(row)
         entry: dict[str, Any] = {"curve": curve}
@@ -77,7 +85,7 @@ def run(data: list[str], models: list[str], qualities: list[int], codec: str = "
                                                       dist)
         except ValueError as exc:
             entry["bd_error"] = str(exc)
-        results["models"][name] = entry
+        results["models"][name if steps == 0 else f"{name}+hcd{steps}"] = entry
     return results
 
 
