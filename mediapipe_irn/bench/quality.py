@@ -40,6 +40,16 @@ def _interp_psnr(ref: list[dict[str, float]], bpp: float) -> float | None:
     return float(np.interp(x, r, d))
 
 
+def _bd(ref: list[dict[str, float]], curve: list[dict[str, float]]) -> dict[str, Any]:
+    args = ([p["bpp"] for p in ref], [p["psnr"] for p in ref], [p["bpp"] for p in curve],
+            [p["psnr"] for p in curve])
+    try:
+        return {"bd_rate_vs_full_res_pct": bd_rate(*args),
+                "bd_psnr_vs_full_res_db": bd_psnr(*args)}
+    except ValueError as exc:
+        return {"bd_error": str(exc)}
+
+
 def run(data: list[str], models: list[str], qualities: list[int], codec: str = "jpeg",
         limit: int | None = None, refine: int = 0) -> dict[str, Any]:
     """``refine`` > 0 adds, for each learned model, a ``<name>+hcd<refine>`` row (HCD steps
@@ -49,8 +59,9 @@ def run(data: list[str], models: list[str], qualities: list[int], codec: str = "
     results: dict[str, Any] = {"data": list(data), "images": len(images), "codec": codec,
                                "qualities": qualities, "models": {}, "env": environment(),
                                "refine": refine}
-    ref_rows = []
-    for q in REFERENCE_QUALITIES:
+    ref_rows: list[dict[str, float]] = []
+    lossless = c.quality_range[0] == c.quality_range[1]  # e.g. PNG: no rate to compare at
+    for q in [] if lossless else REFERENCE_QUALITIES:
         rows = []
         for _, img in images:
             b = c.encode([img.rgb], EncodeOptions(quality=q))
@@ -71,20 +82,14 @@ def run(data: list[str], models: list[str], qualities: list[int], codec: str = "
                 rows.append(_scores(out.rgb, img.rgb, len(data_b)))
             row = {"quality": q, **_mean(rows),
                    "seconds_per_image": (time.perf_counter() - t0) / len(images)}
-            row["full_res_psnr_at_equal_bytes"] = _interp_psnr(ref_rows, row["bpp"])
+            row["full_res_psnr_at_equal_bytes"] = (_interp_psnr(ref_rows, row["bpp"])
+                                                   if ref_rows else None)
             curve.append(row)
         entry: dict[str, Any] = {"curve": curve}
-        rate = [p["bpp"] for p in curve]
-        dist = [p["psnr"] for p in curve]
-        try:
-            entry["bd_rate_vs_full_res_pct"] = bd_rate([p["bpp"] for p in ref_rows],
-                                                       [p["psnr"] for p in ref_rows], rate,
-                                                       dist)
-            entry["bd_psnr_vs_full_res_db"] = bd_psnr([p["bpp"] for p in ref_rows],
-                                                      [p["psnr"] for p in ref_rows], rate,
-                                                      dist)
-        except ValueError as exc:
-            entry["bd_error"] = str(exc)
+        if lossless:
+            entry["bd_error"] = "lossless codec: no rate-distortion curve"
+        else:
+            entry.update(_bd(ref_rows, curve))
         results["models"][name if steps == 0 else f"{name}+hcd{steps}"] = entry
     return results
 
