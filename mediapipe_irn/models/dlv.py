@@ -18,35 +18,19 @@ best. A 4-channel input also makes the Haar split 3 / 13, giving z one more chan
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from ..nn import GaussianPrior, HaarDownsampling, InvBlock, dense_block
-from .base import InverseOutput, RescaleModel, TrainOutput
-from .irn import haar_steps
+from .base import InverseOutput, TrainOutput
+from .irn import IRN
 
 
-class DLV(RescaleModel):
+class DLV(IRN):
+    """IRN's flow on ``[HR, v]`` (4 input channels); see the module docstring."""
+
     def __init__(self, scale: int = 2, blocks: int = 3, growth: int = 16, v_std: float = 0.1,
                  name: str = "dlv") -> None:
-        super().__init__()
-        self.scale, self.name, self.v_std = scale, name, v_std
-        ops: list[nn.Module] = []
-        c = 4
-        for _ in range(haar_steps(scale)):
-            ops.append(HaarDownsampling(c))
-            c *= 4
-            ops.extend(InvBlock(dense_block(growth), c, 3) for _ in range(blocks))
-        self.ops = nn.ModuleList(ops)
-        self.channels = c
-        self.prior = GaussianPrior()
-
-    def receptive_radius(self) -> int:
-        return 10 * sum(1 for op in self.ops if isinstance(op, InvBlock)) * self.scale
-
-    def flow(self, x: Tensor, rev: bool = False) -> Tensor:
-        for op in (reversed(self.ops) if rev else self.ops):
-            x = op(x, rev=rev)
-        return x
+        super().__init__(scale, blocks, growth, name, in_channels=4)
+        self.v_std = v_std
 
     def forward_v(self, hr: Tensor, v: Tensor | None = None) -> TrainOutput:
         """Forward with an explicit downscaling latent (default: v = 0)."""

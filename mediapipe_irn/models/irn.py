@@ -23,12 +23,12 @@ def haar_steps(scale: int) -> int:
 
 class IRN(RescaleModel):
     def __init__(self, scale: int = 2, blocks: int = 8, growth: int = 32,
-                 name: str = "irn") -> None:
+                 name: str = "irn", in_channels: int = 3) -> None:
         super().__init__()
         self.scale, self.name = scale, name
         self.blocks, self.growth = blocks, growth
         ops: list[nn.Module] = []
-        c = 3
+        c = in_channels
         for _ in range(haar_steps(scale)):
             ops.append(HaarDownsampling(c))
             c *= 4
