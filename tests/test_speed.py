@@ -41,3 +41,15 @@ def test_unknown_precision():
 def test_measure_one_reports_rss_and_times():
     r = speed.measure_one("bicubic-x2", 64, 96, "fp32", repeat=1)
     assert r["down_s"] > 0 and r["peak_rss_mb"] > 10 and r["psnr"] > 20
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_dense_block_inference_path_matches_training_path(batch):
+    from mediapipe_irn.nn.subnets import DenseBlock
+
+    blk = randomize(DenseBlock(6, 5, growth=8), std=0.1)
+    x = torch.rand(batch, 6, 20, 24, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        fast = blk(x)
+    slow = blk(x).detach()  # grad mode: the concatenating path
+    assert torch.allclose(fast, slow, atol=1e-6) and slow.abs().max() > 0

@@ -45,6 +45,21 @@ def conv_flops_per_hr_pixel(model_name: str, direction: str) -> float:
     return total / (64 * 64)
 
 
+def machine_peak_gflops(n: int = 2048, repeat: int = 5) -> dict[str, float]:
+    """Achieved GFLOP/s of a large float32 (and bfloat16) matrix product: the practical peak
+    the convolutions can be compared with."""
+    out = {}
+    for name, dt in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        a, b = torch.randn(n, n, dtype=dt), torch.randn(n, n, dtype=dt)
+        a @ b
+        reps = repeat if dt == torch.float32 else 1  # bf16 may be emulated and very slow
+        t = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        out[f"gemm_{name}_gflops"] = 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9
+    return out
+
+
 def _test_image(h: int, w: int) -> torch.Tensor:
     from pathlib import Path
 
@@ -111,7 +126,7 @@ def run(models: list[str], sizes: list[tuple[int, int]], precisions: list[str],
                              "gflops_up": fl["up"] * px / m["up_s"] / 1e9,
                              "psnr_delta_vs_fp32": None if base_psnr is None
                              else m["psnr"] - base_psnr})
-    return {"rows": rows, "env": environment()}
+    return {"rows": rows, "peak": machine_peak_gflops(), "env": environment()}
 
 
 def format_table(res: dict[str, Any]) -> str:
@@ -127,6 +142,11 @@ def format_table(res: dict[str, Any]) -> str:
                      f"{r['up_s']:.3f} | {r['gflops_down']:.0f}/{r['gflops_up']:.0f} | "
                      f"{r['flops_per_pixel_down'] / 1e3:.0f}/{r['flops_per_pixel_up'] / 1e3:.0f}"
                      f" | {r['peak_rss_mb']:.0f} | {'—' if d is None else f'{d:+.3f}'} |")
+    if "peak" in res:
+        pk = res["peak"]
+        lines.append(f"\nmachine: float32 GEMM {pk['gemm_fp32_gflops']:.0f} GFLOP/s, bfloat16 "
+                     f"GEMM {pk['gemm_bf16_gflops']:.1f} GFLOP/s ({res['env']['threads']} "
+                     "threads)")
     return "\n".join(lines)
 
 
@@ -139,4 +159,5 @@ if __name__ == "__main__":  # one configuration, in its own process (for peak RS
         torch.set_num_threads(int(_thr))
     print(json.dumps(measure_one(_name, int(_h), int(_w), _p, int(_rep))))
 
-__all__ = ["PRECISIONS", "conv_flops_per_hr_pixel", "format_table", "measure_one", "run"]
+__all__ = ["PRECISIONS", "conv_flops_per_hr_pixel", "format_table", "machine_peak_gflops",
+           "measure_one", "run"]

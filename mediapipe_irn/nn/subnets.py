@@ -34,11 +34,25 @@ class DenseBlock(nn.Module):
         nn.init.zeros_(self.conv5.bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        if not torch.is_grad_enabled():
+            return self._forward_inference(x)
         x1 = self.act(self.conv1(x))
         x2 = self.act(self.conv2(torch.cat((x, x1), 1)))
         x3 = self.act(self.conv3(torch.cat((x, x1, x2), 1)))
         x4 = self.act(self.conv4(torch.cat((x, x1, x2, x3), 1)))
         return self.conv5(torch.cat((x, x1, x2, x3, x4), 1))
+
+    def _forward_inference(self, x: Tensor) -> Tensor:
+        """Same function without the four concatenations: each conv's output is written once
+        into its slice of one buffer, and each conv reads a leading slice of it (contiguous for
+        a batch of one). The concatenations cost a fifth of inference time on the CPU."""
+        c, g = x.shape[1], self.conv1.out_channels
+        buf = x.new_empty((x.shape[0], c + 4 * g, *x.shape[2:]))
+        buf[:, :c] = x
+        for i, conv in enumerate((self.conv1, self.conv2, self.conv3, self.conv4)):
+            k = c + i * g
+            buf[:, k:k + g] = self.act(conv(buf[:, :k]))
+        return self.conv5(buf)
 
 
 def dense_block(growth: int = 32) -> SubnetFactory:

@@ -1,8 +1,10 @@
 """Execution options for inference: float32 eager, channels_last, bfloat16 autocast.
 
-``auto`` picks float32 + channels_last: on this project's reference CPU (2 cores, AVX-512
-BF16) it was the fastest option that keeps the result within 0.05 dB of float32 eager (see
-README, "Speed"); bfloat16 moves the invertible reconstruction by more than that.
+``auto`` picks float32 eager (NCHW): on the reference CPU (2 cores, AVX2/FMA, no native
+bfloat16) it was the fastest option measured by ``mediapipe-irn bench speed`` (README,
+"Speed"): channels_last was slower for these narrow (16–40 channel) convolutions, and bfloat16
+runs through emulation at a small fraction of float32's speed. On a CPU with AVX-512 BF16 or
+AMX, run the benchmark and pass ``--precision`` explicitly.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ PRECISIONS: tuple[str, ...] = ("fp32", "channels_last", "bf16", "bf16_channels_l
 
 def resolve(precision: str) -> str:
     if precision == "auto":
-        return "channels_last"
+        return "fp32"
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose from auto, "
                          f"{', '.join(PRECISIONS)}")
