@@ -38,6 +38,13 @@ def main() -> None:
     """Compression-aware image/video rescaling with invertible networks."""
 
 
+_precision_option = click.option(
+    "--precision", type=click.Choice(["auto", "fp32", "channels_last", "bf16",
+                                      "bf16_channels_last"]),
+    default="auto", show_default=True,
+    help="execution option (auto = fp32, the fastest measured here; README 'Speed on the CPU')")
+
+
 @main.command("models")
 def models_cmd() -> None:
     """List registered models."""
@@ -119,6 +126,8 @@ def _human(n: float) -> str:
 @click.option("--quality", type=int, default=75, show_default=True)
 @click.option("--workers", type=int, default=1, show_default=True,
               help="worker processes (each gets cores/workers torch threads)")
+@click.option("--threads", type=int, default=None,
+              help="torch threads per worker (default: cores / workers)")
 @click.option("--verify", is_flag=True, help="restore each file and record PSNR/SSIM")
 @click.option("--max-pixels", type=int, default=None, help="refuse larger images")
 @click.option("--refine", type=int, default=0, show_default=True,
@@ -127,12 +136,11 @@ def _human(n: float) -> str:
               show_default=True)
 @click.option("--scheduler", default=None, help="dask scheduler address (default: start a "
               "local cluster of --workers processes)")
-@click.option("--precision", type=click.Choice(["auto", "fp32", "channels_last", "bf16",
-              "bf16_channels_last"]), default="auto", show_default=True,
-              help="execution option (auto: fastest within 0.05 dB of fp32, README 'Speed')")
+@_precision_option
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def archive(src: str, dest: str, model: str, weights: str | None, codec: str, quality: int,
-            workers: int, verify: bool, max_pixels: int | None, refine: int, engine: str,
+            workers: int, threads: int | None, verify: bool, max_pixels: int | None,
+            refine: int, engine: str,
             scheduler: str | None, precision: str, quiet: bool) -> None:
     """Archive a folder of images as self-describing LR files (resumable)."""
     from .jobs import ArchiveConfig
@@ -140,7 +148,8 @@ def archive(src: str, dest: str, model: str, weights: str | None, codec: str, qu
     from .pipeline import DEFAULT_MAX_PIXELS
 
     cfg = ArchiveConfig(model=model, codec=codec, quality=quality, workers=workers,
-                        verify=verify, weights=weights, refine=refine, engine=engine,
+                        threads_per_worker=threads, verify=verify, weights=weights,
+                        refine=refine, engine=engine,
                         scheduler=scheduler, precision=precision,
                         max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
     s = run_archive(src, dest, cfg, progress=not quiet)
@@ -186,9 +195,7 @@ def restore(dest: str, out: str, fmt: str, quality: int, pattern: str | None,
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--crf", type=int, default=23, show_default=True)
 @click.option("--preset", default="medium", show_default=True)
-@click.option("--precision", type=click.Choice(["auto", "fp32", "channels_last", "bf16",
-              "bf16_channels_last"]), default="auto", show_default=True,
-              help="execution option (auto: fastest within 0.05 dB of fp32, README 'Speed')")
+@_precision_option
 @click.option("--force", is_flag=True, help="overwrite DEST")
 def encode(src: str, dest: str, model: str, weights: str | None, crf: int, preset: str,
            precision: str, force: bool) -> None:
@@ -211,9 +218,7 @@ def encode(src: str, dest: str, model: str, weights: str | None, crf: int, prese
 @click.option("--preset", default="medium", show_default=True)
 @click.option("--model", default=None, help="for videos without restore metadata")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
-@click.option("--precision", type=click.Choice(["auto", "fp32", "channels_last", "bf16",
-              "bf16_channels_last"]), default="auto", show_default=True,
-              help="execution option (auto: fastest within 0.05 dB of fp32, README 'Speed')")
+@_precision_option
 @click.option("--force", is_flag=True, help="overwrite DEST")
 def decode(src: str, dest: str, crf: int, lossless: bool, preset: str, model: str | None,
            weights: str | None, precision: str, force: bool) -> None:

@@ -64,11 +64,13 @@ def run(data: list[str], models: list[str], crfs: list[int], preset: str = "medi
         secs = len(src) / rate
         entry: dict[str, Any] = {"frames": len(src), "width": w, "height": h, "models": {}}
 
-        def kbps(nbytes: int) -> float:
+        def kbps(nbytes: int, secs: float = secs) -> float:
             return nbytes * 8 / secs / 1000
 
         full = []
-        for crf in crfs:
+        # the LR paths spend fewer bits at a given crf: extend the full-resolution curve to
+        # higher crfs so the two rate ranges overlap for BD-rate
+        for crf in sorted(set(crfs) | {c + 6 for c in crfs}):
             data_b = h264.encode(src, EncodeOptions(quality=crf, preset=preset, fps=rate))
             dec = h264.decode(data_b).frames
             p, py = _score(dec, src)
@@ -77,13 +79,13 @@ def run(data: list[str], models: list[str], crfs: list[int], preset: str = "medi
         for name in models:
             m = create_model(name)
             s = m.scale
-            lr, down_fps = _apply(lambda x: downscale_image(m, x)[0], src)
+            lr, down_fps = _apply(lambda x, m=m: downscale_image(m, x)[0], src)
             curve = []
             up_fps = []
             for crf in crfs:
                 data_b = h264.encode(lr, EncodeOptions(quality=crf, preset=preset, fps=rate))
                 dec = h264.decode(data_b).frames
-                hr, fps = _apply(lambda x: upscale_image(m, x, size=(h, w)), dec)
+                hr, fps = _apply(lambda x, m=m, hw=(h, w): upscale_image(m, x, size=hw), dec)
                 up_fps.append(fps)
                 p, py = _score(hr, src)
                 curve.append({"crf": crf, "kbps": kbps(len(data_b)), "psnr": p, "psnr_y": py})

@@ -8,6 +8,7 @@ temporary name and a rename, so no file is lost or half-written.
 
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 from ..errors import InputError
@@ -35,7 +36,12 @@ def run_on_dask(src: str, dest: str, todo: list[str], cfg: ArchiveConfig
                                processes=True, host="127.0.0.1", dashboard_address=None)
         client = Client(cluster)
     try:
-        client.run(_set_threads, cfg.threads_per_worker or 1)
+        # a local cluster shares this machine's cores like the local engine does; a remote
+        # worker keeps its own default unless --threads says otherwise
+        threads = cfg.threads_per_worker or (
+            max(1, (os.cpu_count() or 1) // max(1, cfg.workers)) if cluster is not None else 0)
+        if threads:
+            client.run(_set_threads, threads)
         futs = [client.submit(process_file, src, dest, rel, cfg, key=f"archive-{i}-{rel}",
                               retries=2, pure=False) for i, rel in enumerate(todo)]
         for fut in as_completed(futs):

@@ -1,10 +1,10 @@
 """Execution options for inference: float32 eager, channels_last, bfloat16 autocast.
 
-``auto`` picks float32 eager (NCHW): on the reference CPU (2 cores, AVX2/FMA, no native
-bfloat16) it was the fastest option measured by ``mediapipe-irn bench speed`` (README,
-"Speed"): channels_last was slower for these narrow (16–40 channel) convolutions, and bfloat16
-runs through emulation at a small fraction of float32's speed. On a CPU with AVX-512 BF16 or
-AMX, run the benchmark and pass ``--precision`` explicitly.
+``auto`` picks float32 eager (NCHW), from ``mediapipe-irn bench speed`` on the reference CPU
+(2 cores, AVX2/FMA, no native bfloat16; README, "Speed on the CPU"): channels_last moved times
+by ±20 % with no consistent direction, and bfloat16, though within the 0.05 dB tolerance, ran
+24× slower (emulated). On a CPU with AVX-512 BF16 or AMX, run the benchmark there and pass
+``--precision`` explicitly.
 """
 
 from __future__ import annotations
