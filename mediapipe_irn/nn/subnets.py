@@ -44,8 +44,10 @@ class DenseBlock(nn.Module):
 
     def _forward_inference(self, x: Tensor) -> Tensor:
         """Same function without the four concatenations: each conv's output is written once
-        into its slice of one buffer, and each conv reads a leading slice of it (contiguous for
-        a batch of one). The concatenations cost a fifth of inference time on the CPU."""
+        into its slice of one buffer, and each conv reads a leading slice of it (contiguous, as
+        samples go one at a time). The concatenations cost a fifth of inference time on the CPU."""
+        if x.shape[0] > 1:  # keep every conv input contiguous: one sample at a time
+            return torch.cat([self._forward_inference(x[i:i + 1]) for i in range(x.shape[0])])
         c, g = x.shape[1], self.conv1.out_channels
         buf = x.new_empty((x.shape[0], c + 4 * g, *x.shape[2:]))
         buf[:, :c] = x
