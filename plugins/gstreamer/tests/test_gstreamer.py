@@ -85,7 +85,7 @@ def test_gst_launch_smoke(tmp_path, env):
     out = tmp_path / "lr.mp4"
     cmd = ["gst-launch-1.0", "-q", "filesrc", f"location={SAMPLES / 'bbb_3s.mp4'}", "!",
            "decodebin", "!", "videoconvert", "!", "video/x-raw,format=RGB", "!",
-           "identity", "eos-after=10", "!", "irndownscale", "model=bicubic-x2", "!",
+           "irndownscale", "model=bicubic-x2", "!",
            "videoconvert", "!", "video/x-raw,format=I420", "!", "x264enc", "!", "mp4mux", "!",
            "filesink", f"location={out}"]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
@@ -94,7 +94,10 @@ def test_gst_launch_smoke(tmp_path, env):
         v = c.streams.video[0]
         assert (v.codec_context.width, v.codec_context.height) == (640, 360)
         lr_frames = sum(1 for _ in c.decode(video=0))
-    assert lr_frames == 10
+    # the whole clip: a cut made upstream (identity eos-after) loses its last frame at random
+    with av.open(str(SAMPLES / "bbb_3s.mp4")) as c:
+        src = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert lr_frames == len(src) > 0
     from mediapipe_irn.jobs.transcode import read_video_metadata
 
     meta = read_video_metadata(out)  # the tag irndownscale sent, stored by mp4mux
@@ -105,7 +108,5 @@ def test_gst_launch_smoke(tmp_path, env):
     assert r.returncode == 0, r.stderr[-2000:]
     with av.open(str(restored)) as c:
         hr = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
-    with av.open(str(SAMPLES / "bbb_3s.mp4")) as c:
-        src = [f.to_ndarray(format="rgb24") for _, f in zip(range(10), c.decode(video=0))]
-    assert len(hr) == 10 and hr[0].shape == (720, 1280, 3)
+    assert len(hr) == len(src) and hr[0].shape == (720, 1280, 3)
     assert np.mean([psnr(a, b) for a, b in zip(hr, src)]) > 28
