@@ -68,10 +68,11 @@ def run(data: list[str], models: list[str], qualities: list[int], codec: str = "
             rows.append(_scores(c.decode(b).frames[0], img.rgb, len(b)))
         ref_rows.append({"quality": q, **_mean(rows)})
     results["full_resolution"] = ref_rows
+    built = {n: create_model(n) for n in models}
     runs = [(n, 0) for n in models]
-    runs += [(n, refine) for n in models if refine > 0 and create_model(n).invertible]
+    runs += [(n, refine) for n in models if refine > 0 and built[n].invertible]
     for name, steps in runs:
-        m = create_model(name)
+        m = built[name]
         curve = []
         for q in qualities:
             rows = []

@@ -96,6 +96,11 @@ def _model(name: str, weights: str | None):
         return create_model(name, weights=weights)
 
 
+def worker_threads(cfg: ArchiveConfig, workers: int) -> int:
+    """Torch threads per worker process: ``--threads``, or this machine's cores shared out."""
+    return cfg.threads_per_worker or max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
 def _init_worker(threads: int) -> None:
     import torch
 
@@ -170,7 +175,7 @@ def _results(src: str, dest: str, todo: list[str], cfg: ArchiveConfig) -> Iterat
     if cfg.engine != "local":
         raise InputError(f"unknown engine {cfg.engine!r} (local or dask)")
     workers = max(1, min(cfg.workers, len(todo)))
-    threads = cfg.threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
+    threads = worker_threads(cfg, workers)
     if workers == 1:
         _init_worker(threads)
         for rel in todo:

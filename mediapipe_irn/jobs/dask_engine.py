@@ -8,11 +8,10 @@ temporary name and a rename, so no file is lost or half-written.
 
 from __future__ import annotations
 
-import os
 from typing import Iterator
 
 from ..errors import InputError
-from .archive import ArchiveConfig, process_file
+from .archive import ArchiveConfig, _init_worker, process_file, worker_threads
 from .manifest import FileRecord
 
 
@@ -21,10 +20,7 @@ def _process(threads: int, src: str, dest: str, rel: str, cfg: ArchiveConfig) ->
     OpenMP thread counts are per thread, and Dask runs tasks outside the thread that
     ``client.run`` reaches."""
     if threads:
-        import torch
-
-        if torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
+        _init_worker(threads)
     return process_file(src, dest, rel, cfg)
 
 
@@ -38,8 +34,7 @@ def run_on_dask(src: str, dest: str, todo: list[str], cfg: ArchiveConfig
     cluster = None
     # a local cluster shares this machine's cores like the local engine does; a remote worker
     # keeps its own setting unless --threads says otherwise
-    threads = cfg.threads_per_worker or (
-        0 if cfg.scheduler else max(1, (os.cpu_count() or 1) // max(1, cfg.workers)))
+    threads = cfg.threads_per_worker or (0 if cfg.scheduler else worker_threads(cfg, cfg.workers))
     if cfg.scheduler:
         client = Client(cfg.scheduler)
     else:
