@@ -443,6 +443,28 @@ def bench_speed(models: str, sizes: str, precisions: str, repeat: int, threads: 
     click.echo(f"wrote {json_path}")
 
 
+@bench.command("transcode")
+@click.option("--clip", default="samples/bbb_3s.mp4", show_default=True,
+              type=click.Path(exists=True, dir_okay=False))
+@click.option("--models", default="bicubic-x2,sain-x2-lite,sain-x2", show_default=True)
+@click.option("--crf", type=int, default=23, show_default=True)
+@click.option("--preset", default="medium", show_default=True, help="x264 preset of encode")
+@click.option("--decode-preset", default="medium", show_default=True,
+              help="x264 preset of decode's restored video")
+@click.option("--precision", default="auto", show_default=True)
+@click.option("--json", "json_path", default="results/transcode.json", show_default=True)
+def bench_transcode(clip: str, models: str, crf: int, preset: str, decode_preset: str,
+                    precision: str, json_path: str) -> None:
+    """End-to-end encode + decode of a clip through the CLI: frames/s, bitrate, PSNR."""
+    from .bench import transcode
+    from .bench.common import write_json
+
+    res = transcode.run(clip, models.split(","), crf, preset, decode_preset, precision)
+    click.echo(transcode.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+
+
 @bench.command("video")
 @click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
 @click.option("--models", default="bicubic-x2,sain-x2", show_default=True)

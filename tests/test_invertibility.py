@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mediapipe_irn.models import create_model, list_models
-from mediapipe_irn.nn import EnhancedInvBlock, HaarDownsampling, InvBlock, dense_block
+from mediapipe_irn.nn import EnhancedInvBlock, HaarDownsampling, InvBlock, conv_block, dense_block
 
 from .conftest import randomize
 
@@ -14,6 +14,7 @@ BLOCKS = {
     "haar": lambda: HaarDownsampling(3),
     "invblock": lambda: InvBlock(dense_block(8), 12, 3),
     "enhanced": lambda: EnhancedInvBlock(dense_block(8), 12, 3),
+    "enhanced-conv": lambda: EnhancedInvBlock(conv_block(8, 2), 12, 3),
 }
 
 
@@ -69,3 +70,17 @@ def test_enhanced_block_recovers_its_lr():
         fwd = blk.forward_lr(x)
         inv = blk.forward_lr(fwd.out, rev=True)
     assert (inv.lr - fwd.lr).abs().max() < 1e-4
+
+
+def test_conv_subnet_starts_as_identity_and_checks_depth():
+    from mediapipe_irn.nn import ConvBlock, make_subnet
+
+    blk = EnhancedInvBlock(conv_block(8, 3), 12, 3)
+    x = _blocks_input("enhanced-conv")
+    with torch.no_grad():
+        assert torch.equal(blk(x), x)
+    assert len([m for m in ConvBlock(9, 3, 8, 3).modules() if isinstance(m, torch.nn.Conv2d)]) == 3
+    with pytest.raises(ValueError, match="depth"):
+        ConvBlock(9, 3, 8, 0)
+    with pytest.raises(ValueError, match="unknown subnet"):
+        make_subnet("mlp", 8)

@@ -14,7 +14,8 @@ from .conftest import randomize
 def test_flops_per_pixel_counts_convolutions():
     small = speed.conv_flops_per_hr_pixel("sain-x2", "down")
     big = speed.conv_flops_per_hr_pixel("sain-x2-paper", "down")
-    assert 0 < small < big
+    lite = speed.conv_flops_per_hr_pixel("sain-x2-lite", "down")
+    assert 0 < lite < small < big
     assert speed.conv_flops_per_hr_pixel("bicubic-x2", "down") == 0
 
 

@@ -9,7 +9,7 @@ from mediapipe_irn.pipeline import downscale_image, upscale_image
 from .conftest import randomize
 
 
-@pytest.mark.parametrize("name", ["irn-x2", "sain-x2", "sain-x4"])
+@pytest.mark.parametrize("name", ["irn-x2", "sain-x2", "sain-x2-lite", "sain-x4"])
 def test_tiled_matches_untiled(name):
     m = randomize(create_model(name, pretrained=False), std=0.02)
     g = torch.Generator().manual_seed(3)

@@ -162,3 +162,18 @@ def test_bench_video_reports_rd_and_fps(tmp_path):
     assert curve[0]["kbps"] > curve[-1]["kbps"] and curve[0]["psnr"] > curve[-1]["psnr"]
     assert e["models"]["bicubic-x2"]["downscale_fps"] > 0
     assert "full-res x264" in video.format_table(res)
+
+
+def test_bench_transcode_times_the_cli_and_scores_the_result(tmp_path):
+    from mediapipe_irn.bench import transcode
+
+    clip = make_clip(tmp_path / "c.mp4", n=6, audio=False)
+    res = transcode.run(str(clip), ["bicubic-x2"], crf=18, preset="ultrafast",
+                        decode_preset="ultrafast")
+    (row,) = res["rows"]
+    assert row["frames"] == 6 and row["encode_s"] > 0 and row["decode_s"] > 0
+    assert row["end_to_end_fps"] == pytest.approx(6 / (row["encode_s"] + row["decode_s"]))
+    assert 22 < row["psnr"] < 60 and row["lr_kbps"] > 0
+    assert "| bicubic-x2 |" in transcode.format_table(res)
+    with pytest.raises(RuntimeError, match="failed"):
+        transcode.run(str(clip), ["no-such-model"], preset="ultrafast")

@@ -26,6 +26,11 @@ register_model(ModelSpec("sain-x4-paper", "sain", 4, SAIN,
                          "SAIN paper: 2 Haar, 10 E-blocks, 6 V-blocks, GMM-5"))
 register_model(ModelSpec("sain-x2", "sain", 2, SAIN, {"e_blocks": 2, "v_blocks": 1, "growth": 16},
                          "compact SAIN: Haar, 2 E-blocks, 1 V-block, growth 16"))
+register_model(ModelSpec("sain-x2-lite", "sain", 2, SAIN,
+                         {"e_blocks": 1, "v_blocks": 1, "growth": 16, "subnet": "conv",
+                          "depth": 2},
+                         "fast SAIN: Haar, 1 E-block, 1 V-block, subnets of two 3×3 convs "
+                         "(16 wide); ~1/19 of sain-x2's FLOPs"))
 register_model(ModelSpec("sain-x4", "sain", 4, SAIN, {"e_blocks": 4, "v_blocks": 2, "growth": 16},
                          "compact SAIN: 2 Haar, 4 E-blocks, 2 V-blocks, growth 16"))
 

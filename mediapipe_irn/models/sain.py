@@ -10,31 +10,34 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ..nn import EnhancedInvBlock, GaussianMixturePrior, HaarDownsampling, InvBlock, dense_block
+from ..nn import EnhancedInvBlock, GaussianMixturePrior, HaarDownsampling, InvBlock, make_subnet
 from .base import InverseOutput, RescaleModel, TrainOutput
 from .irn import haar_steps
 
 
 class SAIN(RescaleModel):
     def __init__(self, scale: int = 2, e_blocks: int = 5, v_blocks: int = 3, growth: int = 32,
-                 gmm_components: int = 5, name: str = "sain") -> None:
+                 gmm_components: int = 5, name: str = "sain", subnet: str = "dense",
+                 depth: int = 2) -> None:
         super().__init__()
         self.scale, self.name = scale, name
         self.e_blocks, self.v_blocks, self.growth = e_blocks, v_blocks, growth
+        # one coupling block runs two subnets in series; each adds (convs) px at LR size
+        self._convs = 5 if subnet == "dense" else depth
         c = 3
         haar: list[nn.Module] = []
         for _ in range(haar_steps(scale)):
             haar.append(HaarDownsampling(c))
             c *= 4
         self.haar = nn.ModuleList(haar)
-        sub = dense_block(growth)
+        sub = make_subnet(subnet, growth, depth)
         self.enhanced = nn.ModuleList(EnhancedInvBlock(sub, c, 3) for _ in range(e_blocks))
         self.vanilla = nn.ModuleList(InvBlock(sub, c, 3) for _ in range(v_blocks))
         self.channels = c
         self.prior = GaussianMixturePrior(gmm_components)
 
     def receptive_radius(self) -> int:
-        return 10 * (self.e_blocks + self.v_blocks) * self.scale
+        return 2 * self._convs * (self.e_blocks + self.v_blocks) * self.scale
 
     def forward(self, hr: Tensor) -> TrainOutput:
         x = hr

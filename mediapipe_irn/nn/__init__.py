@@ -4,9 +4,10 @@ from .coupling import EnhancedInvBlock, EnhancedOutput, InvBlock
 from .haar import HaarDownsampling
 from .priors import GaussianMixturePrior, GaussianPrior
 from .quantize import quantize
-from .subnets import DenseBlock, SubnetFactory, dense_block
+from .subnets import ConvBlock, DenseBlock, SubnetFactory, conv_block, dense_block, make_subnet
 
 __all__ = [
-    "DenseBlock", "EnhancedInvBlock", "EnhancedOutput", "GaussianMixturePrior", "GaussianPrior",
-    "HaarDownsampling", "InvBlock", "SubnetFactory", "dense_block", "quantize",
+    "ConvBlock", "DenseBlock", "EnhancedInvBlock", "EnhancedOutput", "GaussianMixturePrior", "GaussianPrior",
+    "HaarDownsampling", "InvBlock", "SubnetFactory", "conv_block", "dense_block",
+    "make_subnet", "quantize",
 ]
