@@ -124,8 +124,9 @@ def _human(n: float) -> str:
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--codec", default="jpeg", show_default=True)
 @click.option("--quality", type=int, default=75, show_default=True)
-@click.option("--workers", type=int, default=1, show_default=True,
-              help="worker processes (each gets cores/workers torch threads)")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="worker processes, each with cores/workers torch threads (0: one per "
+              "core, at most 8)")
 @click.option("--threads", type=int, default=None,
               help="torch threads per worker (default: cores / workers)")
 @click.option("--verify", is_flag=True, help="restore each file and record PSNR/SSIM")

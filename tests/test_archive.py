@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from mediapipe_irn.cli import main
+from mediapipe_irn.errors import InputError
 from mediapipe_irn.jobs import MANIFEST_NAME, ArchiveConfig, Manifest, archive, restore
 from mediapipe_irn.metrics import psnr
 
@@ -151,3 +152,16 @@ def test_sigkill_mid_run_then_resume(tmp_path):
     for p in stored:
         Image.open(p).load()  # every output is a complete JPEG
     assert tree_digest(src) == before
+
+
+def test_workers_default_to_one_per_core(monkeypatch):
+    from mediapipe_irn.jobs.archive import MAX_AUTO_WORKERS, resolve_workers, worker_threads
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    auto = ArchiveConfig(workers=0)
+    assert resolve_workers(auto) == 2 and worker_threads(auto, 2) == 1
+    assert resolve_workers(ArchiveConfig(workers=3)) == 3
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert resolve_workers(auto) == MAX_AUTO_WORKERS
+    with pytest.raises(InputError, match="workers"):
+        resolve_workers(ArchiveConfig(workers=-1))

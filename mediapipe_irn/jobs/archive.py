@@ -41,7 +41,7 @@ class ArchiveConfig:
     model: str = "sain-x2"
     codec: str = "jpeg"
     quality: int | None = 75
-    workers: int = 1
+    workers: int = 1  # 0: one per core, at most MAX_AUTO_WORKERS
     verify: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS
     weights: str | None = None
@@ -94,6 +94,17 @@ def _model(name: str, weights: str | None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return create_model(name, weights=weights)
+
+
+MAX_AUTO_WORKERS = 8  # each worker holds a model and a tiled image (~0.5–1 GB)
+
+
+def resolve_workers(cfg: ArchiveConfig) -> int:
+    """``cfg.workers``, or for 0 one worker process per core (at most 8): on 2 cores, 2
+    one-thread workers archived BSD68 1.14–1.24× faster than one two-thread process (README)."""
+    if cfg.workers < 0:
+        raise InputError(f"workers must be ≥ 0, got {cfg.workers}")
+    return cfg.workers or min(os.cpu_count() or 1, MAX_AUTO_WORKERS)
 
 
 def worker_threads(cfg: ArchiveConfig, workers: int) -> int:
@@ -174,7 +185,7 @@ def _results(src: str, dest: str, todo: list[str], cfg: ArchiveConfig) -> Iterat
         return
     if cfg.engine != "local":
         raise InputError(f"unknown engine {cfg.engine!r} (local or dask)")
-    workers = max(1, min(cfg.workers, len(todo)))
+    workers = max(1, min(resolve_workers(cfg), len(todo)))
     threads = worker_threads(cfg, workers)
     if workers == 1:
         _init_worker(threads)

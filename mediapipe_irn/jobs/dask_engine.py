@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..errors import InputError
-from .archive import ArchiveConfig, _init_worker, process_file, worker_threads
+from .archive import ArchiveConfig, _init_worker, process_file, resolve_workers, worker_threads
 from .manifest import FileRecord
 
 
@@ -34,7 +34,8 @@ def run_on_dask(src: str, dest: str, todo: list[str], cfg: ArchiveConfig
     cluster = None
     # a local cluster shares this machine's cores like the local engine does; a remote worker
     # keeps its own setting unless --threads says otherwise
-    threads = cfg.threads_per_worker or (0 if cfg.scheduler else worker_threads(cfg, cfg.workers))
+    n_workers = resolve_workers(cfg)
+    threads = cfg.threads_per_worker or (0 if cfg.scheduler else worker_threads(cfg, n_workers))
     if cfg.scheduler:
         client = Client(cfg.scheduler)
     else:
@@ -44,7 +45,7 @@ def run_on_dask(src: str, dest: str, todo: list[str], cfg: ArchiveConfig
         env = {k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                          "OPENBLAS_NUM_THREADS")}
         with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
-            cluster = LocalCluster(n_workers=max(1, cfg.workers), threads_per_worker=1,
+            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                    processes=True, host="127.0.0.1", dashboard_address=None)
         client = Client(cluster)
     try:
