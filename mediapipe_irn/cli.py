@@ -43,6 +43,9 @@ _precision_option = click.option(
                                       "bf16_channels_last"]),
     default="auto", show_default=True,
     help="execution option (auto = fp32, the fastest measured here; README 'Speed on the CPU')")
+_frame_workers_option = click.option(
+    "--workers", type=click.IntRange(min=0), default=0, show_default=True,
+    help="frames through the model at once, one thread each (0: one per core)")
 
 
 @main.command("models")
@@ -197,15 +200,16 @@ def restore(dest: str, out: str, fmt: str, quality: int, pattern: str | None,
 @click.option("--crf", type=int, default=23, show_default=True)
 @click.option("--preset", default="medium", show_default=True)
 @_precision_option
+@_frame_workers_option
 @click.option("--force", is_flag=True, help="overwrite DEST")
 def encode(src: str, dest: str, model: str, weights: str | None, crf: int, preset: str,
-           precision: str, force: bool) -> None:
+           precision: str, workers: int, force: bool) -> None:
     """Downscale a video into H.264 at the LR size (audio copied, metadata in tags)."""
     from .jobs.transcode import VideoEncodeConfig, encode_video, print_progress
 
     _check_dest(src, dest, force)
     s = encode_video(src, dest, VideoEncodeConfig(model, crf, preset, weights=weights,
-                                                  precision=precision),
+                                                  precision=precision, workers=workers),
                      progress=print_progress)
     click.echo(f"{src} → {dest}: {s.frames} frames {s.width}×{s.height} → "
                f"{s.out_width}×{s.out_height}, {s.fps:.2f} fps")
@@ -220,16 +224,17 @@ def encode(src: str, dest: str, model: str, weights: str | None, crf: int, prese
 @click.option("--model", default=None, help="for videos without restore metadata")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
 @_precision_option
+@_frame_workers_option
 @click.option("--force", is_flag=True, help="overwrite DEST")
 def decode(src: str, dest: str, crf: int, lossless: bool, preset: str, model: str | None,
-           weights: str | None, precision: str, force: bool) -> None:
+           weights: str | None, precision: str, workers: int, force: bool) -> None:
     """Restore a video made by `encode` (DEST `-`: YUV4MPEG2 on stdout)."""
     from .jobs.transcode import VideoDecodeConfig, decode_video, print_progress
 
     if dest != "-":
         _check_dest(src, dest, force)
     cfg = VideoDecodeConfig(crf, lossless, preset, model=model, weights=weights,
-                            precision=precision)
+                            precision=precision, workers=workers)
     s = decode_video(src, dest, cfg, progress=print_progress)
     click.echo(f"{src} → {dest}: {s.frames} frames → {s.out_width}×{s.out_height}, "
                f"{s.fps:.2f} fps", err=dest == "-")
@@ -241,9 +246,11 @@ def decode(src: str, dest: str, crf: int, lossless: bool, preset: str, model: st
 @click.option("--meta-from", type=click.Path(exists=True, dir_okay=False), default=None,
               help="up: read restore metadata from this video's container tags")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
-@click.option("--batch", type=int, default=4, show_default=True)
+@click.option("--batch", type=click.IntRange(min=1), default=4, show_default=True,
+              help="frames read per chunk")
+@_frame_workers_option
 def stream(direction: str, model: str | None, meta_from: str | None, weights: str | None,
-           batch: int) -> None:
+           batch: int, workers: int) -> None:
     """YUV4MPEG2 on stdin → model → YUV4MPEG2 on stdout (for ffmpeg pipes)."""
     from .jobs.stream import stream_down, stream_up
     from .pipeline.video import stdout_binary
@@ -251,14 +258,14 @@ def stream(direction: str, model: str | None, meta_from: str | None, weights: st
     inp = click.get_binary_stream("stdin")
     out = stdout_binary()
     if direction == "down":
-        n = stream_down(inp, out, model or "sain-x2", weights, batch)
+        n = stream_down(inp, out, model or "sain-x2", weights, batch, workers)
     else:
         meta = None
         if meta_from:
             from .jobs.transcode import read_video_metadata
 
             meta = read_video_metadata(meta_from, model)
-        n = stream_up(inp, out, meta, model, weights, batch)
+        n = stream_up(inp, out, meta, model, weights, batch, workers)
     click.echo(f"{n} frames", err=True)
 
 

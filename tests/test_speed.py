@@ -54,3 +54,25 @@ def test_dense_block_inference_path_matches_training_path(batch):
         fast = blk(x)
     slow = blk(x).detach()  # grad mode: the concatenating path
     assert torch.allclose(fast, slow, atol=1e-6) and slow.abs().max() > 0
+
+
+def test_frame_workers_keep_order_and_results_and_restore_threads():
+    from mediapipe_irn.pipeline.execution import frame_workers
+
+    m = randomize(create_model("sain-x2-lite", pretrained=False), std=0.05)
+    g = torch.Generator().manual_seed(7)
+    frames = [torch.rand(1, 3, 40, 56, generator=g) for _ in range(5)]
+    before = torch.get_num_threads()
+    ref = [downscale_image(m, f)[0] for f in frames]
+    with frame_workers(2) as fmap:
+        assert torch.get_num_threads() == 1
+        got = fmap(lambda f: downscale_image(m, f)[0], frames)
+        with pytest.raises(ZeroDivisionError):
+            fmap(lambda f: 1 / 0, frames)
+    assert torch.get_num_threads() == before
+    assert all((a - b).abs().max() <= 1 / 255 + 1e-6 for a, b in zip(got, ref))
+    with frame_workers(1) as fmap:
+        assert fmap(lambda v: v * 2, [1, 2, 3]) == [2, 4, 6]
+    with pytest.raises(ValueError, match="workers"):
+        with frame_workers(-1):
+            pass

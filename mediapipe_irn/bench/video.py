@@ -9,11 +9,11 @@ from typing import Any
 
 import av
 import numpy as np
-import torch
 
 from ..codecs import EncodeOptions, get_codec
 from ..metrics import bd_psnr, bd_rate, psnr
 from ..models import create_model
+from ..pipeline.execution import frame_workers
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.tiling import downscale_image, upscale_image
 from .common import environment, plot_rd
@@ -37,14 +37,11 @@ def _score(frames: list[np.ndarray], ref: list[np.ndarray]) -> tuple[float, floa
             float(np.mean([psnr(a, b, y=True) for a, b in zip(frames, ref)])))
 
 
-@torch.no_grad()
-def _apply(fn, frames: list[np.ndarray], batch: int = 4) -> tuple[list[np.ndarray], float]:
+def _apply(fn, frames: list[np.ndarray]) -> tuple[list[np.ndarray], float]:
+    """Frames through ``fn`` as the video jobs run them (one per worker thread); frames/s."""
     t0 = time.perf_counter()
-    out = []
-    for i in range(0, len(frames), batch):
-        x = torch.cat([to_tensor(f) for f in frames[i:i + batch]])
-        y = fn(x)
-        out.extend(to_uint8(y[j:j + 1]) for j in range(y.shape[0]))
+    with frame_workers() as fmap:
+        out = fmap(lambda f: to_uint8(fn(to_tensor(f))), frames)
     return out, len(frames) / (time.perf_counter() - t0)
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+import numpy as np
 import torch
 
 from ..codecs.metadata import RestoreMetadata
 from ..errors import MetadataError
 from ..models import create_model
+from ..pipeline.execution import frame_workers
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.tiling import downscale_image, upscale_image
 from ..pipeline.video import batched
@@ -32,7 +34,7 @@ def restore_metadata_for(width: int, height: int, model: str) -> RestoreMetadata
 
 @torch.no_grad()
 def stream_down(inp: BinaryIO, out: BinaryIO, model: str = "sain-x2",
-                weights: str | None = None, batch: int = 4) -> int:
+                weights: str | None = None, batch: int = 4, workers: int = 0) -> int:
     hdr = read_header(inp)
     m = create_model(model, weights=weights)
     meta = restore_metadata_for(hdr.width, hdr.height, model)
@@ -40,21 +42,26 @@ def stream_down(inp: BinaryIO, out: BinaryIO, model: str = "sain-x2",
     # ffmpeg's y4m reader refuses long headers, so the metadata is not put in the header;
     # `mediapipe-irn meta` prints it for ffmpeg's -metadata instead.
     out.write(Y4MHeader(lw, lh, hdr.rate).encode())
+
+    def down(rgb: np.ndarray) -> np.ndarray:
+        x = torch.nn.functional.pad(to_tensor(rgb), (0, meta.pad_w, 0, meta.pad_h),
+                                    mode="replicate")
+        return to_uint8(downscale_image(m, x)[0])
+
     n = 0
-    for chunk in batched(read_frames(inp, hdr), batch):
-        x = torch.cat([to_tensor(f) for f in chunk])
-        x = torch.nn.functional.pad(x, (0, meta.pad_w, 0, meta.pad_h), mode="replicate")
-        lr, _ = downscale_image(m, x)
-        for i in range(lr.shape[0]):
-            write_frame(out, to_uint8(lr[i:i + 1]))
-        out.flush()
-        n += len(chunk)
+    with frame_workers(workers) as fmap:
+        for chunk in batched(read_frames(inp, hdr), batch):
+            for lr in fmap(down, chunk):
+                write_frame(out, lr)
+            out.flush()
+            n += len(chunk)
     return n
 
 
 @torch.no_grad()
 def stream_up(inp: BinaryIO, out: BinaryIO, meta: RestoreMetadata | None = None,
-              model: str | None = None, weights: str | None = None, batch: int = 4) -> int:
+              model: str | None = None, weights: str | None = None, batch: int = 4,
+              workers: int = 0) -> int:
     hdr = read_header(inp)
     meta = meta or hdr.metadata
     if meta is None:
@@ -68,12 +75,13 @@ def stream_up(inp: BinaryIO, out: BinaryIO, meta: RestoreMetadata | None = None,
                                height=hdr.height * s)
     m = create_model(model or meta.model, weights=weights)
     out.write(Y4MHeader(meta.width, meta.height, hdr.rate).encode())
+    size = (meta.height, meta.width)
     n = 0
-    for chunk in batched(read_frames(inp, hdr), batch):
-        x = torch.cat([to_tensor(f) for f in chunk])
-        hr = upscale_image(m, x, size=(meta.height, meta.width))
-        for i in range(hr.shape[0]):
-            write_frame(out, to_uint8(hr[i:i + 1]))
-        out.flush()
-        n += len(chunk)
+    with frame_workers(workers) as fmap:
+        for chunk in batched(read_frames(inp, hdr), batch):
+            for hr in fmap(lambda rgb: to_uint8(upscale_image(m, to_tensor(rgb), size=size)),
+                           chunk):
+                write_frame(out, hr)
+            out.flush()
+            n += len(chunk)
     return n

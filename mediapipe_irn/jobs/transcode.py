@@ -1,7 +1,8 @@
 """Video transcoding through the model: ``encode`` (downscale, H.264 at the LR size, audio and
 subtitles copied, restore metadata in container tags) and ``decode`` (restore the original size
-to H.264, or YUV4MPEG2 on a stream). Frames go through the model in small batches, so memory
-stays flat in the video's length; outputs appear only when complete."""
+to H.264, or YUV4MPEG2 on a stream). Frames are read in chunks of ``batch`` and go through the
+model one per worker thread (:func:`frame_workers`), so memory stays flat in the video's
+length; outputs appear only when complete."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import torch
 from ..codecs.metadata import TAG, RestoreMetadata
 from ..errors import InputError, MetadataError
 from ..models import create_model
+from ..pipeline.execution import FrameMap, frame_workers
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.tiling import downscale_image, upscale_image
 from ..pipeline.video import (VIDEO_SUFFIXES, atomic_output, batched, open_input, stdout_binary,
@@ -33,9 +35,10 @@ class VideoEncodeConfig:
     model: str = "sain-x2"
     crf: int = 23
     preset: str = "medium"
-    batch: int = 4
+    batch: int = 4  # frames read per chunk
     weights: str | None = None
     precision: str = "auto"
+    workers: int = 0  # frames through the model at once, one thread each (0: one per core)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class VideoDecodeConfig:
     model: str | None = None  # needed only for files without restore metadata
     weights: str | None = None
     precision: str = "auto"
+    workers: int = 0  # frames through the model at once, one thread each (0: one per core)
 
 
 @dataclass(frozen=True)
@@ -168,16 +172,15 @@ def encode_video(src: str | Path, dest: str | Path, cfg: VideoEncodeConfig = Vid
     meta = RestoreMetadata(model=model.name, scale=s, width=info.width, height=info.height,
                            pad_w=pw, pad_h=ph, extra={"source_pix_fmt": info.pix_fmt})
 
-    @torch.no_grad()
-    def down(frames: list[np.ndarray]) -> list[np.ndarray]:
-        x = torch.cat([to_tensor(f) for f in frames])
+    def down(rgb: np.ndarray) -> np.ndarray:
+        x = to_tensor(rgb)
         if ph or pw:
             x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
-        lr, _ = downscale_image(model, x, precision=cfg.precision)
-        return [to_uint8(lr[i:i + 1]) for i in range(lr.shape[0])]
+        return to_uint8(downscale_image(model, x, precision=cfg.precision)[0])
 
-    return _transcode(src, dest, down, (lr_h, lr_w), cfg.crf, cfg.preset, cfg.batch,
-                      {TAG: meta.to_json()}, False, progress)
+    with frame_workers(cfg.workers) as fmap:
+        return _transcode(src, dest, lambda frames: fmap(down, frames), (lr_h, lr_w), cfg.crf,
+                          cfg.preset, cfg.batch, {TAG: meta.to_json()}, False, progress)
 
 
 def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMetadata:
@@ -198,19 +201,18 @@ def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMet
     return RestoreMetadata.from_json(raw, str(src))
 
 
-def _up_fn(meta: RestoreMetadata, cfg: VideoDecodeConfig):
+def _up_fn(meta: RestoreMetadata, cfg: VideoDecodeConfig, fmap: FrameMap
+           ) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
     model = create_model(cfg.model or meta.model, weights=cfg.weights)
     if model.scale != meta.scale:
         raise MetadataError(f"the video was made at ×{meta.scale}; {model.name} is "
                             f"×{model.scale}")
 
-    @torch.no_grad()
-    def up(frames: list[np.ndarray]) -> list[np.ndarray]:
-        x = torch.cat([to_tensor(f) for f in frames])
-        hr = upscale_image(model, x, size=(meta.height, meta.width), precision=cfg.precision)
-        return [to_uint8(hr[i:i + 1]) for i in range(hr.shape[0])]
+    def up(rgb: np.ndarray) -> np.ndarray:
+        return to_uint8(upscale_image(model, to_tensor(rgb), size=(meta.height, meta.width),
+                                      precision=cfg.precision))
 
-    return up
+    return lambda frames: fmap(up, frames)
 
 
 def decode_video(src: str | Path, dest: str | Path, cfg: VideoDecodeConfig = VideoDecodeConfig(),
@@ -220,7 +222,13 @@ def decode_video(src: str | Path, dest: str | Path, cfg: VideoDecodeConfig = Vid
     An odd original size is written one replicated row/column larger (x264's 4:2:0 needs even
     sides); ``--lossless`` (4:4:4) and the YUV4MPEG2 stream keep the exact size."""
     meta = read_video_metadata(src, cfg.model)
-    up = _up_fn(meta, cfg)
+    with frame_workers(cfg.workers) as fmap:
+        return _decode(src, dest, meta, _up_fn(meta, cfg, fmap), cfg, progress)
+
+
+def _decode(src: str | Path, dest: str | Path, meta: RestoreMetadata,
+            up: Callable[[list[np.ndarray]], list[np.ndarray]], cfg: VideoDecodeConfig,
+            progress: Progress | None) -> TranscodeSummary:
     if str(dest) == "-":
         return _decode_to_y4m(src, up, meta, cfg.batch, progress)
     h, w = meta.height, meta.width
