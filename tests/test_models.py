@@ -96,3 +96,14 @@ def test_shipped_weights_verify_sha(monkeypatch, tmp_path):
                         lambda: {"irn-x2": {"file": "irn-x2.pt", "sha256": "f" * 64}})
     with pytest.raises(WeightsError, match="sha256 mismatch"):
         create_model("irn-x2", pretrained=True)
+
+
+@pytest.mark.parametrize("name", ["sain-x2", "sain-x2-lite", "sain-x4", "irn-x2"])
+def test_forward_lr_is_the_forward_lr(name):
+    """Downscaling through ``forward_lr`` (SAIN skips the V-blocks) gives forward's LR."""
+    m = randomize(create_model(name, pretrained=False), std=0.05)
+    x = torch.rand(2, 3, 8 * m.scale, 12 * m.scale, generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        full = m(x).lr
+        assert torch.allclose(m.forward_lr(x), full, atol=1e-6)
+        assert torch.equal(m.downscale(x), torch.round(full.clamp(0, 1) * 255) / 255)

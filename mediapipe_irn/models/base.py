@@ -84,10 +84,15 @@ class RescaleModel(nn.Module):
             return self.prior.sample(shape, generator, like=lr)
         return self.prior.mode(shape, like=lr)
 
+    def forward_lr(self, hr: Tensor) -> Tensor:
+        """The continuous LR alone, as ``forward(hr).lr``; a family overrides it to skip the
+        work the LR does not depend on."""
+        return self.forward(hr).lr
+
     def downscale(self, hr: Tensor) -> Tensor:
         check_image_tensor(hr, "HR input")
         x, _ = pad_to_multiple(hr, self.scale)
-        return quantize(self.forward(x).lr)
+        return quantize(self.forward_lr(x))
 
     def upscale(self, lr: Tensor, z: Tensor | None = None,
                 size: tuple[int, int] | None = None) -> Tensor:

@@ -50,6 +50,19 @@ class SAIN(RescaleModel):
             x = blk(x)
         return TrainOutput(lr, x[:, :3], x[:, 3:], x)
 
+    def forward_lr(self, hr: Tensor) -> Tensor:
+        """The transmitted LR is the last E-block's ``x1 + E(x2)``: the V-blocks and that
+        block's F, G, H do not touch it, so downscaling skips them (runs 5 of sain-x2's 11
+        subnets, 1 of sain-x2-lite's 7)."""
+        x = hr
+        for op in self.haar:
+            x = op(x)
+        if not self.enhanced:
+            return x[:, :3]
+        for blk in self.enhanced[:-1]:
+            x = blk(x)
+        return self.enhanced[-1].lr_only(x)
+
     def inverse(self, y: Tensor) -> InverseOutput:
         x = y
         for blk in reversed(self.vanilla):

@@ -58,6 +58,10 @@ class EnhancedInvBlock(nn.Module):
         self.G = subnet(self.split1, self.split2)
         self.H = subnet(self.split1, self.split2)
 
+    def lr_only(self, x: Tensor) -> Tensor:
+        """The forward LR ``x1 + E(x2)`` without F, G, H (which it does not depend on)."""
+        return x[:, : self.split1] + self.E(x[:, self.split1 :])
+
     def forward_lr(self, x: Tensor, rev: bool = False) -> EnhancedOutput:
         x1, x2 = x[:, : self.split1], x[:, self.split1 :]
         if not rev:
