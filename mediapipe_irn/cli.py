@@ -40,9 +40,10 @@ def main() -> None:
 
 _precision_option = click.option(
     "--precision", type=click.Choice(["auto", "fp32", "channels_last", "bf16",
-                                      "bf16_channels_last"]),
+                                      "bf16_channels_last", "compile"]),
     default="auto", show_default=True,
-    help="execution option (auto = fp32, the fastest measured here; README 'Speed on the CPU')")
+    help="execution option (auto = fp32; compile = fp32 through torch.compile, for video: "
+    "compiles once per frame/tile size; README 'Speed on the CPU')")
 _frame_workers_option = click.option(
     "--workers", type=click.IntRange(min=0), default=0, show_default=True,
     help="frames through the model at once, one thread each (0: one per core)")

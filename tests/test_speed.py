@@ -76,3 +76,15 @@ def test_frame_workers_keep_order_and_results_and_restore_threads():
     with pytest.raises(ValueError, match="workers"):
         with frame_workers(-1):
             pass
+
+
+@pytest.mark.slow
+def test_compiled_execution_matches_eager():
+    """torch.compile (inductor; needs a C++ compiler) gives the eager results."""
+    m = randomize(create_model("sain-x2-lite", pretrained=False), std=0.05)
+    hr = torch.rand(1, 3, 40, 56, generator=torch.Generator().manual_seed(8))
+    lr32, _ = downscale_image(m, hr, precision="fp32")
+    lr, _ = downscale_image(m, hr, precision="compile")
+    assert (lr - lr32).abs().max() <= 1 / 255 + 1e-6
+    up = upscale_image(m, lr32, precision="compile")
+    assert (up - upscale_image(m, lr32, precision="fp32")).abs().max() < 1e-4

@@ -178,7 +178,7 @@ def encode_video(src: str | Path, dest: str | Path, cfg: VideoEncodeConfig = Vid
             x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
         return to_uint8(downscale_image(model, x, precision=cfg.precision)[0])
 
-    with frame_workers(cfg.workers) as fmap:
+    with frame_workers(cfg.workers, cfg.precision) as fmap:
         return _transcode(src, dest, lambda frames: fmap(down, frames), (lr_h, lr_w), cfg.crf,
                           cfg.preset, cfg.batch, {TAG: meta.to_json()}, False, progress)
 
@@ -222,7 +222,7 @@ def decode_video(src: str | Path, dest: str | Path, cfg: VideoDecodeConfig = Vid
     An odd original size is written one replicated row/column larger (x264's 4:2:0 needs even
     sides); ``--lossless`` (4:4:4) and the YUV4MPEG2 stream keep the exact size."""
     meta = read_video_metadata(src, cfg.model)
-    with frame_workers(cfg.workers) as fmap:
+    with frame_workers(cfg.workers, cfg.precision) as fmap:
         return _decode(src, dest, meta, _up_fn(meta, cfg, fmap), cfg, progress)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +24,10 @@ class TrainOutput(NamedTuple):
 class InverseOutput(NamedTuple):
     hr: Tensor
     lr: Tensor | None  # SAIN: the LR recovered by the last E-block in the inverse pass
+
+
+LRFunction = Callable[["RescaleModel", Tensor], Tensor]  # (model, padded HR) -> continuous LR
+InverseFunction = Callable[["RescaleModel", Tensor], "InverseOutput"]
 
 
 def check_image_tensor(x: Tensor, what: str = "image") -> None:
@@ -89,16 +93,19 @@ class RescaleModel(nn.Module):
         work the LR does not depend on."""
         return self.forward(hr).lr
 
-    def downscale(self, hr: Tensor) -> Tensor:
+    def downscale(self, hr: Tensor, forward_lr: LRFunction | None = None) -> Tensor:
+        """``forward_lr(model, x)`` replaces :meth:`forward_lr` (e.g. a compiled form)."""
         check_image_tensor(hr, "HR input")
         x, _ = pad_to_multiple(hr, self.scale)
-        return quantize(self.forward_lr(x))
+        return quantize(forward_lr(self, x) if forward_lr else self.forward_lr(x))
 
     def upscale(self, lr: Tensor, z: Tensor | None = None,
-                size: tuple[int, int] | None = None) -> Tensor:
+                size: tuple[int, int] | None = None,
+                inverse: InverseFunction | None = None) -> Tensor:
+        """``inverse(model, y)`` replaces :meth:`inverse` (e.g. a compiled form)."""
         check_image_tensor(lr, "LR input")
         y = torch.cat((lr, self.latent(lr, z)), 1)
-        hr = self.inverse(y).hr
+        hr = (inverse(self, y) if inverse else self.inverse(y)).hr
         if size is not None:
             hr = hr[..., : size[0], : size[1]]
         return hr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from .base import InverseOutput, RescaleModel, TrainOutput, check_image_tensor, pad_to_multiple
+from .base import InverseOutput, RescaleModel, TrainOutput
 
 
 def bicubic_down(x: Tensor, scale: int) -> Tensor:
@@ -37,8 +37,3 @@ class Bicubic(RescaleModel):
 
     def latent(self, lr, z=None, generator=None, sample=False):
         return lr[:, :0]
-
-    def downscale(self, hr: Tensor) -> Tensor:
-        check_image_tensor(hr, "HR input")
-        x, _ = pad_to_multiple(hr, self.scale)
-        return (bicubic_down(x, self.scale).clamp(0, 1) * 255).round() / 255

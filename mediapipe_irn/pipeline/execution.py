@@ -1,4 +1,6 @@
-"""Execution options for inference: float32 eager, channels_last, bfloat16 autocast.
+"""Execution options for inference: float32 eager, channels_last, bfloat16 autocast, and
+float32 through ``torch.compile`` (inductor; static shapes, so meant for video, where every
+frame and tile has one of a few sizes: each new size compiles again).
 
 ``auto`` picks float32 eager (NCHW), from ``mediapipe-irn bench speed`` on the reference CPU
 (2 cores, AVX2/FMA, no native bfloat16; README, "Speed on the CPU"): channels_last moved times
@@ -10,16 +12,18 @@ by ±20 % with no consistent direction, and bfloat16, though within the 0.05 dB 
 from __future__ import annotations
 
 import os
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator, Literal, Sequence, TypeVar
 
 import torch
 
-from ..models.base import RescaleModel
+from ..models.base import InverseFunction, LRFunction, RescaleModel
 
-Precision = Literal["auto", "fp32", "channels_last", "bf16", "bf16_channels_last"]
-PRECISIONS: tuple[str, ...] = ("fp32", "channels_last", "bf16", "bf16_channels_last")
+Precision = Literal["auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile"]
+PRECISIONS: tuple[str, ...] = ("fp32", "channels_last", "bf16", "bf16_channels_last",
+                               "compile")
 
 
 def resolve(precision: str) -> str:
@@ -40,6 +44,25 @@ def prepare(model: RescaleModel, precision: str) -> RescaleModel:
     return model.to(memory_format=fmt)
 
 
+_COMPILED: weakref.WeakKeyDictionary[RescaleModel, tuple[LRFunction, InverseFunction]] = (
+    weakref.WeakKeyDictionary())
+
+
+def model_functions(model: RescaleModel, precision: str
+                    ) -> tuple[LRFunction | None, InverseFunction | None]:
+    """``(forward_lr, inverse)`` replacements for ``precision``: compiled ones for
+    ``compile`` (built once per model), ``(None, None)`` (the model's own) otherwise."""
+    if resolve(precision) != "compile":
+        return None, None
+    fns = _COMPILED.get(model)
+    if fns is None:
+        cls = type(model)
+        fns = (torch.compile(cls.forward_lr, dynamic=False),
+               torch.compile(cls.inverse, dynamic=False))
+        _COMPILED[model] = fns
+    return fns
+
+
 @contextmanager
 def autocast(precision: str) -> Iterator[None]:
     p = resolve(precision)
@@ -54,16 +77,17 @@ FrameMap = Callable[[Callable[[T], R], Sequence[T]], list[R]]
 
 
 @contextmanager
-def frame_workers(workers: int = 0) -> Iterator[FrameMap]:
+def frame_workers(workers: int = 0, precision: str = "auto") -> Iterator[FrameMap]:
     """Yield ``fmap(fn, frames)``, which runs ``fn`` on each frame, ``workers`` frames at a
     time (0: one per core), each worker a thread running torch single-threaded.
 
     Frames go through the model one at a time: on the reference 2-core CPU, batches of 4 720p
     frames ran ~2× slower per frame than single frames (the activations leave the cache), and
     two one-thread workers ran 10–20 % faster than one two-thread call (README, "Speed on the
-    CPU"). Torch's thread count is restored on exit.
+    CPU"). Torch's thread count is restored on exit. With ``compile`` there is one worker
+    (compiled code is not run from several threads); its kernels use torch's threads.
     """
-    n = workers or os.cpu_count() or 1
+    n = 1 if resolve(precision) == "compile" else workers or os.cpu_count() or 1
     if n < 0:
         raise ValueError(f"workers must be ≥ 0, got {workers}")
     if n == 1:

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from ..models.base import RescaleModel, check_image_tensor, pad_to_multiple
-from .execution import autocast, prepare
+from .execution import autocast, model_functions, prepare
 
 DEFAULT_TILE = 768  # HR pixels per tile side
 
@@ -66,8 +66,10 @@ def downscale_image(model: RescaleModel, hr: Tensor, tile: int = DEFAULT_TILE,
     x, pad = pad_to_multiple(hr, model.scale)
     ov = model.receptive_radius() if overlap is None else overlap
     prepare(model, precision)
+    fwd, _ = model_functions(model, precision)
     with autocast(precision):
-        lr = apply_tiled(model.downscale, x, 1, model.scale, tile, ov, model.scale)
+        lr = apply_tiled(lambda t: model.downscale(t, fwd), x, 1, model.scale, tile, ov,
+                         model.scale)
     return lr.float(), pad
 
 
@@ -80,8 +82,10 @@ def upscale_image(model: RescaleModel, lr: Tensor, size: tuple[int, int] | None 
     s = model.scale
     ov = model.receptive_radius() if overlap is None else overlap
     prepare(model, precision)
+    _, inv = model_functions(model, precision)
     with autocast(precision):
-        hr = apply_tiled(model.upscale, lr, s, 1, max(1, tile // s), -(-ov // s), 1).float()
+        hr = apply_tiled(lambda t: model.upscale(t, inverse=inv), lr, s, 1, max(1, tile // s),
+                         -(-ov // s), 1).float()
     if size is not None:
         hr = hr[..., : size[0], : size[1]]
     return hr.clamp(0, 1)
