@@ -428,11 +428,12 @@ def bench_quality(data, scale: int, codec: str, quality: str, models: str | None
 
 
 @bench.command("speed")
-@click.option("--models", default="sain-x2,irn-x2,sain-x2-paper", show_default=True)
+@click.option("--models", default="sain-x2-lite,sain-x2,irn-x2,sain-x2-paper",
+              show_default=True)
 @click.option("--size", "sizes", default="1280x720,1920x1080,3840x2160", show_default=True)
 @click.option("--precision", "precisions", default="fp32,channels_last", show_default=True,
-              help="also bf16, bf16_channels_last (24x slower than fp32 on CPUs without native "
-              "bfloat16; README 'Speed on the CPU')")
+              help="also compile, bf16, bf16_channels_last (bf16 is 24x slower than fp32 on "
+              "CPUs without native bfloat16; README 'Speed on the CPU')")
 @click.option("--repeat", type=int, default=3, show_default=True)
 @click.option("--threads", type=int, default=None)
 @click.option("--json", "json_path", default="results/speed.json", show_default=True)

@@ -76,17 +76,16 @@ def _test_image(h: int, w: int) -> torch.Tensor:
     return torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0))
 
 
-def measure_one(model_name: str, h: int, w: int, precision: str, repeat: int,
-                compile_model: bool = False) -> dict[str, Any]:
+def measure_one(model_name: str, h: int, w: int, precision: str, repeat: int
+                ) -> dict[str, Any]:
     """Run in a fresh process: times, quality and peak RSS of one configuration."""
     model = prepare(create_model(model_name), precision)
     hr = _test_image(h, w)
     if "channels_last" in precision:
         hr = hr.contiguous(memory_format=torch.channels_last)
-    if compile_model:
-        model.forward = torch.compile(model.forward)  # type: ignore[method-assign]
     times: dict[str, list[float]] = {"down": [], "up": []}
     lr = out = None
+    first = (0.0, 0.0)
     with torch.no_grad():
         for i in range(repeat + 1):
             t = time.perf_counter()
@@ -94,12 +93,15 @@ def measure_one(model_name: str, h: int, w: int, precision: str, repeat: int,
             t1 = time.perf_counter()
             out = upscale_image(model, lr, size=(h, w), precision=precision)
             t2 = time.perf_counter()
-            if i:  # first run is warm-up
+            if i:  # first run is warm-up (and compilation, for ``compile``)
                 times["down"].append(t1 - t)
                 times["up"].append(t2 - t1)
+            else:
+                first = (t1 - t, t2 - t1)
     assert out is not None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"down_s": statistics.median(times["down"]), "up_s": statistics.median(times["up"]),
+            "first_down_s": first[0], "first_up_s": first[1],
             "psnr": psnr(to_uint8(out.float()), to_uint8(hr)), "peak_rss_mb": rss}
 
 
