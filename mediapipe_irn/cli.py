@@ -196,7 +196,7 @@ def restore(dest: str, out: str, fmt: str, quality: int, pattern: str | None,
 @main.command()
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
 @click.argument("dest", type=click.Path(dir_okay=False))
-@click.option("--model", default="sain-x2", show_default=True)
+@click.option("--model", default="sain-x2-lite", show_default=True)
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--crf", type=int, default=23, show_default=True)
 @click.option("--preset", default="medium", show_default=True)
@@ -243,7 +243,7 @@ def decode(src: str, dest: str, crf: int, lossless: bool, preset: str, model: st
 
 @main.command()
 @click.argument("direction", type=click.Choice(["down", "up"]))
-@click.option("--model", default=None, help="down: model (default sain-x2); up: override")
+@click.option("--model", default=None, help="down: model (default sain-x2-lite); up: override")
 @click.option("--meta-from", type=click.Path(exists=True, dir_okay=False), default=None,
               help="up: read restore metadata from this video's container tags")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
@@ -259,7 +259,7 @@ def stream(direction: str, model: str | None, meta_from: str | None, weights: st
     inp = click.get_binary_stream("stdin")
     out = stdout_binary()
     if direction == "down":
-        n = stream_down(inp, out, model or "sain-x2", weights, batch, workers)
+        n = stream_down(inp, out, model or "sain-x2-lite", weights, batch, workers)
     else:
         meta = None
         if meta_from:
@@ -272,7 +272,7 @@ def stream(direction: str, model: str | None, meta_from: str | None, weights: st
 
 @main.command("meta")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
-@click.option("--model", default="sain-x2", show_default=True)
+@click.option("--model", default="sain-x2-lite", show_default=True)
 def meta_cmd(src: str, model: str) -> None:
     """Print the restore-metadata tag `stream down` gives SRC (for ffmpeg -metadata)."""
     from .jobs.stream import restore_metadata_for

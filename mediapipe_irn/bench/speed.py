@@ -88,6 +88,7 @@ def measure_one(model_name: str, h: int, w: int, precision: str, repeat: int
     first = (0.0, 0.0)
     with torch.no_grad():
         for i in range(repeat + 1):
+            lr = out = None  # the previous run's images would count in this run's peak RSS
             t = time.perf_counter()
             lr, _ = downscale_image(model, hr, precision=precision)
             t1 = time.perf_counter()

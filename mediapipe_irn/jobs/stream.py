@@ -33,7 +33,7 @@ def restore_metadata_for(width: int, height: int, model: str) -> RestoreMetadata
 
 
 @torch.no_grad()
-def stream_down(inp: BinaryIO, out: BinaryIO, model: str = "sain-x2",
+def stream_down(inp: BinaryIO, out: BinaryIO, model: str = "sain-x2-lite",
                 weights: str | None = None, batch: int = 4, workers: int = 0) -> int:
     hdr = read_header(inp)
     m = create_model(model, weights=weights)

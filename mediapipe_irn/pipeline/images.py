@@ -116,7 +116,8 @@ def to_tensor(rgb: np.ndarray) -> torch.Tensor:
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
     """1×3×H×W float in [0, 1] → H×W×3 uint8 (rounded)."""
-    arr = (x[0].detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8)
+    # one float temporary (in-place clamp and round): a 4K frame's float copies are 100 MB each
+    arr = x[0].detach().float().mul(255.0).clamp_(0, 255).round_().to(torch.uint8)
     return arr.permute(1, 2, 0).contiguous().numpy()
 
 

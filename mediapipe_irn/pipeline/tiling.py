@@ -88,4 +88,4 @@ def upscale_image(model: RescaleModel, lr: Tensor, size: tuple[int, int] | None 
                          -(-ov // s), 1).float()
     if size is not None:
         hr = hr[..., : size[0], : size[1]]
-    return hr.clamp(0, 1)
+    return hr.clamp_(0, 1)  # hr is this function's own tensor: no full-size copy

@@ -25,7 +25,7 @@ Gst.init(None)
 
 _CAPS = Gst.Caps.from_string("video/x-raw,format=RGB,width=[1,32768],height=[1,32768]")
 TAG_PREFIX = "mediapipe-irn="
-_MODEL_PROP = {"model": (str, "model", "registered model name", "sain-x2",
+_MODEL_PROP = {"model": (str, "model", "registered model name", "sain-x2-lite",
                          GObject.ParamFlags.READWRITE)}
 
 
@@ -55,7 +55,7 @@ class _IRNBase(GstBase.BaseTransform):
 
     def __init__(self) -> None:
         super().__init__()
-        self.model_name = "sain-x2"
+        self.model_name = "sain-x2-lite"
         self.in_info = self.out_info = None
         self._model = None
 
