@@ -119,6 +119,19 @@ def test_dest_inside_src_is_not_walked(src):
     assert s2.files == 11 and s2.done == 0
 
 
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
 def test_sigkill_mid_run_then_resume(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
@@ -137,10 +150,15 @@ def test_sigkill_mid_run_then_resume(tmp_path):
         if done >= 3 or proc.poll() is not None:
             break
         time.sleep(0.05)
+    workers = _children(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done_before = len(list(dest.glob("*.png.jpg")))
     assert done_before < n, "the job finished before it could be killed"
+    deadline = time.time() + 15  # its worker processes follow it
+    while time.time() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "orphaned workers"
     rerun = subprocess.run(cmd, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     stored = sorted(dest.glob("*.png.jpg"))

@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import sys
+import threading
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -118,6 +119,21 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(max(1, threads))
 
 
+def _init_pool_worker(threads: int, parent: int) -> None:
+    """A local pool worker: :func:`_init_worker`, and exit once the job's process is gone.
+
+    A worker waiting on the pool's task queue never sees the job die (it holds the queue's
+    write end itself), so a SIGKILLed job would leave its workers running for good."""
+    _init_worker(threads)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="mpirn-parent-watch").start()
+
+
 def _verify(img: ImageData, data: bytes, name: str, codec: str,
             weights: str | None) -> tuple[float, float]:
     out, _, _ = decode_lr(data, name, None, weights, codec)
@@ -192,7 +208,8 @@ def _results(src: str, dest: str, todo: list[str], cfg: ArchiveConfig) -> Iterat
         for rel in todo:
             yield process_file(src, dest, rel, cfg)
         return
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_init_pool_worker,
+                             initargs=(threads, os.getpid())) as pool:
         futs = [pool.submit(process_file, src, dest, rel, cfg) for rel in todo]
         for fut in futs:
             yield fut.result()
