@@ -13,16 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 
 from ..metrics import psnr
 from .common import environment
-
-
-def _frames(path: Path) -> list[np.ndarray]:
-    with av.open(str(path)) as c:
-        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+from .video import read_clip
 
 
 def _timed(cmd: list[str]) -> float:
@@ -38,10 +33,8 @@ def _timed(cmd: list[str]) -> float:
 def run(clip: str, models: list[str], crf: int = 23, preset: str = "medium",
         decode_preset: str = "medium", precision: str = "auto") -> dict[str, Any]:
     src_path = Path(clip)
-    src = _frames(src_path)
-    with av.open(str(src_path)) as c:
-        v = c.streams.video[0]
-        secs_media = float(len(src) / (v.average_rate or 25))
+    src, rate = read_clip(src_path)
+    secs_media = len(src) / rate
     cli = [sys.executable, "-m", "mediapipe_irn.cli"]
     rows = []
     with tempfile.TemporaryDirectory(prefix="mpirn-e2e-") as tmp:
@@ -52,7 +45,7 @@ def run(clip: str, models: list[str], crf: int = 23, preset: str = "medium",
             dec = [*cli, "decode", str(lr), str(out), "--preset", decode_preset,
                    "--precision", precision, "--force"]
             t_enc, t_dec = _timed(enc), _timed(dec)
-            restored = _frames(out)
+            restored, _ = read_clip(out)
             n = len(src)
             rows.append({
                 "model": name, "frames": n, "encode_s": t_enc, "decode_s": t_dec,

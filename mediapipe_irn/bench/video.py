@@ -21,7 +21,8 @@ from .common import environment, plot_rd
 CLIP_SUFFIXES = (".mp4", ".mkv", ".mov")
 
 
-def _read(path: Path, max_frames: int | None) -> tuple[list[np.ndarray], float]:
+def read_clip(path: Path, max_frames: int | None = None) -> tuple[list[np.ndarray], float]:
+    """A clip's frames (RGB uint8, at most ``max_frames``) and its frame rate."""
     with av.open(str(path)) as c:
         rate = float(c.streams.video[0].average_rate or 25)
         out = []
@@ -56,7 +57,7 @@ def run(data: list[str], models: list[str], crfs: list[int], preset: str = "medi
     res: dict[str, Any] = {"data": data, "crfs": crfs, "preset": preset, "clips": {},
                            "env": environment()}
     for clip in clips:
-        src, rate = _read(clip, max_frames)
+        src, rate = read_clip(clip, max_frames)
         h, w = src[0].shape[:2]
         secs = len(src) / rate
         entry: dict[str, Any] = {"frames": len(src), "width": w, "height": h, "models": {}}

@@ -7,7 +7,7 @@ container tags (``--meta-from``), or builds it from ``--model``.
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import numpy as np
 import torch
@@ -48,14 +48,7 @@ def stream_down(inp: BinaryIO, out: BinaryIO, model: str = "sain-x2-lite",
                                     mode="replicate")
         return to_uint8(downscale_image(m, x)[0])
 
-    n = 0
-    with frame_workers(workers) as fmap:
-        for chunk in batched(read_frames(inp, hdr), batch):
-            for lr in fmap(down, chunk):
-                write_frame(out, lr)
-            out.flush()
-            n += len(chunk)
-    return n
+    return _pipe(inp, hdr, out, down, batch, workers)
 
 
 @torch.no_grad()
@@ -76,12 +69,19 @@ def stream_up(inp: BinaryIO, out: BinaryIO, meta: RestoreMetadata | None = None,
     m = create_model(model or meta.model, weights=weights)
     out.write(Y4MHeader(meta.width, meta.height, hdr.rate).encode())
     size = (meta.height, meta.width)
+    return _pipe(inp, hdr, out, lambda rgb: to_uint8(upscale_image(m, to_tensor(rgb), size=size)),
+                 batch, workers)
+
+
+def _pipe(inp: BinaryIO, hdr: Y4MHeader, out: BinaryIO,
+          fn: Callable[[np.ndarray], np.ndarray], batch: int, workers: int) -> int:
+    """Frames of ``inp`` through ``fn`` (one per worker thread), written to ``out`` in order
+    and flushed every ``batch`` frames; returns the frame count."""
     n = 0
     with frame_workers(workers) as fmap:
         for chunk in batched(read_frames(inp, hdr), batch):
-            for hr in fmap(lambda rgb: to_uint8(upscale_image(m, to_tensor(rgb), size=size)),
-                           chunk):
-                write_frame(out, hr)
+            for frame in fmap(fn, chunk):
+                write_frame(out, frame)
             out.flush()
             n += len(chunk)
     return n

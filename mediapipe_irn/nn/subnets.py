@@ -11,6 +11,21 @@ from torch import Tensor, nn
 SubnetFactory = Callable[[int, int], nn.Module]
 
 
+def _init_hidden(conv: nn.Conv2d) -> nn.Conv2d:
+    """IRN's init of a subnet's hidden conv: Xavier scaled by 0.1, zero bias."""
+    nn.init.xavier_normal_(conv.weight)
+    conv.weight.data.mul_(0.1)
+    nn.init.zeros_(conv.bias)
+    return conv
+
+
+def _init_last(conv: nn.Conv2d) -> nn.Conv2d:
+    """A subnet's last conv starts at zero, so a coupling block built from it is the identity."""
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
+
+
 class DenseBlock(nn.Module):
     """Five densely connected 3×3 convolutions with LeakyReLU(0.2) (IRN / ESRGAN RDB style).
 
@@ -28,11 +43,8 @@ class DenseBlock(nn.Module):
         self.conv5 = nn.Conv2d(channels_in + 4 * g, channels_out, 3, 1, 1)
         self.act = nn.LeakyReLU(0.2, inplace=True)
         for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
-            nn.init.xavier_normal_(conv.weight)
-            conv.weight.data.mul_(0.1)
-            nn.init.zeros_(conv.bias)
-        nn.init.zeros_(self.conv5.weight)
-        nn.init.zeros_(self.conv5.bias)
+            _init_hidden(conv)
+        _init_last(self.conv5)
 
     def forward(self, x: Tensor) -> Tensor:
         if not torch.is_grad_enabled():
@@ -74,17 +86,9 @@ class ConvBlock(nn.Module):
         layers: list[nn.Module] = []
         c = channels_in
         for _ in range(depth - 1):
-            conv = nn.Conv2d(c, width, 3, 1, 1)
-            nn.init.xavier_normal_(conv.weight)
-            conv.weight.data.mul_(0.1)
-            nn.init.zeros_(conv.bias)
-            layers += [conv, nn.LeakyReLU(0.2, inplace=True)]
+            layers += [_init_hidden(nn.Conv2d(c, width, 3, 1, 1)), nn.LeakyReLU(0.2, inplace=True)]
             c = width
-        last = nn.Conv2d(c, channels_out, 3, 1, 1)
-        nn.init.zeros_(last.weight)
-        nn.init.zeros_(last.bias)
-        layers.append(last)
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(*layers, _init_last(nn.Conv2d(c, channels_out, 3, 1, 1)))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
