@@ -306,6 +306,8 @@ def _train_options(f):
         click.option("--lr", type=float, default=2e-4, show_default=True),
         click.option("--lambda-fit", type=float, default=None,
                      help="LR guidance weight (default scale²)"),
+        click.option("--rate-weight", type=float, default=0.0, show_default=True,
+                     help="λ on the LR's estimated codec bits per HR pixel (rate-aware)"),
         click.option("--seed", type=int, default=0, show_default=True),
         click.option("--threads", type=int, default=None),
         click.option("--val-every", type=int, default=500, show_default=True),
@@ -326,14 +328,14 @@ def _run_training(cfg) -> None:
 @main.command()
 @click.option("--model", default="sain-x2", show_default=True)
 @_train_options
-def train(model: str, data, val, steps, out, batch, patch, lr, lambda_fit, seed, threads,
-          val_every, ckpt_every) -> None:
+def train(model: str, data, val, steps, out, batch, patch, lr, lambda_fit, rate_weight, seed,
+          threads, val_every, ckpt_every) -> None:
     """Train a model from scratch with a lossless LR (resumable)."""
     from .train import LossWeights, TrainConfig
 
     _run_training(TrainConfig(model=model, data=tuple(data), val=tuple(val), steps=steps,
                               out=out, batch=batch, patch=patch, lr=lr, seed=seed,
-                              weights=LossWeights(fit=lambda_fit), threads=threads,
+                              weights=LossWeights(fit=lambda_fit, rate=rate_weight), threads=threads,
                               val_every=val_every, ckpt_every=ckpt_every))
 
 
@@ -350,8 +352,8 @@ def train(model: str, data, val, steps, out, batch, patch, lr, lambda_fit, seed,
               show_default=True)
 @_train_options
 def finetune(init: str, model: str | None, codec: str, quality: str, crf: str | None, mode,
-             grad, data, val, steps, out, batch, patch, lr, lambda_fit, seed, threads,
-             val_every, ckpt_every) -> None:
+             grad, data, val, steps, out, batch, patch, lr, lambda_fit, rate_weight, seed,
+             threads, val_every, ckpt_every) -> None:
     """Fine-tune a model against a codec (resumable)."""
     from .codecs import get_codec
     from .models import list_models
@@ -365,7 +367,7 @@ def finetune(init: str, model: str | None, codec: str, quality: str, crf: str | 
     _run_training(TrainConfig(model=arch, init=init, data=tuple(data), val=tuple(val),
                               steps=steps, out=out, batch=batch, patch=patch, lr=lr,
                               seed=seed, codec=CodecConfig(codec, q, mode, grad),
-                              weights=LossWeights(fit=lambda_fit), threads=threads,
+                              weights=LossWeights(fit=lambda_fit, rate=rate_weight), threads=threads,
                               val_quality=(q[0] + q[1]) // 2, val_every=val_every,
                               ckpt_every=ckpt_every, warmup=0))
 

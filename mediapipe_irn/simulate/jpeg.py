@@ -12,7 +12,7 @@ or the Fourier series of SAIN, AAAI 2023).
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -108,20 +108,29 @@ def _unblocks(x: Tensor) -> Tensor:
 def _code_plane(p: Tensor, table: Tensor, rounding: Rounding) -> Tensor:
     """Level shift, DCT, quantise, dequantise, IDCT, clip and round one B×H×W plane."""
     d = _dct_matrix(p.device, p.dtype)
-    blk = _blocks(p - 128.0)
-    coef = d @ blk @ d.T
     t = table[:, None, None]
-    coef = round_surrogate(coef / t, rounding) * t
+    coef = round_surrogate(scaled_coefficients(p, table), rounding) * t
     out = _unblocks(d.T @ coef @ d) + 128.0
     return round_ste(out.clamp(0, 255))
 
 
-def diff_jpeg(x: Tensor, quality: Tensor | float | int, subsampling: str = "4:2:0",
-              rounding: Rounding = "ste") -> Tensor:
-    """Differentiable JPEG round trip of ``x`` (B×3×H×W in [0, 1]) at per-image ``quality``.
+class JPEGPlanes(NamedTuple):
+    """The encoder's view of a batch: integer Y and (subsampled) chroma planes,
+    padded to whole blocks, and the quantisation tables. ``h, w``: the image size."""
 
-    Returns the decoded image in [0, 1], same size; gradients reach ``x`` (and not quality).
-    """
+    y: Tensor  # B×H'×W'
+    chroma: Tensor  # B×2×h'×w'
+    luma_table: Tensor  # B×8×8
+    chroma_table: Tensor  # B×8×8
+    h: int
+    w: int
+    subsampled: bool
+
+
+def jpeg_planes(x: Tensor, quality: Tensor | float | int,
+                subsampling: str = "4:2:0") -> JPEGPlanes:
+    """libjpeg's encoder front end for ``x`` (B×3×H×W in [0, 1]) at per-image ``quality``:
+    integer YCbCr, edge replication to whole MCUs, 2×2 chroma averaging for 4:2:0."""
     if x.dim() != 4 or x.shape[1] != 3:
         raise ValueError(f"diff_jpeg expects B×3×H×W, got {tuple(x.shape)}")
     b, _, h, w = x.shape
@@ -134,10 +143,8 @@ def diff_jpeg(x: Tensor, quality: Tensor | float | int, subsampling: str = "4:2:
     sub = subsampling == "4:2:0"
     mcu = 16 if sub else 8
     ph, pw = (-h) % mcu, (-w) % mcu
-    xf = x.float()
-    ycc = round_ste(_rgb_to_ycc(round_ste(xf.clamp(0, 1) * 255.0)).clamp(0, 255))
+    ycc = round_ste(_rgb_to_ycc(round_ste(x.float().clamp(0, 1) * 255.0)).clamp(0, 255))
     ycc = F.pad(ycc, (0, pw, 0, ph), mode="replicate") if (ph or pw) else ycc
-    y = _code_plane(ycc[:, 0], tl, rounding)
     chroma = ycc[:, 1:]
     if sub:
         chroma = round_ste(F.avg_pool2d(chroma, 2))
@@ -145,11 +152,30 @@ def diff_jpeg(x: Tensor, quality: Tensor | float | int, subsampling: str = "4:2:
         cph, cpw = (-ch) % 8, (-cw) % 8
         if cph or cpw:
             chroma = F.pad(chroma, (0, cpw, 0, cph), mode="replicate")
-    cb = _code_plane(chroma[:, 0], tc, rounding)
-    cr = _code_plane(chroma[:, 1], tc, rounding)
+    return JPEGPlanes(ycc[:, 0], chroma, tl, tc, h, w, sub)
+
+
+def scaled_coefficients(plane: Tensor, table: Tensor) -> Tensor:
+    """DCT coefficients of a B×H×W plane divided by the table (before rounding):
+    B×Hb×Wb×8×8."""
+    d = _dct_matrix(plane.device, plane.dtype)
+    return (d @ _blocks(plane - 128.0) @ d.T) / table[:, None, None]
+
+
+def diff_jpeg(x: Tensor, quality: Tensor | float | int, subsampling: str = "4:2:0",
+              rounding: Rounding = "ste") -> Tensor:
+    """Differentiable JPEG round trip of ``x`` (B×3×H×W in [0, 1]) at per-image ``quality``.
+
+    Returns the decoded image in [0, 1], same size; gradients reach ``x`` (and not quality).
+    """
+    p = jpeg_planes(x, quality, subsampling)
+    h, w = p.h, p.w
+    y = _code_plane(p.y, p.luma_table, rounding)
+    cb = _code_plane(p.chroma[:, 0], p.chroma_table, rounding)
+    cr = _code_plane(p.chroma[:, 1], p.chroma_table, rounding)
     c = torch.stack((cb, cr), 1)
-    if sub:
-        c = c[..., : (h + ph) // 2, : (w + pw) // 2]
+    if p.subsampled:
+        c = c[..., : p.y.shape[-2] // 2, : p.y.shape[-1] // 2]
         c = F.interpolate(c, scale_factor=2, mode="bilinear", align_corners=False)
     rgb = _ycc_to_rgb(torch.cat((y[:, None], c), 1))[..., :h, :w]
     return (round_ste(rgb.clamp(0, 255)) / 255.0).to(x.dtype)

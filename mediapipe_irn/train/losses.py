@@ -19,6 +19,7 @@ from ..models.bicubic import bicubic_down
 from ..nn import quantize
 
 Compressor = Callable[[Tensor], Tensor]
+RateModel = Callable[[Tensor], Tensor]  # LR batch → estimated bits per image (B,)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class LossWeights:
     fit: float | None = None  # LR guidance; None → scale² (IRN)
     rec: float = 1.0  # HR reconstruction (L1)
     latent: float = 1.0  # latent term: Σ(z − mode)²/2 (IRN: the Gaussian NLL)
+    rate: float = 0.0  # λ on the LR's estimated codec bits per HR pixel (rate-aware training)
 
 
 class LossTerms(NamedTuple):
@@ -41,7 +43,7 @@ def _sum_per_hr(x: Tensor, n_hr: int) -> Tensor:
 def rescaling_loss(model: RescaleModel, hr: Tensor, compress: Compressor,
                    compress_ref: Compressor, weights: LossWeights,
                    generator: torch.Generator | None = None,
-                   sample_latent: bool = False) -> LossTerms:
+                   sample_latent: bool = False, rate: RateModel | None = None) -> LossTerms:
     """One forward/inverse pass and its loss.
 
     ``compress`` maps the quantised LR to what the decoder sees (identity, the differentiable
@@ -49,6 +51,8 @@ def rescaling_loss(model: RescaleModel, hr: Tensor, compress: Compressor,
     codec without gradient, applied to reference images (SAIN's fit targets).
     ``sample_latent=False`` reconstructs with the prior's mode (what inference uses) instead
     of a random draw; on a CPU budget it converges several times faster (see README).
+    ``rate`` (with ``weights.rate`` > 0) adds λ·(estimated LR bits per HR pixel): the
+    rate–distortion trade-off of learned compression, applied to the codec's size proxy.
     """
     s = model.scale
     n_hr = hr[0].numel()
@@ -80,5 +84,9 @@ def rescaling_loss(model: RescaleModel, hr: Tensor, compress: Compressor,
                      rel=float(l_rel.detach()))
     else:  # IRN
         total = weights.rec * l_rec + lam_fit * l_fit + weights.latent * l_lat
+    if rate is not None and weights.rate > 0:
+        bpp = rate(lr_q).mean() / (hr.shape[-2] * hr.shape[-1])
+        total = total + weights.rate * bpp
+        terms["bpp"] = float(bpp.detach())
     terms["total"] = float(total.detach())
     return LossTerms(total, terms, inv.hr)

@@ -19,8 +19,9 @@ from ..errors import InputError
 from ..metrics import psnr
 from ..models import RescaleModel, create_model, get_spec, load_weights
 from ..models.bicubic import Bicubic
-from ..pipeline.images import to_uint8
-from ..simulate import diff_jpeg, real_codec, run_codec
+from ..codecs import EncodeOptions, get_codec
+from ..pipeline.images import to_tensor, to_uint8
+from ..simulate import diff_jpeg, jpeg_bits, real_codec, run_codec
 from .dataset import PatchSampler, find_sources, load_sources
 from .losses import LossWeights, rescaling_loss
 
@@ -68,24 +69,41 @@ class TrainConfig:
     val_images: int = 8
     val_crop: int = 256
     val_quality: int = 75
+    rate_quality: tuple[int, int] = (30, 90)  # JPEG qualities of the size proxy, lossless stage
+
+
+def _rate_model(cfg: TrainConfig, q: Tensor) -> Callable[[Tensor], Tensor] | None:
+    """The codec's size proxy at the batch's qualities (JPEG's ``jpeg_bits``; the lossless
+    first stage and H.264 use the JPEG proxy as a stand-in for "fewer, smaller coefficients")."""
+    if cfg.weights.rate <= 0:
+        return None
+    if cfg.codec is not None and cfg.codec.name not in ("jpeg", "h264"):
+        raise InputError(f"no size proxy for codec {cfg.codec.name!r}")
+    if cfg.codec is not None and cfg.codec.name == "h264":
+        q = (100 - 2 * q).clamp(10, 95)  # crf 18–33 → JPEG quality 64–34: similar LR detail
+    return lambda x: jpeg_bits(x, q[: x.shape[0]])
 
 
 def _compressors(cfg: TrainConfig, rng: np.random.Generator
-                 ) -> tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor]]:
+                 ) -> tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor],
+                            Callable[[Tensor], Tensor] | None]:
     cc = cfg.codec
     if cc is None:
-        return (lambda x: x), (lambda x: x)
+        lo, hi = cfg.rate_quality
+        q = torch.from_numpy(rng.integers(lo, hi + 1, size=cfg.batch)).float()
+        return (lambda x: x), (lambda x: x), _rate_model(cfg, q)
     lo, hi = cc.quality
     q = torch.from_numpy(rng.integers(lo, hi + 1, size=cfg.batch)).float()
+    rate = _rate_model(cfg, q)
     if cc.mode == "sim":
         if cc.name != "jpeg":
             raise InputError(f"no simulator for {cc.name!r}; use mode='real'")
         return (lambda x: diff_jpeg(x, q[: x.shape[0]])), \
-            (lambda x: diff_jpeg(x, q[: x.shape[0]]))
+            (lambda x: diff_jpeg(x, q[: x.shape[0]])), rate
     grad = cc.gradient()
     qs = q.int().tolist()
     return (lambda x: real_codec(x, cc.name, qs[: x.shape[0]], grad)), \
-        (lambda x: run_codec(x, cc.name, qs[: x.shape[0]]))
+        (lambda x: run_codec(x, cc.name, qs[: x.shape[0]])), rate
 
 
 def _log(msg: str) -> None:
@@ -165,7 +183,7 @@ class Trainer:
                 files = find_sources(self.cfg.val)
                 step = max(1, len(files) // self.cfg.val_images)
                 for f in files[::step][: self.cfg.val_images]:
-                    from ..pipeline.images import read_image, to_tensor
+                    from ..pipeline.images import read_image
 
                     a = read_image(f).rgb
                     c = self.cfg.val_crop
@@ -184,15 +202,23 @@ class Trainer:
         q = self.cfg.val_quality
         self.model.eval()
         bic = Bicubic(self.model.scale)
-        res: dict[str, list[float]] = {"model": [], "bicubic": []}
+        res: dict[str, list[float]] = {}
         for hr in imgs:
             for key, m in (("model", self.model), ("bicubic", bic)):
-                lr = m.downscale(hr)
+                lr = to_uint8(m.downscale(hr).clamp(0, 1))
                 if cc is not None:
-                    lr = run_codec(lr, cc.name, [q])
-                res[key].append(psnr(to_uint8(m.upscale(lr).clamp(0, 1)), to_uint8(hr)))
+                    codec = get_codec(cc.name)
+                    if codec.kind == "image":  # bits per HR pixel of the real file
+                        size = len(codec.encode([lr], EncodeOptions(quality=q)))
+                        res.setdefault(f"bpp_{key}", []).append(
+                            8.0 * size / (hr.shape[-2] * hr.shape[-1]))
+                lt = to_tensor(lr)
+                if cc is not None:
+                    lt = run_codec(lt, cc.name, [q])
+                res.setdefault(f"psnr_{key}", []).append(
+                    psnr(to_uint8(m.upscale(lt).clamp(0, 1)), to_uint8(hr)))
         self.model.train()
-        return {f"val_psnr_{k}": float(np.mean(v)) for k, v in res.items()}
+        return {f"val_{k}": float(np.mean(v)) for k, v in res.items()}
 
     # -- loop --------------------------------------------------------------------------
     def fit(self, progress: bool = True, stop_at: int | None = None) -> dict:
@@ -211,10 +237,10 @@ class Trainer:
             for g in self.optim.param_groups:
                 g["lr"] = self.lr_at(self.step)
             hr = self.sampler.sample()
-            comp, comp_ref = _compressors(cfg, self.rng)
+            comp, comp_ref, rate = _compressors(cfg, self.rng)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
                 lt = rescaling_loss(self.model, hr, comp, comp_ref, cfg.weights, self.gen,
-                                    cfg.sample_latent)
+                                    cfg.sample_latent, rate)
             self.optim.zero_grad(set_to_none=True)
             lt.total.backward()
             gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
