@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -14,31 +13,7 @@ from .models import RescaleModel, create_model
 from .pipeline import (DEFAULT_TILE, decode_image, downscale_image, encode_png, read_image, to_tensor,
                        to_uint8, upscale_image)
 from .pipeline.images import ImageData
-
-
-def atomic_write(dest: str | Path, data: bytes, overwrite: bool = False) -> None:
-    """Write ``data`` to a temporary file beside ``dest``, fsync, then rename into place."""
-    dest = Path(dest)
-    if dest.exists() and not overwrite:
-        raise OutputError(f"{dest} exists (use --force to overwrite)")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _same_file(a: str | Path, b: str | Path) -> bool:
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except OSError:
-        return False
+from .pipeline.output import atomic_write, same_file
 
 
 def encode_lr(model: RescaleModel, img: ImageData, codec: str = "jpeg",
@@ -56,8 +31,11 @@ def encode_lr(model: RescaleModel, img: ImageData, codec: str = "jpeg",
 
         q = get_codec(codec).default_quality if quality is None else quality
         lr, _, _ = refine_image(model, hr, RefineConfig(steps=refine, codec=codec, quality=q))
+    extra: dict[str, Any] = {"grey": True} if img.grey else {}
+    if model.weights_sha256:
+        extra["weights_sha256"] = model.weights_sha256
     meta = RestoreMetadata(model=model.name, scale=model.scale, width=w, height=h,
-                           pad_w=pw, pad_h=ph, extra={"grey": img.grey} if img.grey else {})
+                           pad_w=pw, pad_h=ph, extra=extra)
     c = get_codec(codec)
     data = c.encode([to_uint8(lr)], EncodeOptions(quality=quality), meta, icc=img.icc,
                     exif=img.exif)
@@ -83,6 +61,15 @@ def _decode_any(data: bytes, name: str, codec: str | None):
     raise InputError(f"{name}: no registered image codec can read it")
 
 
+def warn_if_other_weights(meta: RestoreMetadata, model: RescaleModel, name: str) -> None:
+    """Warn when the file records weights (sha256) other than the ones about to restore it."""
+    made = meta.extra.get("weights_sha256")
+    if made and model.weights_sha256 and made != model.weights_sha256:
+        warnings.warn(f"{name} was made with {meta.model} weights {made[:12]}…, restoring "
+                      f"with {model.weights_sha256[:12]}…: the result may be wrong",
+                      stacklevel=2)
+
+
 def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
               weights: str | None = None, codec: str | None = None,
               precision: str = "auto") -> tuple[ImageData, RestoreMetadata, RescaleModel]:
@@ -93,7 +80,7 @@ def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
         if model is None:
             found = f" (found {dec.raw_metadata[:60]!r})" if dec.raw_metadata else ""
             raise MetadataError(f"{name} carries no mediapipe-irn restore metadata{found}; "
-                                "pass --model to upscale it anyway")
+                                "`mediapipe-irn up --model NAME` upscales it anyway")
         m = create_model(model, weights=weights)
         lh, lw = dec.frames[0].shape[:2]
         meta = RestoreMetadata(model=m.name, scale=m.scale, width=lw * m.scale,
@@ -102,6 +89,7 @@ def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
         m = create_model(model or meta.model, weights=weights)
         if m.scale != meta.scale:
             raise MetadataError(f"{name} was made at ×{meta.scale}, {m.name} is ×{m.scale}")
+        warn_if_other_weights(meta, m, name)
     hr = upscale_image(m, to_tensor(dec.frames[0]), size=(meta.height, meta.width),
                        precision=precision)
     img = ImageData(to_uint8(hr), grey=bool(meta.extra.get("grey", False)), icc=dec.icc,
@@ -112,7 +100,7 @@ def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
 def downscale_file(src: str | Path, dest: str | Path, model: str = "sain-x2",
                    weights: str | None = None, codec: str = "png", quality: int | None = None,
                    overwrite: bool = False, refine: int = 0) -> dict[str, Any]:
-    if _same_file(src, dest):
+    if same_file(src, dest):
         raise OutputError("destination is the source file; refusing to overwrite it")
     img = read_image(src)
     if img.alpha is not None:
@@ -127,21 +115,24 @@ def downscale_file(src: str | Path, dest: str | Path, model: str = "sain-x2",
 def upscale_file(src: str | Path, dest: str | Path, model: str | None = None,
                  weights: str | None = None, reference: str | None = None,
                  overwrite: bool = False) -> dict[str, Any]:
-    if _same_file(src, dest):
+    if same_file(src, dest):
         raise OutputError("destination is the source file; refusing to overwrite it")
     try:
         data = Path(src).read_bytes()
     except OSError as exc:
         raise InputError(f"{src}: cannot read ({exc.strerror or exc})") from exc
     img, meta, m = decode_lr(data, str(src), model, weights)
-    atomic_write(dest, encode_png(img), overwrite)
     info: dict[str, Any] = {"width": meta.width, "height": meta.height, "model": m.name}
-    if reference is not None:
+    if reference is not None:  # compared before anything is written
         ref = read_image(reference).rgb
         if ref.shape != img.rgb.shape:
             raise InputError(f"reference {reference} is {ref.shape[1]}×{ref.shape[0]}, "
                              f"restored image is {meta.width}×{meta.height}")
-        info.update(psnr=psnr(img.rgb, ref), ssim=ssim(img.rgb, ref))
+        try:
+            info.update(psnr=psnr(img.rgb, ref), ssim=ssim(img.rgb, ref))
+        except ValueError as exc:
+            raise InputError(f"reference {reference}: {exc}") from None
+    atomic_write(dest, encode_png(img), overwrite)
     return info
 
 

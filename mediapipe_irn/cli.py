@@ -30,6 +30,9 @@ class _Group(click.Group):
         except MediapipeIRNError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM turned into JobInterrupted
+            click.echo("interrupted", err=True)
+            sys.exit(128 + getattr(exc, "signum", 2))
 
 
 @click.group(cls=_Group)
@@ -47,6 +50,11 @@ _precision_option = click.option(
 _frame_workers_option = click.option(
     "--workers", type=click.IntRange(min=0), default=0, show_default=True,
     help="frames through the model at once, one thread each (0: one per core)")
+
+
+_partial_option = click.option(
+    "--allow-partial", is_flag=True,
+    help="keep the output of a truncated or corrupt input (default: fail, write nothing)")
 
 
 @main.command("models")
@@ -158,39 +166,67 @@ def archive(src: str, dest: str, model: str, weights: str | None, codec: str, qu
                         scheduler=scheduler, precision=precision,
                         max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
     s = run_archive(src, dest, cfg, progress=not quiet)
+    if s.interrupted:
+        click.echo(f"interrupted: {s.done} files archived in this run, {s.skipped_done} "
+                   f"already done, {s.failed} failed; the rest were not started (rerun to "
+                   "continue)", err=True)
+        sys.exit(s.exit_code)
     click.echo(f"{s.files} files: {s.done} archived, {s.skipped_done} already done, "
-               f"{s.failed} failed, {s.unsupported} not images (skipped); "
+               f"{s.failed} failed, {s.unsupported} skipped (not images, links); "
                f"{_human(s.bytes_in)} → {_human(s.bytes_out)} "
                f"(ratio {s.ratio:.2f}) in {s.seconds:.1f} s")
     for rel, why in s.failures:
         click.echo(f"failed: {rel}: {why}", err=True)
-    if s.failed:
-        sys.exit(1)
+    sys.exit(s.exit_code)
 
 
 @main.command()
-@click.argument("dest", type=click.Path(exists=True, file_okay=False))
+@click.argument("archive_dir", metavar="ARCHIVE", type=click.Path(exists=True, file_okay=False))
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["auto", "png", "jpeg"]), default="auto",
               show_default=True, help="auto: each file's original format")
-@click.option("--quality", type=int, default=95, show_default=True, help="for JPEG output")
+@click.option("--jpeg-quality", "--quality", "quality", type=click.IntRange(1, 100),
+              default=95, show_default=True, help="quality of JPEG output files")
 @click.option("--only", "pattern", default=None, help="glob over relative paths")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--force", is_flag=True, help="replace files that already exist in OUT")
 @click.option("--quiet", is_flag=True)
-def restore(dest: str, out: str, fmt: str, quality: int, pattern: str | None,
-            weights: str | None, quiet: bool) -> None:
-    """Restore an archive to full size (model and scale read from each file)."""
+def restore(archive_dir: str, out: str, fmt: str, quality: int, pattern: str | None,
+            weights: str | None, force: bool, quiet: bool) -> None:
+    """Restore ARCHIVE to full size in OUT (a folder apart from the archive and its sources;
+    existing files are kept unless --force)."""
     from .jobs import RestoreConfig
     from .jobs import restore as run_restore
 
-    s = run_restore(dest, out, RestoreConfig(fmt, quality, pattern, weights),
+    s = run_restore(archive_dir, out, RestoreConfig(fmt, quality, pattern, weights, force),
                     progress=not quiet)
     click.echo(f"{s.files} files: {s.done} restored, {s.failed} failed; "
                f"{_human(s.bytes_in)} → {_human(s.bytes_out)} in {s.seconds:.1f} s")
+    for note in s.warnings:
+        click.echo(f"warning: {note}", err=True)
     for rel, why in s.failures:
         click.echo(f"failed: {rel}: {why}", err=True)
-    if s.failed:
-        sys.exit(1)
+    sys.exit(s.exit_code)
+
+
+@main.command()
+@click.argument("archive_dir", metavar="ARCHIVE", type=click.Path(exists=True, file_okay=False))
+@click.option("--deep", is_flag=True, help="also decode and restore every file (in memory)")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
+def verify(archive_dir: str, deep: bool, weights: str | None) -> None:
+    """Check an archive without restoring it: every row's stored files are present, inside the
+    archive and match their recorded sha256 (exit 0 only if all do)."""
+    from .jobs import verify as run_verify
+
+    s = run_verify(archive_dir, deep=deep, weights=weights)
+    for rel, why in s.problems:
+        click.echo(f"bad: {rel}: {why}", err=True)
+    for rel in s.orphans:
+        click.echo(f"warning: {rel}: in the archive but named by no manifest row", err=True)
+    click.echo(f"{s.rows} rows: {s.ok} ok, {len(s.problems)} bad"
+               + (f", {len(s.orphans)} unlisted files" if s.orphans else "")
+               + (" (decoded)" if deep else ""))
+    sys.exit(s.exit_code)
 
 
 @main.command()
@@ -202,15 +238,17 @@ def restore(dest: str, out: str, fmt: str, quality: int, pattern: str | None,
 @click.option("--preset", default="medium", show_default=True)
 @_precision_option
 @_frame_workers_option
+@_partial_option
 @click.option("--force", is_flag=True, help="overwrite DEST")
 def encode(src: str, dest: str, model: str, weights: str | None, crf: int, preset: str,
-           precision: str, workers: int, force: bool) -> None:
+           precision: str, workers: int, allow_partial: bool, force: bool) -> None:
     """Downscale a video into H.264 at the LR size (audio copied, metadata in tags)."""
     from .jobs.transcode import VideoEncodeConfig, encode_video, print_progress
 
     _check_dest(src, dest, force)
     s = encode_video(src, dest, VideoEncodeConfig(model, crf, preset, weights=weights,
-                                                  precision=precision, workers=workers),
+                                                  precision=precision, workers=workers,
+                                                  allow_partial=allow_partial),
                      progress=print_progress)
     click.echo(f"{src} → {dest}: {s.frames} frames {s.width}×{s.height} → "
                f"{s.out_width}×{s.out_height}, {s.fps:.2f} fps")
@@ -226,16 +264,18 @@ def encode(src: str, dest: str, model: str, weights: str | None, crf: int, prese
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
 @_precision_option
 @_frame_workers_option
+@_partial_option
 @click.option("--force", is_flag=True, help="overwrite DEST")
 def decode(src: str, dest: str, crf: int, lossless: bool, preset: str, model: str | None,
-           weights: str | None, precision: str, workers: int, force: bool) -> None:
+           weights: str | None, precision: str, workers: int, allow_partial: bool,
+           force: bool) -> None:
     """Restore a video made by `encode` (DEST `-`: YUV4MPEG2 on stdout)."""
     from .jobs.transcode import VideoDecodeConfig, decode_video, print_progress
 
     if dest != "-":
         _check_dest(src, dest, force)
     cfg = VideoDecodeConfig(crf, lossless, preset, model=model, weights=weights,
-                            precision=precision, workers=workers)
+                            precision=precision, workers=workers, allow_partial=allow_partial)
     s = decode_video(src, dest, cfg, progress=print_progress)
     click.echo(f"{src} → {dest}: {s.frames} frames → {s.out_width}×{s.out_height}, "
                f"{s.fps:.2f} fps", err=dest == "-")
@@ -285,8 +325,11 @@ def meta_cmd(src: str, model: str) -> None:
 
 def _check_dest(src: str, dest: str, force: bool) -> None:
     from .errors import OutputError
+    from .pipeline.output import same_file
+    from .pipeline.video import check_video_dest
 
-    if Path(src).resolve() == Path(dest).resolve():
+    check_video_dest(dest)
+    if same_file(src, dest):
         raise OutputError("DEST is SRC; refusing to overwrite the input")
     if Path(dest).exists() and not force:
         raise OutputError(f"{dest} exists (use --force to overwrite)")

@@ -40,3 +40,29 @@ class CodecError(MediapipeIRNError, ValueError):
 
 class OutputError(MediapipeIRNError, OSError):
     """An output cannot be written (exists, not writable)."""
+
+
+class UnsupportedInputError(InputError):
+    """A readable input this tool deliberately does not handle (e.g. multi-frame images):
+    jobs record it as skipped, not failed."""
+
+
+class IntegrityError(MediapipeIRNError, ValueError):
+    """A stored file does not match what the archive recorded (size, sha256), or a path in
+    the manifest leaves the folder it must stay in."""
+
+
+class DiskFullError(OutputError):
+    """No space left on the device: the job stops cleanly and can be rerun."""
+
+
+class LockedError(OutputError):
+    """Another process holds the archive's lock."""
+
+
+class TruncatedInputError(InputError):
+    """The input ended before its container said it would (fewer frames than announced)."""
+
+
+class MultiFrameError(UnsupportedInputError):
+    """A multi-page or animated image: the model path would keep only its first frame."""

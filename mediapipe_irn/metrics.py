@@ -64,6 +64,9 @@ def _gaussian_1d(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
 def ssim(a, b, y: bool = False) -> float:
     """Mean SSIM over the valid (unpadded) region, averaged over channels."""
     ta, tb = _prepare(a, b, y)
+    if min(ta.shape[-2:]) < 11:
+        raise ValueError(f"SSIM needs at least 11×11 pixels (its window), got "
+                         f"{ta.shape[-1]}×{ta.shape[-2]}")
     # channels as batch (C×1×H×W), float32: float64 convolutions are ~20× slower on CPU and
     # the error this adds to SSIM is below 1e-5 (checked against scikit-image in the tests)
     ta, tb = ta.transpose(0, 1).float(), tb.transpose(0, 1).float()

@@ -146,14 +146,14 @@ def test_sigkill_mid_run_then_resume(tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:  # kill once some, but not all, files are done
-        done = len(list(dest.glob("*.png.jpg"))) if dest.exists() else 0
+        done = len(list(dest.glob("*.png.irn.jpg"))) if dest.exists() else 0
         if done >= 3 or proc.poll() is not None:
             break
         time.sleep(0.05)
     workers = _children(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = len(list(dest.glob("*.png.jpg")))
+    done_before = len(list(dest.glob("*.png.irn.jpg")))
     assert done_before < n, "the job finished before it could be killed"
     deadline = time.time() + 15  # its worker processes follow it
     while time.time() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
@@ -161,7 +161,7 @@ def test_sigkill_mid_run_then_resume(tmp_path):
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "orphaned workers"
     rerun = subprocess.run(cmd, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    stored = sorted(dest.glob("*.png.jpg"))
+    stored = sorted(dest.glob("*.png.irn.jpg"))
     assert len(stored) == n
     assert not [p for p in dest.rglob("*") if p.name.endswith(".part")]
     with Manifest(dest / MANIFEST_NAME) as m:
@@ -173,7 +173,7 @@ def test_sigkill_mid_run_then_resume(tmp_path):
 
 
 def test_workers_default_to_one_per_core(monkeypatch):
-    from mediapipe_irn.jobs.archive import MAX_AUTO_WORKERS, resolve_workers, worker_threads
+    from mediapipe_irn.jobs.worker import MAX_AUTO_WORKERS, resolve_workers, worker_threads
 
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     auto = ArchiveConfig(workers=0)

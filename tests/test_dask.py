@@ -33,7 +33,7 @@ def test_dask_local_cluster_matches_local_engine(tmp_path):
                                                        workers=2), progress=False)
     assert (a.done, a.failed) == (b.done, b.failed) == (6, 1)
     for i in range(6):
-        name = f"im {i}.png.jpg"
+        name = f"im {i}.png.irn.jpg"
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
 
 

@@ -18,6 +18,11 @@ from ..errors import CodecError, MetadataError
 from .base import Decoded, EncodeOptions, check_frames
 from .metadata import TAG, RestoreMetadata
 
+DEFAULT_MAX_PIXELS = 200_000_000  # 200 MP: the one decompression-bomb limit of the package
+# Pillow refuses images over 2 × MAX_IMAGE_PIXELS (179 MP by default): make that 200 MP, so one
+# limit holds wherever Pillow opens an image for this package.
+Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, DEFAULT_MAX_PIXELS // 2)
+
 _XMP = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
         'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
         'xmlns:mpirn="https://example.org/mediapipe-irn/1.0/" mpirn:restore="{}"/>'
@@ -65,6 +70,9 @@ def open_image_bytes(data: bytes, fmt: str) -> Image.Image:
         im.load()
     except CodecError:
         raise
+    except Image.DecompressionBombError as exc:
+        raise CodecError(f"{fmt} data over the limit of {DEFAULT_MAX_PIXELS} pixels "
+                         f"(decompression bomb guard): {exc}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise CodecError(f"corrupt or truncated {fmt} data: {exc}") from exc
     return im

@@ -1,13 +1,19 @@
 """The archive's SQLite manifest. Only the driver process writes it; every update is one
-transaction made after the output file has been renamed into place."""
+transaction made after the output file has been renamed into place. It records, per source
+file, the stored files and their sha256 (checked by ``restore`` and ``verify``), and in a
+``meta`` table the source folders archived into it (``restore`` refuses to write there).
+A full disk is :class:`DiskFullError`; any other SQLite failure is :class:`OutputError`."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Iterator
+
+from ..errors import DiskFullError, OutputError
 
 MANIFEST_NAME = "mediapipe-irn-manifest.sqlite"
 
@@ -20,7 +26,9 @@ CREATE TABLE IF NOT EXISTS files (
     status TEXT NOT NULL, reason TEXT,
     psnr REAL, ssim REAL, updated REAL
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
+_ADDED_COLUMNS = {"stored_sha256": "TEXT", "alpha_sha256": "TEXT", "mode": "INTEGER"}
 
 
 @dataclass(frozen=True)
@@ -40,20 +48,60 @@ class FileRecord:
     reason: str | None = None
     psnr: float | None = None
     ssim: float | None = None
+    stored_sha256: str | None = None
+    alpha_sha256: str | None = None
+    mode: int | None = None  # the source's permission bits (restored files get them back)
+
+    def stored_files(self) -> list[tuple[str, str | None]]:
+        """(stored path, sha256) of every file this row owns in the archive."""
+        out = [(self.stored_path, self.stored_sha256)] if self.stored_path else []
+        if self.alpha_path:
+            out.append((self.alpha_path, self.alpha_sha256))
+        return out
+
+
+@contextmanager
+def _sql(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        msg = str(exc)
+        if "full" in msg:
+            raise DiskFullError(f"{path}: disk full ({msg})") from exc
+        raise OutputError(f"{path}: manifest error ({msg})") from exc
+
+
+_COLUMNS = ", ".join(f.name for f in fields(FileRecord))
 
 
 class Manifest:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.db = sqlite3.connect(self.path, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
+        with _sql(self.path):
+            self.db = sqlite3.connect(self.path, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+            have = {r[1] for r in self.db.execute("PRAGMA table_info(files)")}
+            for col, kind in _ADDED_COLUMNS.items():
+                if col not in have:  # an archive made by an earlier version
+                    self.db.execute(f"ALTER TABLE files ADD COLUMN {col} {kind}")
+
+    def get_meta(self, key: str) -> str | None:
+        with _sql(self.path):
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with _sql(self.path), self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                            (key, value))
 
     def get(self, rel_path: str) -> FileRecord | None:
-        cur = self.db.execute(f"SELECT {', '.join(f.name for f in fields(FileRecord))} "
-                              "FROM files WHERE rel_path = ?", (rel_path,))
-        row = cur.fetchone()
+        with _sql(self.path):
+            cur = self.db.execute(f"SELECT {_COLUMNS} FROM files WHERE rel_path = ?",
+                                  (rel_path,))
+            row = cur.fetchone()
         return FileRecord(*row) if row else None
 
     def put(self, rec: FileRecord) -> None:
@@ -61,17 +109,19 @@ class Manifest:
         d["updated"] = time.time()
         cols = ", ".join(d)
         marks = ", ".join("?" for _ in d)
-        with self.db:  # one transaction
+        with _sql(self.path), self.db:  # one transaction
             self.db.execute(f"INSERT OR REPLACE INTO files ({cols}) VALUES ({marks})",
                             tuple(d.values()))
 
     def records(self, status: str | None = None) -> Iterator[FileRecord]:
-        q = f"SELECT {', '.join(f.name for f in fields(FileRecord))} FROM files"
+        q = f"SELECT {_COLUMNS} FROM files"
         args: tuple = ()
         if status:
             q += " WHERE status = ?"
             args = (status,)
-        for row in self.db.execute(q + " ORDER BY rel_path", args):
+        with _sql(self.path):
+            rows = self.db.execute(q + " ORDER BY rel_path", args).fetchall()
+        for row in rows:
             yield FileRecord(*row)
 
     def close(self) -> None:

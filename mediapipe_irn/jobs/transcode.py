@@ -17,14 +17,15 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..api import warn_if_other_weights
 from ..codecs.metadata import TAG, RestoreMetadata
-from ..errors import InputError, MetadataError
+from ..errors import InputError, MetadataError, TruncatedInputError
 from ..models import create_model
 from ..pipeline.execution import FrameMap, frame_workers
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.tiling import downscale_image, upscale_image
-from ..pipeline.video import (VIDEO_SUFFIXES, atomic_output, batched, open_input, stdout_binary,
-                              video_info)
+from ..pipeline.video import (VIDEO_SUFFIXES, atomic_output, batched, check_video_dest, open_input,
+                              stdout_binary, video_info)
 from ..pipeline.y4m import Y4MHeader, write_frame
 
 Progress = Callable[[int, int, float], None]
@@ -39,6 +40,7 @@ class VideoEncodeConfig:
     weights: str | None = None
     precision: str = "auto"
     workers: int = 0  # frames through the model at once, one thread each (0: one per core)
+    allow_partial: bool = False  # keep the output of a truncated input (with a warning)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class VideoDecodeConfig:
     weights: str | None = None
     precision: str = "auto"
     workers: int = 0  # frames through the model at once, one thread each (0: one per core)
+    allow_partial: bool = False  # keep the output of a truncated input (with a warning)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class TranscodeSummary:
     height: int
     out_width: int
     out_height: int
+    expected_frames: int = 0  # what the container announced (0: unknown)
+    partial: bool = False  # the input ended early and the user kept what it had
 
     @property
     def fps(self) -> float:
@@ -92,15 +97,30 @@ def _copy_streams(inp, out) -> dict[int, object]:
         if s.type in ("audio", "subtitle"):
             try:
                 mapping[s.index] = out.add_stream_from_template(s)
-            except (ValueError, Exception) as exc:  # noqa: BLE001 - muxer refuses codec
+            except Exception as exc:  # noqa: BLE001 - the muxer refuses the codec
                 warnings.warn(f"stream {s.index} ({s.type}) cannot be copied: {exc}",
                               stacklevel=2)
     return mapping
 
 
+def _check_complete(src: str | Path, n: int, info, allow_partial: bool) -> bool:
+    """Raise unless all announced frames were decoded; True when the output is partial."""
+    if n == 0:
+        raise InputError(f"{src}: no decodable video frames")
+    expected, tol = info.expected_frames()
+    if expected and n < expected - tol:
+        if not allow_partial:
+            raise TruncatedInputError(
+                f"{src}: truncated or corrupt: decoded {n} of the {expected} frames its "
+                "container announces; nothing written (--allow-partial keeps what there is)")
+        warnings.warn(f"{src}: truncated: kept {n} of {expected} frames", stacklevel=3)
+        return True
+    return False
+
+
 def _transcode(src: str | Path, dest: str | Path, fn, out_size: tuple[int, int], crf: int,
                preset: str, batch: int, tags: dict[str, str], lossless: bool,
-               progress: Progress | None) -> TranscodeSummary:
+               progress: Progress | None, allow_partial: bool = False) -> TranscodeSummary:
     import av
 
     t0 = time.time()
@@ -147,21 +167,24 @@ def _transcode(src: str | Path, dest: str | Path, fn, out_size: tuple[int, int],
                             if len(pending) >= batch:
                                 flush()
                 except av.error.FFmpegError as exc:
-                    raise InputError(f"{src}: corrupt or truncated video ({exc})") from exc
+                    if not allow_partial:
+                        raise TruncatedInputError(f"{src}: corrupt or truncated video ({exc}); "
+                                                  "nothing written") from exc
+                    warnings.warn(f"{src}: decoding stopped early: {exc}", stacklevel=2)
                 flush()
                 for pkt in vout.encode():
                     out.mux(pkt)
-    if n == 0:
-        raise InputError(f"{src}: no decodable video frames")
+            partial = _check_complete(src, n, info, allow_partial)  # before the rename
     if progress:
         print(file=sys.stderr)
     return TranscodeSummary(n, time.time() - t0, info.width, info.height, out_size[1],
-                            out_size[0])
+                            out_size[0], info.expected_frames()[0], partial)
 
 
 def encode_video(src: str | Path, dest: str | Path, cfg: VideoEncodeConfig = VideoEncodeConfig(),
                  progress: Progress | None = None) -> TranscodeSummary:
     """Downscale a video through the model into H.264 at the LR size (see module doc)."""
+    check_video_dest(dest)
     model = create_model(cfg.model, weights=cfg.weights)
     s = model.scale
     with open_input(src) as inp:
@@ -169,8 +192,11 @@ def encode_video(src: str | Path, dest: str | Path, cfg: VideoEncodeConfig = Vid
     align = 2 * s  # LR sides even, as yuv420p needs
     ph, pw = (-info.height) % align, (-info.width) % align
     lr_h, lr_w = (info.height + ph) // s, (info.width + pw) // s
+    extra = {"source_pix_fmt": info.pix_fmt}
+    if model.weights_sha256:
+        extra["weights_sha256"] = model.weights_sha256
     meta = RestoreMetadata(model=model.name, scale=s, width=info.width, height=info.height,
-                           pad_w=pw, pad_h=ph, extra={"source_pix_fmt": info.pix_fmt})
+                           pad_w=pw, pad_h=ph, extra=extra)
 
     def down(rgb: np.ndarray) -> np.ndarray:
         x = to_tensor(rgb)
@@ -180,7 +206,8 @@ def encode_video(src: str | Path, dest: str | Path, cfg: VideoEncodeConfig = Vid
 
     with frame_workers(cfg.workers, cfg.precision) as fmap:
         return _transcode(src, dest, lambda frames: fmap(down, frames), (lr_h, lr_w), cfg.crf,
-                          cfg.preset, cfg.batch, {TAG: meta.to_json()}, False, progress)
+                          cfg.preset, cfg.batch, {TAG: meta.to_json()}, False, progress,
+                          cfg.allow_partial)
 
 
 def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMetadata:
@@ -207,6 +234,7 @@ def _up_fn(meta: RestoreMetadata, cfg: VideoDecodeConfig, fmap: FrameMap
     if model.scale != meta.scale:
         raise MetadataError(f"the video was made at ×{meta.scale}; {model.name} is "
                             f"×{model.scale}")
+    warn_if_other_weights(meta, model, "the video")
 
     def up(rgb: np.ndarray) -> np.ndarray:
         return to_uint8(upscale_image(model, to_tensor(rgb), size=(meta.height, meta.width),
@@ -221,6 +249,8 @@ def decode_video(src: str | Path, dest: str | Path, cfg: VideoDecodeConfig = Vid
 
     An odd original size is written one replicated row/column larger (x264's 4:2:0 needs even
     sides); ``--lossless`` (4:4:4) and the YUV4MPEG2 stream keep the exact size."""
+    if str(dest) != "-":
+        check_video_dest(dest)
     meta = read_video_metadata(src, cfg.model)
     with frame_workers(cfg.workers, cfg.precision) as fmap:
         return _decode(src, dest, meta, _up_fn(meta, cfg, fmap), cfg, progress)
@@ -239,9 +269,9 @@ def _decode(src: str | Path, dest: str | Path, meta: RestoreMetadata,
                     for f in up(frames)]
 
         return _transcode(src, dest, up_even, (h + h % 2, w + w % 2), cfg.crf, cfg.preset,
-                          cfg.batch, {}, False, progress)
+                          cfg.batch, {}, False, progress, cfg.allow_partial)
     return _transcode(src, dest, up, (h, w), cfg.crf, cfg.preset, cfg.batch, {},
-                      cfg.lossless, progress)
+                      cfg.lossless, progress, cfg.allow_partial)
 
 
 def _decode_to_y4m(src, up, meta: RestoreMetadata, batch: int,

@@ -61,6 +61,7 @@ class RescaleModel(nn.Module):
     invertible: bool = True
     channels: int = 3
     prior: nn.Module
+    weights_sha256: str | None = None  # of the loaded weights file (set by create_model)
 
     def receptive_radius(self) -> int:
         """Radius, in input pixels of the larger side (HR), that one output pixel depends on."""

@@ -28,6 +28,7 @@ class ModelSpec:
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
+MAX_WEIGHT = 1e4  # refuse weights with larger magnitudes (see load_weights)
 
 
 def register_model(spec: ModelSpec) -> ModelSpec:
@@ -52,18 +53,18 @@ def get_spec(name: str) -> ModelSpec:
 def load_weights(model: RescaleModel, path: str | Path, sha256: str | None = None) -> None:
     """Load a state dict (or a trainer checkpoint) safely into ``model``.
 
-    ``weights_only=True`` refuses pickled code; a wrong sha256 or a state dict that does not
-    fit the architecture is a :class:`WeightsError`.
+    ``weights_only=True`` refuses pickled code; a wrong sha256, non-finite values or a state
+    dict that does not fit the architecture is a :class:`WeightsError`. The file's sha256 is
+    recorded on the model (``weights_sha256``) and travels in every file it writes.
     """
     from ..zoo import file_sha256
 
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
-    if sha256 is not None:
-        got = file_sha256(path)
-        if got != sha256:
-            raise WeightsError(f"sha256 mismatch for {path}: expected {sha256}, got {got}")
+    got = file_sha256(path)
+    if sha256 is not None and got != sha256:
+        raise WeightsError(f"sha256 mismatch for {path}: expected {sha256}, got {got}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for corrupt files
@@ -73,10 +74,22 @@ def load_weights(model: RescaleModel, path: str | Path, sha256: str | None = Non
         if arch is not None and arch != model.name:
             raise WeightsError(f"{path} holds weights for {arch!r}, not {model.name!r}")
         state = state["model"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor)
+                                              for v in state.values()):
+        raise WeightsError(f"{path} is not a state dict of tensors")
+    # trained weights here stay below ~1.3 in magnitude; a flipped exponent bit gives NaN, inf
+    # or values like 1e30, and a garbage image with it
+    bad = [k for k, v in state.items() if v.is_floating_point() and v.numel()
+           and not (torch.isfinite(v).all() and float(v.abs().max()) <= MAX_WEIGHT)]
+    if bad:
+        raise WeightsError(f"weights {path} hold non-finite or implausibly large values (over "
+                           f"{MAX_WEIGHT:g}) in {', '.join(bad[:3])}"
+                           f"{' …' if len(bad) > 3 else ''}: corrupt")
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, TypeError) as exc:
         raise WeightsError(f"weights {path} do not fit {model.name}: {exc}") from exc
+    model.weights_sha256 = got
 
 
 def create_model(name: str, pretrained: bool | None = None,

@@ -6,7 +6,11 @@
   can write grey again.
 - Alpha is kept separately, losslessly (``ImageData.alpha``); the colour goes through the model.
 - 16-bit sources are reduced to 8-bit with a warning.
-- Images over ``max_pixels`` (decompression bombs) are refused before decoding.
+- Images over ``max_pixels`` (decompression bombs; 200 MP by default, the one limit used
+  everywhere: Pillow's own guard is raised to match) are refused before decoding.
+- Multi-page and animated images (TIFF, GIF, APNG, WebP, MPO) are refused with
+  :class:`MultiFrameError`: the model path would keep only the first frame (the archive
+  stores such files unchanged instead).
 """
 
 from __future__ import annotations
@@ -20,9 +24,14 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import InputError
+from ..codecs.image import DEFAULT_MAX_PIXELS
+from ..errors import InputError, MultiFrameError
 
-DEFAULT_MAX_PIXELS = 200_000_000  # 200 MP; ~2× Pillow's own bomb threshold
+
+def bomb_error(name: str, pixels: int | None, limit: int = DEFAULT_MAX_PIXELS) -> InputError:
+    size = f"{pixels} pixels" if pixels else "its size"
+    return InputError(f"{name}: {size} exceeds the limit of {limit} pixels "
+                      "(decompression bomb guard)")
 READ_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 
 
@@ -64,8 +73,12 @@ def decode_image(data: bytes, name: str = "<bytes>",
         im = Image.open(io.BytesIO(data))
         w, h = im.size
         if w * h > max_pixels:
-            raise InputError(f"{name}: {w}×{h} = {w * h} pixels exceeds the limit of "
-                             f"{max_pixels} (decompression bomb guard)")
+            raise bomb_error(name, w * h, max_pixels)
+        frames = getattr(im, "n_frames", 1) or 1
+        if frames > 1:
+            raise MultiFrameError(f"{name}: {im.format} with {frames} frames (multi-page or "
+                                  "animated); only single-frame images can go through the "
+                                  "model")
         fmt = im.format
         icc = im.info.get("icc_profile")
         exif = im.getexif()
@@ -73,8 +86,9 @@ def decode_image(data: bytes, name: str = "<bytes>",
         im.load()
     except InputError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-            Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:
+        raise bomb_error(name, None) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{name}: not a readable image ({exc})") from exc
     if 0x0112 in exif:
         exif[0x0112] = 1

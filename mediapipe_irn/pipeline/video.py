@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,11 +10,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
-import numpy as np
 
 from ..errors import InputError, OutputError
+from .output import atomic_path
 
 VIDEO_SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+STILL_FORMATS = ("image2", "gif", "apng", "webp", "tiff", "bmp")  # FFmpeg demuxers of stills
 
 
 @dataclass(frozen=True)
@@ -29,6 +28,17 @@ class VideoInfo:
     pix_fmt: str
     tags: dict[str, str]
     rotation: int
+    duration: float | None = None  # seconds, when the container says
+
+    def expected_frames(self) -> tuple[int, int]:
+        """(frames the container announces, tolerance): the exact count when it is stored,
+        else an estimate from the duration (±3 % + 2 frames); (0, 0) when unknown."""
+        if self.frames:
+            return self.frames, 0
+        if self.duration:
+            est = round(self.duration * float(self.rate))
+            return est, 2 + round(0.03 * est)
+        return 0, 0
 
 
 def open_input(path: str | Path):
@@ -47,6 +57,10 @@ def open_input(path: str | Path):
     if not c.streams.video:
         c.close()
         raise InputError(f"{p}: has no video stream")
+    if c.format.name in STILL_FORMATS or c.format.name.endswith("_pipe"):
+        c.close()
+        raise InputError(f"{p}: a still image ({c.format.name}), not a video; use "
+                         "`mediapipe-irn down` for images")
     return c
 
 
@@ -65,32 +79,27 @@ def video_info(container) -> VideoInfo:
     # container tags win; the video stream's tags fill in (newer FFmpeg reads an MP4 udta
     # comment written by GStreamer's mp4mux as a stream tag)
     tags = {**dict(v.metadata), **dict(container.metadata)}
+    duration = None
+    if v.duration is not None and v.time_base:
+        duration = float(v.duration * v.time_base)
+    elif container.duration:
+        duration = container.duration / 1_000_000  # AV_TIME_BASE
     return VideoInfo(cc.width, cc.height, Fraction(rate), Fraction(v.time_base),
-                     int(v.frames or 0), pix, tags, rot)
+                     int(v.frames or 0), pix, tags, rot, duration)
 
 
 @contextmanager
-def atomic_output(dest: str | Path):
-    """Yield a temporary path beside ``dest``; rename it into place only on success."""
-    dest = Path(dest)
-    if dest.suffix.lower() not in VIDEO_SUFFIXES:
+def atomic_output(dest: str | Path, overwrite: bool = True) -> Iterator[Path]:
+    """A temporary path beside ``dest`` (a video container it names), renamed into place
+    only on success (:func:`mediapipe_irn.pipeline.output.atomic_path`)."""
+    check_video_dest(dest)
+    with atomic_path(dest, overwrite) as tmp:
+        yield tmp
+
+
+def check_video_dest(dest: str | Path) -> None:
+    if Path(dest).suffix.lower() not in VIDEO_SUFFIXES:
         raise OutputError(f"{dest}: output must be one of {', '.join(VIDEO_SUFFIXES)}")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=dest.suffix + ".part",
-                               dir=dest.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def frames_rgb(container) -> Iterator[tuple[np.ndarray, int | None]]:
-    """Decode the first video stream to (H×W×3 uint8, pts)."""
-    for frame in container.decode(video=0):
-        yield frame.to_ndarray(format="rgb24"), frame.pts
 
 
 def batched(items: Iterable, n: int) -> Iterator[list]:

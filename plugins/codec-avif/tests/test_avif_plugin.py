@@ -42,7 +42,7 @@ def test_archive_uses_the_plugin(tmp_path):
                                   "avif", "--quality", "60", "--model", "bicubic-x2",
                                   "--quiet"])
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "arc" / "coffee.png.avif").is_file()
+    assert (tmp_path / "arc" / "coffee.png.irn.avif").is_file()
     r = CliRunner().invoke(main, ["restore", str(tmp_path / "arc"), str(tmp_path / "out"),
                                   "--quiet"])
     assert r.exit_code == 0, r.output

@@ -1,0 +1,241 @@
+"""Reading an archive back: ``restore`` (to full size, into a new folder) and ``verify``.
+
+The manifest and the stored files are untrusted input here. Every path is resolved and must
+stay inside the archive (stored files) or OUT (restored files); every stored file's size and
+sha256 are checked against the manifest before it is decoded; one bad file is a recorded
+failure and the rest go on. ``restore`` never writes inside the archive or any source folder
+recorded in it, and never replaces an existing file unless ``force`` is given.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import io
+import json
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image
+
+from ..api import decode_lr
+from ..errors import InputError, IntegrityError, MetadataError, OutputError
+from ..pipeline.images import decode_image
+from ..pipeline.output import atomic_write, default_mode, is_temporary
+from .archive import SOURCES_KEY, ArchiveSummary, _progress
+from .lock import LOCK_NAME, archive_lock
+from .manifest import MANIFEST_NAME, FileRecord, Manifest
+
+_SAVE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP",
+                 ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP"}
+_OWN_FILES = (MANIFEST_NAME, MANIFEST_NAME + "-wal", MANIFEST_NAME + "-shm",
+              MANIFEST_NAME + "-journal", LOCK_NAME)
+
+
+@dataclass(frozen=True)
+class RestoreConfig:
+    format: str = "auto"  # auto (the source's own format) | png | jpeg
+    quality: int = 95  # for JPEG output
+    pattern: str | None = None  # glob over relative paths
+    weights: str | None = None
+    force: bool = False  # replace existing files in OUT
+
+
+def inside(root: Path, rel: str | None, what: str) -> Path:
+    """``root / rel`` resolved, refusing a path that is absolute, climbs out with ``..`` or
+    leaves ``root`` through a symbolic link."""
+    if not rel:
+        raise IntegrityError(f"manifest row has no {what}")
+    pp = PurePosixPath(rel)
+    if pp.is_absolute() or ".." in pp.parts or "\\" in rel or "\0" in rel:
+        raise IntegrityError(f"manifest {what} {rel!r} leaves its folder; refused")
+    p = root / pp
+    try:
+        resolved = p.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise IntegrityError(f"{what} {rel!r}: cannot resolve ({exc})") from None
+    if not resolved.is_relative_to(root.resolve()):
+        raise IntegrityError(f"{what} {rel!r} resolves outside its folder ({resolved}); "
+                             "refused")
+    return p
+
+
+def read_checked(dest: Path, rel: str | None, sha256: str | None) -> bytes:
+    """A stored file's bytes, after checking them against the manifest's sha256."""
+    path = inside(dest, rel, "stored path")
+    if not path.is_file():
+        raise IntegrityError(f"stored file {rel} is missing")
+    data = path.read_bytes()
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise IntegrityError(f"stored file {rel} does not match its recorded sha256 "
+                             "(corrupted or replaced)")
+    return data
+
+
+def _check_out(dest: Path, out: Path, man: Manifest) -> None:
+    roots = [("the archive", dest)] + [
+        ("archived source", Path(s)) for s in json.loads(man.get_meta(SOURCES_KEY) or "[]")]
+    o = out.resolve()
+    for what, r in roots:
+        r = r.resolve()
+        if o == r or o.is_relative_to(r) or r.is_relative_to(o):
+            raise OutputError(f"OUT {out} is, contains or lies inside {what} {r}; restore "
+                              "into a separate folder")
+
+
+def _encode_output(img, alpha: np.ndarray | None, fmt: str, quality: int) -> bytes:
+    if alpha is not None:
+        im = Image.fromarray(np.dstack([img.rgb, alpha]), "RGBA")
+    elif img.grey:
+        im = Image.fromarray(img.rgb, "RGB").convert("L")
+    else:
+        im = Image.fromarray(img.rgb, "RGB")
+    kw: dict = {}
+    if img.icc and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
+        kw["icc_profile"] = img.icc
+    if img.exif and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
+        kw["exif"] = img.exif
+    if fmt in ("JPEG", "WEBP"):
+        kw["quality"] = quality
+    if fmt == "WEBP":
+        kw["lossless"] = True
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def _restore_one(dest: Path, out: Path, r: FileRecord, cfg: RestoreConfig
+                 ) -> tuple[Path, bytes, int]:
+    """(target path, payload, stored bytes read) for one row; raises on any problem."""
+    data = read_checked(dest, r.stored_path, r.stored_sha256)
+    target = inside(out, r.rel_path, "source path")
+    if r.model is None:  # stored unchanged
+        return target, data, len(data)
+    try:
+        img, _, _ = decode_lr(data, r.stored_path or "", None, cfg.weights, r.codec)
+    except MetadataError as exc:
+        raise IntegrityError(f"stored file {r.stored_path} has no usable restore metadata "
+                             f"(damaged or replaced): {exc}") from None
+    alpha, n = None, len(data)
+    if r.alpha_path:
+        ad = read_checked(dest, r.alpha_path, r.alpha_sha256)
+        n += len(ad)
+        alpha = decode_image(ad, r.alpha_path).rgb[..., 0]
+        if alpha.shape != img.rgb.shape[:2]:
+            raise IntegrityError(f"alpha {r.alpha_path} does not match the image's size")
+    if r.stored_sha256 is None and r.stored_bytes is not None and n != r.stored_bytes:
+        raise IntegrityError(f"stored files of {r.rel_path} are {n} bytes, the manifest "
+                             f"says {r.stored_bytes}")
+    ext = Path(r.rel_path).suffix.lower()
+    if cfg.format == "auto":
+        fmt = _SAVE_FORMATS.get(ext, "PNG")
+        if alpha is not None and fmt in ("JPEG", "BMP"):
+            fmt, target = "PNG", inside(out, r.rel_path + ".png", "source path")
+    else:
+        fmt = {"png": "PNG", "jpeg": "JPEG"}[cfg.format]
+        new_ext = ".png" if fmt == "PNG" else ".jpg"
+        if ext != new_ext:
+            target = inside(out, r.rel_path + new_ext, "source path")
+    return target, _encode_output(img, alpha, fmt, cfg.quality), n
+
+
+def orphans(dest: Path, recs: list[FileRecord]) -> list[str]:
+    """Files in the archive folder that no manifest row names (the tool's own aside)."""
+    named = {n for r in recs for n, _ in r.stored_files()}
+    out = []
+    for p in sorted(dest.rglob("*")):
+        rel = p.relative_to(dest).as_posix()
+        if p.is_dir() or rel in _OWN_FILES or is_temporary(p) or rel in named:
+            continue
+        out.append(rel)
+    return out
+
+
+def _open_archive(dest: Path) -> Path:
+    mpath = dest / MANIFEST_NAME
+    if not mpath.is_file():
+        raise InputError(f"{dest} is not an archive (no {MANIFEST_NAME})")
+    return mpath
+
+
+def restore(archive_dir: str | Path, out: str | Path, cfg: RestoreConfig = RestoreConfig(),
+            progress: bool = True) -> ArchiveSummary:
+    """Restore the archive in ``archive_dir`` to full size under ``out`` (relative paths kept).
+    """
+    dest, out = Path(archive_dir).resolve(), Path(out)
+    mpath = _open_archive(dest)
+    t0 = time.time()
+    s = dict(files=0, done=0, skipped_done=0, failed=0, unsupported=0, bytes_in=0,
+             bytes_out=0)
+    failures: list[tuple[str, str]] = []
+    with archive_lock(dest, f"restore to {out}"), Manifest(mpath) as man:
+        _check_out(dest, out, man)
+        every = list(man.records())
+        recs = [r for r in every if r.status == "done" and
+                (cfg.pattern is None or fnmatch.fnmatch(r.rel_path, cfg.pattern))]
+        notes = [f"{o}: in the archive but named by no manifest row"
+                 for o in orphans(dest, every)]
+    s["files"] = len(recs)
+    for i, r in enumerate(recs, 1):
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                target, payload, n = _restore_one(dest, out, r, cfg)
+            notes += [f"{r.rel_path}: {w.message}" for w in caught]
+            if not cfg.force and (target.exists() or target.is_symlink()):
+                raise OutputError(f"{target} exists (use --force to overwrite)")
+            mode = (r.mode & 0o777) if r.mode is not None else default_mode()
+            atomic_write(target, payload, overwrite=cfg.force, mode=mode)
+            s["done"] += 1
+            s["bytes_in"] += n
+            s["bytes_out"] += len(payload)
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the restore
+            s["failed"] += 1
+            failures.append((r.rel_path, str(exc) or type(exc).__name__))
+        if progress:
+            _progress(i, len(recs), t0, r.rel_path)
+    if progress and recs:
+        print(file=sys.stderr)
+    return ArchiveSummary(**s, seconds=time.time() - t0, failures=failures, warnings=notes)
+
+
+@dataclass(frozen=True)
+class VerifySummary:
+    rows: int
+    ok: int
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if not self.problems else 1
+
+
+def verify(archive_dir: str | Path, deep: bool = False, weights: str | None = None
+           ) -> VerifySummary:
+    """Check every ``done`` row: paths inside the archive, stored files present with their
+    recorded sha256; ``deep`` also decodes and restores each file (nothing is written)."""
+    dest = Path(archive_dir).resolve()
+    mpath = _open_archive(dest)
+    with archive_lock(dest, "verify"), Manifest(mpath) as man:
+        every = list(man.records())
+    recs = [r for r in every if r.status == "done"]
+    problems: list[tuple[str, str]] = []
+    for r in recs:
+        try:
+            inside(dest / "_", r.rel_path, "source path")
+            if deep:
+                _restore_one(dest, dest / "_", r, RestoreConfig(weights=weights))
+            else:
+                for name, sha in r.stored_files():
+                    read_checked(dest, name, sha)
+        except Exception as exc:  # noqa: BLE001 - every problem is reported, none stops it
+            problems.append((r.rel_path, str(exc) or type(exc).__name__))
+    return VerifySummary(len(recs), len(recs) - len(problems), problems, orphans(dest, every))
+
+
+__all__ = ["RestoreConfig", "VerifySummary", "inside", "orphans", "restore", "verify"]
