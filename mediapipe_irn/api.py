@@ -79,8 +79,10 @@ def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
     if meta is None:
         if model is None:
             found = f" (found {dec.raw_metadata[:60]!r})" if dec.raw_metadata else ""
-            raise MetadataError(f"{name} carries no mediapipe-irn restore metadata{found}; "
+            err = MetadataError(f"{name} carries no mediapipe-irn restore metadata{found}; "
                                 "`mediapipe-irn up --model NAME` upscales it anyway")
+            err.found = (dec.raw_metadata or "")[:60]
+            raise err
         m = create_model(model, weights=weights)
         lh, lw = dec.frames[0].shape[:2]
         meta = RestoreMetadata(model=m.name, scale=m.scale, width=lw * m.scale,

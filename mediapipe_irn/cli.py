@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -25,6 +26,15 @@ class _Group(click.Group):
     """Turns the package's own errors into one clean line and exit status 2."""
 
     def invoke(self, ctx: click.Context):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            try:
+                return self._invoke(ctx)
+            finally:
+                for w in caught:
+                    click.echo(f"warning: {w.message}", err=True)
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except MediapipeIRNError as exc:

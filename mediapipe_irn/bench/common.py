@@ -11,12 +11,13 @@ from typing import Any
 import torch
 
 from ..pipeline.images import ImageData, read_image
+from ..pipeline.media import is_image
 from ..train.dataset import find_sources
 
 
 def load_images(folders: tuple[str, ...] | list[str], limit: int | None = None
                 ) -> list[tuple[str, ImageData]]:
-    files = [f for f in find_sources(folders) if f.suffix.lower() not in (".mp4", ".mkv")]
+    files = [f for f in find_sources(folders) if is_image(f)]
     files = files[:limit] if limit else files
     return [(str(f), read_image(f)) for f in files]
 

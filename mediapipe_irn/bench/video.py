@@ -14,11 +14,12 @@ from ..codecs import EncodeOptions, get_codec
 from ..metrics import bd_psnr, bd_rate, psnr
 from ..models import create_model
 from ..pipeline.execution import frame_workers
+from ..pipeline.media import VIDEO_EXTENSIONS
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.tiling import downscale_image, upscale_image
 from .common import environment, plot_rd
 
-CLIP_SUFFIXES = (".mp4", ".mkv", ".mov")
+CLIP_SUFFIXES = VIDEO_EXTENSIONS
 
 
 def read_clip(path: Path, max_frames: int | None = None) -> tuple[list[np.ndarray], float]:

@@ -118,8 +118,9 @@ def _restore_one(dest: Path, out: Path, r: FileRecord, cfg: RestoreConfig
     try:
         img, _, _ = decode_lr(data, r.stored_path or "", None, cfg.weights, r.codec)
     except MetadataError as exc:
-        raise IntegrityError(f"stored file {r.stored_path} has no usable restore metadata "
-                             f"(damaged or replaced): {exc}") from None
+        found = f" (found {exc.found!r})" if getattr(exc, "found", None) else ""
+        raise IntegrityError(f"stored file {r.stored_path} has no usable mediapipe-irn restore "
+                             f"metadata{found}: damaged or replaced") from None
     alpha, n = None, len(data)
     if r.alpha_path:
         ad = read_checked(dest, r.alpha_path, r.alpha_sha256)

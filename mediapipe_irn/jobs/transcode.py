@@ -167,10 +167,13 @@ def _transcode(src: str | Path, dest: str | Path, fn, out_size: tuple[int, int],
                             if len(pending) >= batch:
                                 flush()
                 except av.error.FFmpegError as exc:
+                    got, (want, _) = n + len(pending), info.expected_frames()
+                    of = f" of the {want} frames its container announces" if want else ""
+                    msg = f"{src}: corrupt or truncated: decoding failed after {got}{of} ({exc})"
                     if not allow_partial:
-                        raise TruncatedInputError(f"{src}: corrupt or truncated video ({exc}); "
-                                                  "nothing written") from exc
-                    warnings.warn(f"{src}: decoding stopped early: {exc}", stacklevel=2)
+                        raise TruncatedInputError(f"{msg}; nothing written (--allow-partial "
+                                                  "keeps what there is)") from exc
+                    warnings.warn(msg, stacklevel=2)
                 flush()
                 for pkt in vout.encode():
                     out.mux(pkt)

@@ -103,6 +103,7 @@ def init_pool_worker(threads: int, parent: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the driver's handler, inherited by fork
     init_worker(threads)
 
     def watch() -> None:
@@ -151,6 +152,8 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
                           **{**base, "model": None, "codec": None, "quality": None})
 
     try:
+        if Path(rel).suffix.lower() == ".gif":  # palette images: the model path cannot help
+            return unchanged("GIF: stored unchanged")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:

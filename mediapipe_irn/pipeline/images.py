@@ -26,13 +26,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..codecs.image import DEFAULT_MAX_PIXELS
 from ..errors import InputError, MultiFrameError
+from .media import IMAGE_EXTENSIONS
 
 
 def bomb_error(name: str, pixels: int | None, limit: int = DEFAULT_MAX_PIXELS) -> InputError:
     size = f"{pixels} pixels" if pixels else "its size"
     return InputError(f"{name}: {size} exceeds the limit of {limit} pixels "
                       "(decompression bomb guard)")
-READ_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
+READ_EXTENSIONS = IMAGE_EXTENSIONS  # (kept name) the one list: pipeline/media.py
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from typing import BinaryIO, Iterable, Iterator
 
 
 from ..errors import InputError, OutputError
+from .media import VIDEO_OUTPUTS
 from .output import atomic_path
 
-VIDEO_SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+VIDEO_SUFFIXES = VIDEO_OUTPUTS
 STILL_FORMATS = ("image2", "gif", "apng", "webp", "tiff", "bmp")  # FFmpeg demuxers of stills
 
 

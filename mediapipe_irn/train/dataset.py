@@ -11,8 +11,9 @@ import torch
 
 from ..errors import InputError
 from ..pipeline.images import READ_EXTENSIONS, read_image
+from ..pipeline.media import VIDEO_EXTENSIONS
 
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".webm", ".avi")
+
 
 
 def _video_frames(path: Path, every: int) -> list[np.ndarray]:
