@@ -456,23 +456,27 @@ def bench_jpeg_sim(data, quality: str, limit: int | None, json_path: str, speed:
 @click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
 @click.option("--scale", type=int, default=2, show_default=True)
 @click.option("--codec", default="jpeg", show_default=True)
-@click.option("--quality", default="30,50,70,80,90", show_default=True)
+@click.option("--quality", default="20,30,40,50,60,70,80,90,95", show_default=True)
 @click.option("--models", default=None, help="comma-separated (default: bicubic, irn, sain "
               "at --scale)")
+@click.option("--context", default="", help="comma-separated codecs also coded at full "
+              "resolution for context, e.g. webp,avif")
 @click.option("--limit", type=int, default=None, help="at most this many images")
 @click.option("--refine", type=int, default=0, show_default=True,
               help="also measure each learned model with this many HCD steps per stage")
 @click.option("--json", "json_path", default="results/quality.json", show_default=True)
 @click.option("--plot", "plot_path", default="results/quality_rd.png", show_default=True)
 def bench_quality(data, scale: int, codec: str, quality: str, models: str | None,
-                  limit: int | None, refine: int, json_path: str, plot_path: str) -> None:
+                  context: str, limit: int | None, refine: int, json_path: str,
+                  plot_path: str) -> None:
     """Rate–distortion of down→codec→up against bicubic and full-resolution coding."""
     from .bench import quality as q
     from .bench.common import write_json
 
     names = models.split(",") if models else [f"bicubic-x{scale}", f"irn-x{scale}",
                                               f"sain-x{scale}"]
-    res = q.run(list(data), names, _csv_ints(quality), codec, limit, refine)
+    res = q.run(list(data), names, _csv_ints(quality), codec, limit, refine,
+                tuple(c for c in context.split(",") if c))
     click.echo(q.format_table(res))
     write_json(json_path, res)
     click.echo(f"wrote {json_path}")

@@ -31,3 +31,30 @@ def test_bench_jpeg_sim(tmp_path):
     assert r.exit_code == 0, r.output
     row = json.loads(js.read_text())["rows"][0]
     assert row["psnr_sim_vs_real"] > 40
+
+
+def test_bench_quality_ranks_models_against_bicubic_at_equal_bytes(tmp_path):
+    js = tmp_path / "q.json"
+    r = CliRunner().invoke(main, ["bench", "quality", "--data", str(SAMPLES / "chelsea.png"),
+                                  "--models", "bicubic-x2,sain-x2-lite", "--quality",
+                                  "30,50,70,90", "--context", "webp", "--json", str(js),
+                                  "--plot", str(tmp_path / "rd.png")])
+    assert r.exit_code == 0, r.output
+    res = json.loads(js.read_text())
+    lite = res["models"]["sain-x2-lite"]
+    assert res["bicubic_reference"] == "bicubic-x2"
+    assert "bd_psnr_vs_bicubic_db" not in res["models"]["bicubic-x2"]
+    assert abs(lite["bd_psnr_vs_bicubic_db"]) < 5 and "bd_rate_vs_bicubic_pct" in lite
+    webp = res["context"]["webp"]
+    assert len(webp) >= 4 and webp[0]["bpp"] < webp[-1]["bpp"]
+    assert "BD-PSNR vs bicubic" in r.output and "full-resolution webp" in r.output
+
+
+def test_bd_of_a_curve_against_itself_is_zero():
+    from mediapipe_irn.bench.quality import _bd
+
+    curve = [{"bpp": b, "psnr": p} for b, p in [(0.2, 25), (0.4, 28), (0.8, 31), (1.6, 34)]]
+    shifted = [{"bpp": c["bpp"], "psnr": c["psnr"] + 1} for c in curve]
+    same = _bd(curve, curve, "bicubic")
+    assert abs(same["bd_psnr_vs_bicubic_db"]) < 1e-9 and abs(same["bd_rate_vs_bicubic_pct"]) < 1e-6
+    assert abs(_bd(curve, shifted, "bicubic")["bd_psnr_vs_bicubic_db"] - 1) < 1e-9

@@ -56,3 +56,39 @@ def test_straight_through_forward_is_the_real_codec(codec, grad):
     assert np.array_equal(to_uint8(y), ref)
     y.sum().backward()
     assert x.grad.abs().sum() > 0
+
+
+def test_jpeg_size_estimate_tracks_libjpeg_turbo():
+    """The size proxy against real libjpeg-turbo sizes on the samples (fitted on other data)."""
+    from mediapipe_irn.codecs import EncodeOptions, get_codec
+    from mediapipe_irn.pipeline.images import to_tensor
+    from mediapipe_irn.simulate import jpeg_bits
+
+    codec = get_codec("jpeg")
+    est, real = [], []
+    for name in ("chelsea.png", "coffee.png", "astronaut.png"):
+        rgb = sample_rgb(name)[:200, :256]
+        for q in (20, 50, 80, 95):
+            real.append(8 * len(codec.encode([rgb], EncodeOptions(quality=q))))
+            est.append(float(jpeg_bits(to_tensor(rgb), q)))
+    est, real = np.array(est), np.array(real)
+    assert np.corrcoef(est, real)[0, 1] > 0.98
+    assert np.mean(np.abs(est - real) / real) < 0.10
+
+
+def test_jpeg_size_estimate_has_a_useful_gradient():
+    from mediapipe_irn.simulate import jpeg_bits
+    from mediapipe_irn.simulate.jpeg_rate import fit_rate_weights, rate_features
+
+    x = torch.rand(2, 3, 32, 48, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    bits = jpeg_bits(x, torch.tensor([30.0, 90.0]))
+    assert bits[1] > bits[0] > 0  # higher quality, more bits
+    bits.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    # a step against the gradient makes the image cheaper (smoother)
+    with torch.no_grad():
+        y = (x - 0.02 * x.grad.sign()).clamp(0, 1)
+    assert float(jpeg_bits(y, 30.0)[0]) < float(bits[0].detach())
+    f = rate_features(x.detach(), 50.0)
+    w = fit_rate_weights(f.repeat(4, 1) * torch.rand(8, 1), torch.rand(8) * 1e4 + 1e3)
+    assert all(v >= 0 for v in w) and len(w) == f.shape[1]

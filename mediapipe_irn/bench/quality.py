@@ -1,5 +1,7 @@
-"""Rate–distortion benchmark: down → codec → up for each model, against full-resolution
-coding of the original at equal bytes (Bjøntegaard BD-rate / BD-PSNR)."""
+"""Rate–distortion benchmark: down → codec → up for each model, at equal bytes (Bjøntegaard
+BD-rate / BD-PSNR) against the bicubic path of the same scale (the comparison that ranks
+models) and against full-resolution coding of the original (each over the curves' overlap);
+optional full-resolution curves of other codecs (WebP, AVIF) for context."""
 
 from __future__ import annotations
 
@@ -40,34 +42,46 @@ def _interp_psnr(ref: list[dict[str, float]], bpp: float) -> float | None:
     return float(np.interp(x, r, d))
 
 
-def _bd(ref: list[dict[str, float]], curve: list[dict[str, float]]) -> dict[str, Any]:
+def _bd(ref: list[dict[str, float]], curve: list[dict[str, float]],
+        against: str = "full_res") -> dict[str, Any]:
     args = ([p["bpp"] for p in ref], [p["psnr"] for p in ref], [p["bpp"] for p in curve],
             [p["psnr"] for p in curve])
     try:
-        return {"bd_rate_vs_full_res_pct": bd_rate(*args),
-                "bd_psnr_vs_full_res_db": bd_psnr(*args)}
+        return {f"bd_rate_vs_{against}_pct": bd_rate(*args),
+                f"bd_psnr_vs_{against}_db": bd_psnr(*args)}
     except ValueError as exc:
-        return {"bd_error": str(exc)}
+        return {f"bd_error_vs_{against}": str(exc)} if against != "full_res" else \
+            {"bd_error": str(exc)}
+
+
+def _full_res_curve(images, codec: str, qualities: list[int]) -> list[dict[str, float]]:
+    c = get_codec(codec)
+    out = []
+    for q in qualities:
+        rows = []
+        for _, img in images:
+            b = c.encode([img.rgb], EncodeOptions(quality=q))
+            rows.append(_scores(c.decode(b).frames[0], img.rgb, len(b)))
+        out.append({"quality": q, **_mean(rows)})
+    return out
 
 
 def run(data: list[str], models: list[str], qualities: list[int], codec: str = "jpeg",
-        limit: int | None = None, refine: int = 0) -> dict[str, Any]:
+        limit: int | None = None, refine: int = 0,
+        context: tuple[str, ...] = ()) -> dict[str, Any]:
     """``refine`` > 0 adds, for each learned model, a ``<name>+hcd<refine>`` row (HCD steps
-    per stage against the same codec and quality) with its encode time."""
+    per stage against the same codec and quality) with its encode time. ``context``: other
+    codecs coded at full resolution, for the plot and the table."""
     images = load_images(data, limit)
     c = get_codec(codec)
     results: dict[str, Any] = {"data": list(data), "images": len(images), "codec": codec,
                                "qualities": qualities, "models": {}, "env": environment(),
                                "refine": refine}
-    ref_rows: list[dict[str, float]] = []
     lossless = c.quality_range[0] == c.quality_range[1]  # e.g. PNG: no rate to compare at
-    for q in [] if lossless else REFERENCE_QUALITIES:
-        rows = []
-        for _, img in images:
-            b = c.encode([img.rgb], EncodeOptions(quality=q))
-            rows.append(_scores(c.decode(b).frames[0], img.rgb, len(b)))
-        ref_rows.append({"quality": q, **_mean(rows)})
+    ref_rows = [] if lossless else _full_res_curve(images, codec, REFERENCE_QUALITIES)
     results["full_resolution"] = ref_rows
+    results["context"] = {name: _full_res_curve(images, name, REFERENCE_QUALITIES)
+                          for name in context}
     built = {n: create_model(n) for n in models}
     runs = [(n, 0) for n in models]
     runs += [(n, refine) for n in models if refine > 0 and built[n].invertible]
@@ -92,6 +106,12 @@ def run(data: list[str], models: list[str], qualities: list[int], codec: str = "
         else:
             entry.update(_bd(ref_rows, curve))
         results["models"][name if steps == 0 else f"{name}+hcd{steps}"] = entry
+    base = next((n for n in results["models"] if n.startswith("bicubic")), None)
+    if base and not lossless:
+        for name, entry in results["models"].items():
+            if name != base:
+                entry.update(_bd(results["models"][base]["curve"], entry["curve"], "bicubic"))
+        results["bicubic_reference"] = base
     return results
 
 
@@ -110,16 +130,23 @@ def format_table(res: dict[str, Any]) -> str:
             lines.append(f"| {n} | {p['quality']} | {p['psnr']:.2f} | {p['psnr_y']:.2f} | "
                          f"{p['ssim']:.4f} | {p['ssim_y']:.4f} | {p['bpp']:.3f} | {d} | "
                          f"{'—' if fr is None else f'{fr:.2f}'} |")
-    lines.append("")
-    lines.append("| model | BD-rate vs full-resolution (%) | BD-PSNR (dB) |")
-    lines.append("|---|---|---|")
+    lines += ["", "At equal bytes (BD over each pair's overlap): against the bicubic path "
+              "(ranks models) and against full-resolution coding",
+              "| model | BD-PSNR vs bicubic (dB) | BD-rate vs bicubic (%) | "
+              "BD-rate vs full-res (%) | BD-PSNR vs full-res (dB) |", "|---|---|---|---|---|"]
+
+    def fmt(e: dict, key: str, spec: str) -> str:
+        return "—" if key not in e else format(e[key], spec)
+
     for n in names:
         e = res["models"][n]
-        if "bd_error" in e:
-            lines.append(f"| {n} | — ({e['bd_error']}) | — |")
-        else:
-            lines.append(f"| {n} | {e['bd_rate_vs_full_res_pct']:+.1f} | "
-                         f"{e['bd_psnr_vs_full_res_db']:+.2f} |")
+        lines.append(f"| {n} | {fmt(e, 'bd_psnr_vs_bicubic_db', '+.2f')} | "
+                     f"{fmt(e, 'bd_rate_vs_bicubic_pct', '+.1f')} | "
+                     f"{fmt(e, 'bd_rate_vs_full_res_pct', '+.1f')} | "
+                     f"{fmt(e, 'bd_psnr_vs_full_res_db', '+.2f')} |")
+    for name, curve in res.get("context", {}).items():
+        pts = ", ".join(f"{p['bpp']:.3f} bpp {p['psnr']:.2f} dB" for p in curve[::3])
+        lines.append(f"full-resolution {name}: {pts}")
     return "\n".join(lines)
 
 
@@ -128,6 +155,8 @@ def plot(res: dict[str, Any], path: str | Path) -> bool:
     ref = [(p["bpp"], p["psnr"]) for p in res["full_resolution"]]
     curves = {f"{n} → {res['codec']}": [(p["bpp"], p["psnr"]) for p in e["curve"]]
               for n, e in res["models"].items()}
+    for name, curve in res.get("context", {}).items():
+        curves[f"full-resolution {name}"] = [(p["bpp"], p["psnr"]) for p in curve]
     title = f"{res['images']} images: {', '.join(Path(d).name for d in res['data'])}"
     return plot_rd(path, [(title, "bits per HR pixel", f"full-resolution {res['codec']}", ref,
                            curves)])
