@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +9,10 @@ from .codecs import EncodeOptions, RestoreMetadata, get_codec, list_codecs, snif
 from .errors import InputError, MediapipeIRNError, MetadataError, OutputError
 from .metrics import bits_per_pixel, psnr, ssim
 from .models import RescaleModel, create_model
-from .pipeline import (DEFAULT_TILE, decode_image, downscale_image, encode_png, read_image, to_tensor,
-                       to_uint8, upscale_image)
+from .pipeline import DEFAULT_TILE, decode_image, encode_png, read_image, to_tensor, to_uint8
 from .pipeline.images import ImageData
 from .pipeline.output import atomic_write, same_file
+from .pipeline.rescale import FrameRescaler, metadata_from_model
 
 
 def encode_lr(model: RescaleModel, img: ImageData, codec: str = "jpeg",
@@ -23,19 +22,16 @@ def encode_lr(model: RescaleModel, img: ImageData, codec: str = "jpeg",
 
     ``refine`` > 0 runs that many HCD steps per stage against this codec and quality.
     """
+    r = FrameRescaler(model, precision, video=False, tile=tile or DEFAULT_TILE)
     hr = to_tensor(img.rgb)
     h, w = img.size
-    lr, (ph, pw) = downscale_image(model, hr, tile=tile or DEFAULT_TILE, precision=precision)
+    lr = r.down_tensor(hr)
     if refine > 0 and model.invertible:
         from .refine import RefineConfig, refine_image
 
         q = get_codec(codec).default_quality if quality is None else quality
         lr, _, _ = refine_image(model, hr, RefineConfig(steps=refine, codec=codec, quality=q))
-    extra: dict[str, Any] = {"grey": True} if img.grey else {}
-    if model.weights_sha256:
-        extra["weights_sha256"] = model.weights_sha256
-    meta = RestoreMetadata(model=model.name, scale=model.scale, width=w, height=h,
-                           pad_w=pw, pad_h=ph, extra=extra)
+    meta = r.metadata(w, h, {"grey": True} if img.grey else None)
     c = get_codec(codec)
     data = c.encode([to_uint8(lr)], EncodeOptions(quality=quality), meta, icc=img.icc,
                     exif=img.exif)
@@ -61,15 +57,6 @@ def _decode_any(data: bytes, name: str, codec: str | None):
     raise InputError(f"{name}: no registered image codec can read it")
 
 
-def warn_if_other_weights(meta: RestoreMetadata, model: RescaleModel, name: str) -> None:
-    """Warn when the file records weights (sha256) other than the ones about to restore it."""
-    made = meta.extra.get("weights_sha256")
-    if made and model.weights_sha256 and made != model.weights_sha256:
-        warnings.warn(f"{name} was made with {meta.model} weights {made[:12]}…, restoring "
-                      f"with {model.weights_sha256[:12]}…: the result may be wrong",
-                      stacklevel=2)
-
-
 def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
               weights: str | None = None, codec: str | None = None,
               precision: str = "auto") -> tuple[ImageData, RestoreMetadata, RescaleModel]:
@@ -83,20 +70,14 @@ def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
                                 "`mediapipe-irn up --model NAME` upscales it anyway")
             err.found = (dec.raw_metadata or "")[:60]
             raise err
-        m = create_model(model, weights=weights)
         lh, lw = dec.frames[0].shape[:2]
-        meta = RestoreMetadata(model=m.name, scale=m.scale, width=lw * m.scale,
-                               height=lh * m.scale)
-    else:
-        m = create_model(model or meta.model, weights=weights)
-        if m.scale != meta.scale:
-            raise MetadataError(f"{name} was made at ×{meta.scale}, {m.name} is ×{m.scale}")
-        warn_if_other_weights(meta, m, name)
-    hr = upscale_image(m, to_tensor(dec.frames[0]), size=(meta.height, meta.width),
-                       precision=precision)
+        meta = metadata_from_model(model, lw, lh)
+    r = FrameRescaler.load(model or meta.model, weights, precision)
+    r.check(meta, name)
+    hr = r.up_tensor(to_tensor(dec.frames[0]), meta)
     img = ImageData(to_uint8(hr), grey=bool(meta.extra.get("grey", False)), icc=dec.icc,
                     exif=dec.exif)
-    return img, meta, m
+    return img, meta, r.model
 
 
 def downscale_file(src: str | Path, dest: str | Path, model: str = "sain-x2",

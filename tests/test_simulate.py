@@ -92,3 +92,49 @@ def test_jpeg_size_estimate_has_a_useful_gradient():
     f = rate_features(x.detach(), 50.0)
     w = fit_rate_weights(f.repeat(4, 1) * torch.rand(8, 1), torch.rand(8) * 1e4 + 1e3)
     assert all(v >= 0 for v in w) and len(w) == f.shape[1]
+
+
+def test_codecs_own_their_proxies_and_plugins_bring_theirs(monkeypatch):
+    """real_codec's "simulator" gradient comes from the codec's own proxy(); a third-party
+    codec registered with a proxy gets its gradient, one without gets a clear error."""
+    from mediapipe_irn.codecs import base, codec_proxy
+    from mediapipe_irn.simulate.proxy import JPEGProxy
+
+    assert isinstance(codec_proxy(get_codec("jpeg")), JPEGProxy)
+    assert codec_proxy(get_codec("png")) is None and codec_proxy(get_codec("webp")) is None
+    assert codec_proxy(get_codec("h264")).quality_map is not None
+
+    class Halver:  # a proxy whose gradient is visibly its own: d/dx (x/2) = 1/2
+        def simulate(self, x, quality):
+            return x / 2
+
+        def bits(self, x, quality):
+            return x.sum((1, 2, 3))
+
+    class Plugin:
+        name, kind, extension = "test-plugin", "image", ".png"
+        default_quality, quality_range = 75, (1, 100)
+
+        def encode(self, frames, options=None, metadata=None, icc=None, exif=None):
+            return get_codec("png").encode(frames)
+
+        def decode(self, data):
+            return get_codec("png").decode(data)
+
+        def proxy(self):
+            return Halver()
+
+    class NoProxy(Plugin):
+        name = "test-plugin-plain"
+
+        def proxy(self):
+            return None
+
+    base.list_codecs()  # entry points discovered first, so the two below are the only change
+    monkeypatch.setitem(base._CODECS, "test-plugin", Plugin)
+    monkeypatch.setitem(base._CODECS, "test-plugin-plain", NoProxy)
+    x = torch.rand(1, 3, 16, 16, requires_grad=True)
+    real_codec(x, "test-plugin", [75], grad="simulator").sum().backward()
+    assert torch.allclose(x.grad, torch.full_like(x, 0.5))
+    with pytest.raises(ValueError, match="no simulator"):
+        real_codec(x, "test-plugin-plain", [75], grad="simulator")

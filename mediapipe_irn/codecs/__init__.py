@@ -1,8 +1,8 @@
 """Codecs behind one protocol; third-party codecs join through the entry-point group
 ``mediapipe_irn.codecs`` (a zero-argument factory returning a :class:`Codec`)."""
 
-from .base import (ENTRY_POINT_GROUP, Codec, Decoded, EncodeOptions, check_frames, get_codec,
-                   list_codecs, register_codec, sniff_codec)
+from .base import (ENTRY_POINT_GROUP, Codec, Decoded, EncodeOptions, check_frames, codec_proxy,
+                   get_codec, list_codecs, register_codec, sniff_codec)
 from .image import (JPEGCodec, PNGCodec, WebPCodec, decoded_image, open_image_bytes, save_rgb,
                     xmp_packet, xmp_restore_text)
 from .metadata import FORMAT_VERSION, RestoreMetadata
@@ -22,7 +22,8 @@ register_codec("h264", _h264)
 
 __all__ = [
     "ENTRY_POINT_GROUP", "FORMAT_VERSION", "Codec", "Decoded", "EncodeOptions", "JPEGCodec",
-    "PNGCodec", "RestoreMetadata", "WebPCodec", "check_frames", "get_codec", "list_codecs",
+    "PNGCodec", "RestoreMetadata", "WebPCodec", "check_frames", "codec_proxy", "get_codec",
+    "list_codecs",
     "decoded_image", "open_image_bytes", "register_codec", "save_rgb", "sniff_codec",
     "xmp_packet", "xmp_restore_text",
 ]

@@ -52,6 +52,13 @@ class Codec(Protocol):
     def decode(self, data: bytes) -> Decoded: ...
 
 
+def codec_proxy(codec: Codec):
+    """The codec's differentiable proxy (``simulate``/``bits``), or None when it has none
+    (codecs written before ``proxy()`` existed have none)."""
+    fn = getattr(codec, "proxy", None)
+    return fn() if callable(fn) else None
+
+
 def check_frames(frames: Sequence[np.ndarray], single: bool) -> list[np.ndarray]:
     """Validate H×W×3 uint8 frames of one size (grey H×W is expanded to RGB)."""
     if isinstance(frames, np.ndarray):

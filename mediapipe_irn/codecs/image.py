@@ -115,6 +115,12 @@ class JPEGCodec:
             kw["comment"] = (TAG + ":" + metadata.to_json()).encode()
         return save_rgb(f, "JPEG", icc, exif, **kw)
 
+    def proxy(self):
+        """The differentiable JPEG and its size estimate (:mod:`mediapipe_irn.simulate`)."""
+        from ..simulate.proxy import JPEGProxy
+
+        return JPEGProxy()
+
     def decode(self, data: bytes) -> Decoded:
         im = open_image_bytes(data, "JPEG")
         com = im.info.get("comment")
@@ -140,6 +146,9 @@ class PNGCodec:
             info.add_itxt(TAG, metadata.to_json())
         return save_rgb(f, "PNG", icc, exif, pnginfo=info, compress_level=6)
 
+    def proxy(self):
+        return None  # lossless: nothing to simulate
+
     def decode(self, data: bytes) -> Decoded:
         im = open_image_bytes(data, "PNG")
         raw = im.info.get(TAG)
@@ -161,6 +170,9 @@ class WebPCodec:
         if metadata is not None:
             kw["xmp"] = xmp_packet(metadata)
         return save_rgb(f, "WEBP", icc, exif, **kw)
+
+    def proxy(self):
+        return None  # no simulator: straight-through with the identity gradient
 
     def decode(self, data: bytes) -> Decoded:
         im = open_image_bytes(data, "WEBP")

@@ -65,6 +65,13 @@ class H264Codec:
                 c.mux(pkt)
         return buf.getvalue()
 
+    def proxy(self):
+        """No simulator of x264: the differentiable JPEG stands in (CRF mapped to a JPEG
+        quality), which trained where the identity gradient diverged (README)."""
+        from ..simulate.proxy import JPEGProxy, crf_to_jpeg_quality
+
+        return JPEGProxy(quality_map=crf_to_jpeg_quality)
+
     def decode(self, data: bytes) -> Decoded:
         import av
 

@@ -1,6 +1,7 @@
 """ffmpeg pipe adapter: YUV4MPEG2 in on a stream, through the model, YUV4MPEG2 out.
 
-``mediapipe-irn meta`` prints the restore metadata that ``down`` implies, for ffmpeg's
+``mediapipe-irn meta`` prints the restore metadata that ``down`` implies
+(:func:`restore_metadata_for`), for ffmpeg's
 ``-metadata``; ``up`` reads it from a y4m ``XMPIRN`` header parameter, from a video's
 container tags (``--meta-from``), or builds it from ``--model``.
 """
@@ -14,41 +15,24 @@ import torch
 
 from ..codecs.metadata import RestoreMetadata
 from ..errors import MetadataError
-from ..models import create_model
 from ..pipeline.execution import frame_workers
-from ..pipeline.images import to_tensor, to_uint8
-from ..pipeline.tiling import downscale_image, upscale_image
+from ..pipeline.rescale import FrameRescaler, metadata_from_model, restore_metadata_for
 from ..pipeline.video import batched
 from ..pipeline.y4m import Y4MHeader, read_frames, read_header, write_frame
-
-
-def restore_metadata_for(width: int, height: int, model: str) -> RestoreMetadata:
-    """The metadata ``down`` will produce for frames of this size."""
-    from ..models import get_spec
-
-    s = get_spec(model).scale
-    a = 2 * s
-    return RestoreMetadata(model=model, scale=s, width=width, height=height,
-                           pad_w=(-width) % a, pad_h=(-height) % a)
 
 
 @torch.no_grad()
 def stream_down(inp: BinaryIO, out: BinaryIO, model: str = "sain-x2-lite",
                 weights: str | None = None, batch: int = 4, workers: int = 0) -> int:
     hdr = read_header(inp)
-    m = create_model(model, weights=weights)
-    meta = restore_metadata_for(hdr.width, hdr.height, model)
-    lw, lh = (hdr.width + meta.pad_w) // m.scale, (hdr.height + meta.pad_h) // m.scale
+    r = FrameRescaler.load(model, weights, video=True)
+    meta = r.metadata(hdr.width, hdr.height)
+    s = r.model.scale
+    lw, lh = (hdr.width + meta.pad_w) // s, (hdr.height + meta.pad_h) // s
     # ffmpeg's y4m reader refuses long headers, so the metadata is not put in the header;
     # `mediapipe-irn meta` prints it for ffmpeg's -metadata instead.
     out.write(Y4MHeader(lw, lh, hdr.rate).encode())
-
-    def down(rgb: np.ndarray) -> np.ndarray:
-        x = torch.nn.functional.pad(to_tensor(rgb), (0, meta.pad_w, 0, meta.pad_h),
-                                    mode="replicate")
-        return to_uint8(downscale_image(m, x)[0])
-
-    return _pipe(inp, hdr, out, down, batch, workers)
+    return _pipe(inp, hdr, out, r.down, batch, workers)
 
 
 @torch.no_grad()
@@ -61,16 +45,11 @@ def stream_up(inp: BinaryIO, out: BinaryIO, meta: RestoreMetadata | None = None,
         if model is None:
             raise MetadataError("the y4m stream carries no restore metadata; pass --meta-from "
                                 "the encoded video or --model")
-        from ..models import get_spec
-
-        s = get_spec(model).scale
-        meta = RestoreMetadata(model=model, scale=s, width=hdr.width * s,
-                               height=hdr.height * s)
-    m = create_model(model or meta.model, weights=weights)
+        meta = metadata_from_model(model, hdr.width, hdr.height)
+    r = FrameRescaler.load(model or meta.model, weights, video=True)
+    r.check(meta, "the stream")
     out.write(Y4MHeader(meta.width, meta.height, hdr.rate).encode())
-    size = (meta.height, meta.width)
-    return _pipe(inp, hdr, out, lambda rgb: to_uint8(upscale_image(m, to_tensor(rgb), size=size)),
-                 batch, workers)
+    return _pipe(inp, hdr, out, lambda rgb: r.up(rgb, meta), batch, workers)
 
 
 def _pipe(inp: BinaryIO, hdr: Y4MHeader, out: BinaryIO,
@@ -85,3 +64,6 @@ def _pipe(inp: BinaryIO, hdr: Y4MHeader, out: BinaryIO,
             out.flush()
             n += len(chunk)
     return n
+
+
+__all__ = ["restore_metadata_for", "stream_down", "stream_up"]

@@ -15,15 +15,11 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import torch
 
-from ..api import warn_if_other_weights
 from ..codecs.metadata import TAG, RestoreMetadata
 from ..errors import InputError, MetadataError, TruncatedInputError
-from ..models import create_model
 from ..pipeline.execution import FrameMap, frame_workers
-from ..pipeline.images import to_tensor, to_uint8
-from ..pipeline.tiling import downscale_image, upscale_image
+from ..pipeline.rescale import FrameRescaler, metadata_from_model
 from ..pipeline.video import (VIDEO_SUFFIXES, atomic_output, batched, check_video_dest, open_input,
                               stdout_binary, video_info)
 from ..pipeline.y4m import Y4MHeader, write_frame
@@ -188,29 +184,16 @@ def encode_video(src: str | Path, dest: str | Path, cfg: VideoEncodeConfig = Vid
                  progress: Progress | None = None) -> TranscodeSummary:
     """Downscale a video through the model into H.264 at the LR size (see module doc)."""
     check_video_dest(dest)
-    model = create_model(cfg.model, weights=cfg.weights)
-    s = model.scale
+    r = FrameRescaler.load(cfg.model, cfg.weights, cfg.precision, video=True)
     with open_input(src) as inp:
         info = video_info(inp)
-    align = 2 * s  # LR sides even, as yuv420p needs
-    ph, pw = (-info.height) % align, (-info.width) % align
-    lr_h, lr_w = (info.height + ph) // s, (info.width + pw) // s
-    extra = {"source_pix_fmt": info.pix_fmt}
-    if model.weights_sha256:
-        extra["weights_sha256"] = model.weights_sha256
-    meta = RestoreMetadata(model=model.name, scale=s, width=info.width, height=info.height,
-                           pad_w=pw, pad_h=ph, extra=extra)
-
-    def down(rgb: np.ndarray) -> np.ndarray:
-        x = to_tensor(rgb)
-        if ph or pw:
-            x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
-        return to_uint8(downscale_image(model, x, precision=cfg.precision)[0])
-
+    meta = r.metadata(info.width, info.height, {"source_pix_fmt": info.pix_fmt})
+    s = r.model.scale
+    lr_h, lr_w = (info.height + meta.pad_h) // s, (info.width + meta.pad_w) // s
     with frame_workers(cfg.workers, cfg.precision) as fmap:
-        return _transcode(src, dest, lambda frames: fmap(down, frames), (lr_h, lr_w), cfg.crf,
-                          cfg.preset, cfg.batch, {TAG: meta.to_json()}, False, progress,
-                          cfg.allow_partial)
+        return _transcode(src, dest, lambda frames: fmap(r.down, frames), (lr_h, lr_w),
+                          cfg.crf, cfg.preset, cfg.batch, {TAG: meta.to_json()}, False,
+                          progress, cfg.allow_partial)
 
 
 def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMetadata:
@@ -225,25 +208,15 @@ def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMet
             raise MetadataError(f"{src} carries no {TAG} restore metadata (container tags: "
                                 f"{', '.join(sorted(info.tags)) or 'none'}); pass --model to "
                                 "upscale it anyway")
-        m = create_model(model)
-        return RestoreMetadata(model=m.name, scale=m.scale, width=info.width * m.scale,
-                               height=info.height * m.scale)
+        return metadata_from_model(model, info.width, info.height)
     return RestoreMetadata.from_json(raw, str(src))
 
 
 def _up_fn(meta: RestoreMetadata, cfg: VideoDecodeConfig, fmap: FrameMap
            ) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
-    model = create_model(cfg.model or meta.model, weights=cfg.weights)
-    if model.scale != meta.scale:
-        raise MetadataError(f"the video was made at ×{meta.scale}; {model.name} is "
-                            f"×{model.scale}")
-    warn_if_other_weights(meta, model, "the video")
-
-    def up(rgb: np.ndarray) -> np.ndarray:
-        return to_uint8(upscale_image(model, to_tensor(rgb), size=(meta.height, meta.width),
-                                      precision=cfg.precision))
-
-    return lambda frames: fmap(up, frames)
+    r = FrameRescaler.load(cfg.model or meta.model, cfg.weights, cfg.precision, video=True)
+    r.check(meta, "the video")
+    return lambda frames: fmap(lambda rgb: r.up(rgb, meta), frames)
 
 
 def decode_video(src: str | Path, dest: str | Path, cfg: VideoDecodeConfig = VideoDecodeConfig(),

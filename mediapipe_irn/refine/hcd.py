@@ -22,7 +22,8 @@ from torch import Tensor
 
 from ..models.base import RescaleModel, pad_to_multiple
 from ..nn import quantize
-from ..simulate import diff_jpeg, run_codec
+from ..codecs import codec_proxy, get_codec
+from ..simulate import run_codec
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,13 @@ class RefineResult:
 
 
 def _proxy(cfg: RefineConfig) -> Callable[[Tensor], Tensor]:
-    if cfg.codec in (None, "png"):
+    """The codec's own differentiable stand-in; identity for lossless codecs and codecs
+    without a simulator."""
+    proxy = None if cfg.codec is None else codec_proxy(get_codec(cfg.codec))
+    if proxy is None:
         return lambda x: x
-    if cfg.codec == "jpeg":
-        return lambda x: diff_jpeg(x, cfg.quality)
-    return lambda x: x  # codecs without a simulator: identity gradient
+    q = torch.tensor([float(cfg.quality)])
+    return lambda x: proxy.simulate(x, q.expand(x.shape[0]))
 
 
 def _real(cfg: RefineConfig) -> Callable[[Tensor], Tensor]:

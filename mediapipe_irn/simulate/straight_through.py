@@ -1,8 +1,9 @@
 """Run a real registered codec in the forward pass and pass a gradient back.
 
 ``real_codec(x, codec, quality, grad="simulator")``: the forward value is exactly what the real
-codec decodes; the backward pass is the differentiable JPEG's gradient (``"simulator"``, for
-JPEG only) or the identity (``"identity"``, for any codec: WebP, H.264, third-party ones).
+codec decodes; the backward pass is the gradient of the codec's own proxy (``"simulator"``:
+JPEG's ``diff_jpeg``; H.264's JPEG stand-in; whatever a third-party codec's ``proxy()``
+returns) or the identity (``"identity"``, for any codec).
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..codecs import EncodeOptions, get_codec
-from .jpeg import diff_jpeg
+from ..codecs import EncodeOptions, codec_proxy, get_codec
 
 Gradient = Literal["simulator", "identity"]
 
@@ -48,9 +48,10 @@ def real_codec(x: Tensor, codec: str, quality: Sequence[int] | Tensor,
         q = q * x.shape[0]
     real = run_codec(x, codec, q)
     if grad == "simulator":
-        if codec != "jpeg":
+        proxy = codec_proxy(get_codec(codec))
+        if proxy is None:
             raise ValueError(f"no simulator for codec {codec!r}; use grad='identity'")
-        sim = diff_jpeg(x, torch.tensor(q, dtype=torch.float32, device=x.device))
+        sim = proxy.simulate(x, torch.tensor(q, dtype=torch.float32, device=x.device))
         return real + (sim - sim.detach())
     if grad == "identity":
         return real + (x - x.detach())

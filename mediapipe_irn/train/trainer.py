@@ -19,9 +19,9 @@ from ..errors import InputError
 from ..metrics import psnr
 from ..models import RescaleModel, create_model, get_spec, load_weights
 from ..models.bicubic import Bicubic
-from ..codecs import EncodeOptions, get_codec
+from ..codecs import EncodeOptions, codec_proxy, get_codec
 from ..pipeline.images import to_tensor, to_uint8
-from ..simulate import diff_jpeg, jpeg_bits, real_codec, run_codec
+from ..simulate import real_codec, run_codec
 from .dataset import PatchSampler, find_sources, load_sources
 from .losses import LossWeights, rescaling_loss
 
@@ -37,9 +37,10 @@ class CodecConfig:
     grad: Literal["auto", "simulator", "identity"] = "auto"
 
     def gradient(self) -> str:
+        """``auto``: the codec's own simulator when it has one, else the identity."""
         if self.grad != "auto":
             return self.grad
-        return "simulator" if self.name == "jpeg" else "identity"
+        return "simulator" if codec_proxy(get_codec(self.name)) is not None else "identity"
 
 
 @dataclass(frozen=True)
@@ -73,15 +74,14 @@ class TrainConfig:
 
 
 def _rate_model(cfg: TrainConfig, q: Tensor) -> Callable[[Tensor], Tensor] | None:
-    """The codec's size proxy at the batch's qualities (JPEG's ``jpeg_bits``; the lossless
-    first stage and H.264 use the JPEG proxy as a stand-in for "fewer, smaller coefficients")."""
+    """The codec's size estimate at the batch's qualities (its ``proxy().bits``; the lossless
+    first stage uses JPEG's, at ``rate_quality``)."""
     if cfg.weights.rate <= 0:
         return None
-    if cfg.codec is not None and cfg.codec.name not in ("jpeg", "h264"):
-        raise InputError(f"no size proxy for codec {cfg.codec.name!r}")
-    if cfg.codec is not None and cfg.codec.name == "h264":
-        q = (100 - 2 * q).clamp(10, 95)  # crf 18–33 → JPEG quality 64–34: similar LR detail
-    return lambda x: jpeg_bits(x, q[: x.shape[0]])
+    proxy = codec_proxy(get_codec(cfg.codec.name if cfg.codec else "jpeg"))
+    if proxy is None:
+        raise InputError(f"codec {cfg.codec.name!r} has no size estimate for --rate-weight")
+    return lambda x: proxy.bits(x, q[: x.shape[0]])
 
 
 def _compressors(cfg: TrainConfig, rng: np.random.Generator
@@ -96,10 +96,11 @@ def _compressors(cfg: TrainConfig, rng: np.random.Generator
     q = torch.from_numpy(rng.integers(lo, hi + 1, size=cfg.batch)).float()
     rate = _rate_model(cfg, q)
     if cc.mode == "sim":
-        if cc.name != "jpeg":
+        proxy = codec_proxy(get_codec(cc.name))
+        if proxy is None:
             raise InputError(f"no simulator for {cc.name!r}; use mode='real'")
-        return (lambda x: diff_jpeg(x, q[: x.shape[0]])), \
-            (lambda x: diff_jpeg(x, q[: x.shape[0]])), rate
+        return (lambda x: proxy.simulate(x, q[: x.shape[0]])), \
+            (lambda x: proxy.simulate(x, q[: x.shape[0]])), rate
     grad = cc.gradient()
     qs = q.int().tolist()
     return (lambda x: real_codec(x, cc.name, qs[: x.shape[0]], grad)), \

@@ -71,12 +71,16 @@ class _IRNBase(GstBase.BaseTransform):
         else:
             setattr(self, prop.name.replace("-", "_"), value)
 
-    def model(self):
+    def rescaler(self):
+        """The package's frame-rescaling layer (video padding rule), built on first use."""
         if self._model is None:
-            from mediapipe_irn.models import create_model
+            from mediapipe_irn.pipeline.rescale import FrameRescaler
 
-            self._model = create_model(self.model_name)
+            self._model = FrameRescaler.load(self.model_name, video=True)
         return self._model
+
+    def model(self):
+        return self.rescaler().model
 
     def out_size(self, w: int, h: int) -> tuple[int, int]:
         raise NotImplementedError

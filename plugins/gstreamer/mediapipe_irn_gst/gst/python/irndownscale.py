@@ -21,20 +21,17 @@ class IRNDownscale(_IRNBase):
         self._tagged = False
 
     def out_size(self, w, h):
+        from mediapipe_irn.pipeline.rescale import padding
+
         s = _scale_of(self.model_name)
-        a = 2 * s
-        return (w + (-w) % a) // s, (h + (-h) % a) // s
+        pw, ph = padding(w, h, 2 * s)
+        return (w + pw) // s, (h + ph) // s
 
     def _meta_json(self) -> str:
-        from mediapipe_irn.jobs.stream import restore_metadata_for
-
-        return restore_metadata_for(self.in_info.width, self.in_info.height,
-                                    self.model_name).to_json()
+        return self.rescaler().metadata(self.in_info.width, self.in_info.height).to_json()
 
     def run(self, rgb):
-        import torch
-
-        from mediapipe_irn.pipeline import downscale_image, to_tensor, to_uint8
+        from mediapipe_irn.pipeline import to_tensor, to_uint8
 
         if not self._tagged:
             tags = Gst.TagList.new_empty()
@@ -42,18 +39,12 @@ class IRNDownscale(_IRNBase):
                            TAG_PREFIX + self._meta_json())
             self.srcpad.push_event(Gst.Event.new_tag(tags))
             self._tagged = True
-        m = self.model()
-        s = m.scale
-        a = 2 * s
-        h, w = rgb.shape[:2]
-        x = torch.nn.functional.pad(to_tensor(rgb.copy()), (0, (-w) % a, 0, (-h) % a),
-                                    mode="replicate")
-        with torch.no_grad():
-            lr, _ = downscale_image(m, x)
-        if self.refine > 0:
-            from mediapipe_irn.refine import RefineConfig, refine_image
+        if self.refine <= 0:
+            return self.rescaler().down(rgb.copy())
+        from mediapipe_irn.refine import RefineConfig, refine_image
 
-            lr, _, _ = refine_image(m, x, RefineConfig(steps=self.refine))
+        x = to_tensor(rgb.copy())
+        lr, _, _ = refine_image(self.model(), x, RefineConfig(steps=self.refine))
         return to_uint8(lr)
 
 

@@ -28,12 +28,10 @@ class IRNUpscale(_IRNBase):
         return GstBase.BaseTransform.do_sink_event(self, event)
 
     def run(self, rgb):
-        import torch
+        from mediapipe_irn.pipeline.rescale import metadata_from_model
 
-        from mediapipe_irn.pipeline import to_tensor, to_uint8, upscale_image
-
-        with torch.no_grad():
-            return to_uint8(upscale_image(self.model(), to_tensor(rgb.copy())))
+        h, w = rgb.shape[:2]
+        return self.rescaler().up(rgb.copy(), metadata_from_model(self.model_name, w, h))
 
 
 GObject.type_register(IRNUpscale)

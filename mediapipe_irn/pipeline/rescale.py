@@ -1,0 +1,109 @@
+"""The one frame-rescaling layer every job and plugin calls: a model, how it runs (execution
+option), the padding rule, and the restore metadata that goes with a frame.
+
+Padding: the HR frame is replicate-padded at the bottom/right to a multiple of ``align``
+(the scale for still images; twice the scale for video, so the LR's sides are even as 4:2:0
+encoders need). :class:`RestoreMetadata` records the original size and that padding; the
+restored frame is cropped back to it. A file without metadata can still be upscaled when the
+caller names the model (:func:`metadata_from_model`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..codecs.metadata import RestoreMetadata
+from ..errors import MetadataError
+from ..models import RescaleModel, create_model, get_spec
+from .images import to_tensor, to_uint8
+from .tiling import DEFAULT_TILE, downscale_image, upscale_image
+
+
+def padding(width: int, height: int, align: int) -> tuple[int, int]:
+    """(pad_w, pad_h) that bring the frame to a multiple of ``align``."""
+    return (-width) % align, (-height) % align
+
+
+def restore_metadata_for(width: int, height: int, model: str, video: bool = True,
+                         extra: dict[str, Any] | None = None) -> RestoreMetadata:
+    """The metadata :meth:`FrameRescaler.down` gives a ``width``×``height`` frame (without
+    building the model: the ffmpeg pipe's ``meta`` command and the GStreamer element)."""
+    s = get_spec(model).scale
+    pw, ph = padding(width, height, 2 * s if video else s)
+    return RestoreMetadata(model=model, scale=s, width=width, height=height, pad_w=pw,
+                           pad_h=ph, extra=dict(extra or {}))
+
+
+def metadata_from_model(model: str, lr_width: int, lr_height: int) -> RestoreMetadata:
+    """Metadata for an LR that carries none, made up from the model the user named: the HR
+    size is the LR's times the scale (nothing to crop)."""
+    s = get_spec(model).scale
+    return RestoreMetadata(model=model, scale=s, width=lr_width * s, height=lr_height * s)
+
+
+@dataclass
+class FrameRescaler:
+    """``down``: HR uint8 frame → LR uint8 frame; ``up``: LR → HR cropped to the metadata's
+    size. ``video`` selects the padding rule (module docstring)."""
+
+    model: RescaleModel
+    execution: str = "auto"  # see mediapipe_irn.pipeline.execution
+    video: bool = False
+    tile: int = DEFAULT_TILE
+
+    @classmethod
+    def load(cls, model: str, weights: str | None = None, execution: str = "auto",
+             video: bool = False) -> FrameRescaler:
+        return cls(create_model(model, weights=weights), execution, video)
+
+    @property
+    def align(self) -> int:
+        return 2 * self.model.scale if self.video else self.model.scale
+
+    def metadata(self, width: int, height: int, extra: dict[str, Any] | None = None
+                 ) -> RestoreMetadata:
+        """Restore metadata of a frame this rescaler downscales (weights' sha256 included)."""
+        extra = dict(extra or {})
+        if self.model.weights_sha256:
+            extra["weights_sha256"] = self.model.weights_sha256
+        pw, ph = padding(width, height, self.align)
+        return RestoreMetadata(model=self.model.name, scale=self.model.scale, width=width,
+                               height=height, pad_w=pw, pad_h=ph, extra=extra)
+
+    def down_tensor(self, hr: torch.Tensor) -> torch.Tensor:
+        """1×3×H×W float HR → LR float tensor at 8-bit levels (padding applied)."""
+        pw, ph = padding(hr.shape[-1], hr.shape[-2], self.align)
+        if pw or ph:
+            hr = F.pad(hr, (0, pw, 0, ph), mode="replicate")
+        return downscale_image(self.model, hr, tile=self.tile, precision=self.execution)[0]
+
+    def down(self, rgb: np.ndarray) -> np.ndarray:
+        return to_uint8(self.down_tensor(to_tensor(rgb)))
+
+    def check(self, meta: RestoreMetadata, where: str = "the file") -> None:
+        """Refuse metadata of another scale; warn when it records weights (sha256) other than
+        the ones about to restore it."""
+        if meta.scale != self.model.scale:
+            raise MetadataError(f"{where} was made at ×{meta.scale}; {self.model.name} is "
+                                f"×{self.model.scale}")
+        made, have = meta.extra.get("weights_sha256"), self.model.weights_sha256
+        if made and have and made != have:
+            warnings.warn(f"{where} was made with {meta.model} weights {made[:12]}…, "
+                          f"restoring with {have[:12]}…: the result may be wrong",
+                          stacklevel=2)
+
+    def up_tensor(self, lr: torch.Tensor, meta: RestoreMetadata) -> torch.Tensor:
+        return upscale_image(self.model, lr, size=(meta.height, meta.width), tile=self.tile,
+                             precision=self.execution)
+
+    def up(self, rgb: np.ndarray, meta: RestoreMetadata) -> np.ndarray:
+        return to_uint8(self.up_tensor(to_tensor(rgb), meta))
+
+
+__all__ = ["FrameRescaler", "metadata_from_model", "padding", "restore_metadata_for"]
