@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import shutil
 
+import click
+import pytest
+
 from click.testing import CliRunner
 
 from mediapipe_irn.cli import main
@@ -44,3 +47,32 @@ def test_clear_errors(tmp_path):
     r = CliRunner().invoke(main, ["up", str(SAMPLES / "rocket.jpg"), str(tmp_path / "o.png")])
     assert r.exit_code == 2 and "no mediapipe-irn restore metadata" in r.output
     assert not (tmp_path / "o.png").exists()
+
+
+def test_one_meaning_per_option_and_old_spellings_warn(tmp_path):
+    from mediapipe_irn.cli.options import parse_quality
+
+    assert parse_quality("75") == [75]
+    assert parse_quality("30:90", "range") == [30, 90] and parse_quality("50", "range") == [50, 50]
+    assert parse_quality("20,30,95", "list") == [20, 30, 95]
+    for bad, form in (("30:90", "one"), ("1,2", "one"), ("x", "list"), ("90:30", "range")):
+        with pytest.raises(click.BadParameter):
+            parse_quality(bad, form)
+    clip = tmp_path / "c.mp4"
+    from .test_video import make_clip
+
+    make_clip(clip, n=3, audio=False)
+    r = CliRunner().invoke(main, ["encode", str(clip), str(tmp_path / "a.mp4"), "--model",
+                                  "bicubic-x2", "--precision", "fp32", "--workers", "1",
+                                  "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "--precision is deprecated" in r.output and "--frame-threads" in r.output
+    r = CliRunner().invoke(main, ["encode", str(clip), str(tmp_path / "b.mp4"), "--model",
+                                  "bicubic-x2", "--exec", "fp32", "--frame-threads", "1"])
+    assert r.exit_code == 0 and "deprecated" not in r.output
+    r = CliRunner().invoke(main, ["encode", str(clip), str(tmp_path / "c2.mp4"), "--exec",
+                                  "fast"])
+    assert r.exit_code == 2  # a choice, not free text
+    r = CliRunner().invoke(main, ["down", str(SAMPLES / "chelsea.png"), str(tmp_path / "x.jpg"),
+                                  "--codec", "jpeg", "--quality", "30:90"])
+    assert r.exit_code == 2 and "only for training" in r.output

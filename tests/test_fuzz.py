@@ -81,8 +81,8 @@ def test_mutated_files_never_crash_any_job(tmp_path):
     for i, f in enumerate(files):
         o = work / str(i)
         if f.suffix == ".mp4":
-            _check(["encode", f, o / "lr.mp4", "--model", "bicubic-x2", "--workers", "1"])
-            _check(["decode", f, o / "hr.mp4", "--model", "bicubic-x2", "--workers", "1"])
+            _check(["encode", f, o / "lr.mp4", "--model", "bicubic-x2", "--frame-threads", "1"])
+            _check(["decode", f, o / "hr.mp4", "--model", "bicubic-x2", "--frame-threads", "1"])
         else:
             _check(["down", f, o / "lr.png", "--model", "bicubic-x2"])
             _check(["up", f, o / "hr.png", "--model", "bicubic-x2"])

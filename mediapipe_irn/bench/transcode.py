@@ -41,9 +41,9 @@ def run(clip: str, models: list[str], crf: int = 23, preset: str = "medium",
         for name in models:
             lr, out = Path(tmp) / f"{name}.lr.mp4", Path(tmp) / f"{name}.out.mp4"
             enc = [*cli, "encode", str(src_path), str(lr), "--model", name, "--crf", str(crf),
-                   "--preset", preset, "--precision", precision, "--force"]
+                   "--preset", preset, "--exec", precision, "--force"]
             dec = [*cli, "decode", str(lr), str(out), "--preset", decode_preset,
-                   "--precision", precision, "--force"]
+                   "--exec", precision, "--force"]
             t_enc, t_dec = _timed(enc), _timed(dec)
             restored, _ = read_clip(out)
             n = len(src)

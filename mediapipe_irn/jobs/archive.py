@@ -149,7 +149,8 @@ def _run(src: Path, dest: Path, cfg: ArchiveConfig, ext: str, man: Manifest, sig
             man.put(FileRecord(rel, "skipped", size=p.lstat().st_size, reason=why))
             continue
         old = man.get(rel)
-        if old is not None and old.status == "done" and old.size == p.stat().st_size \
+        if not cfg.redo and old is not None and old.status == "done" \
+                and old.size == p.stat().st_size \
                 and old.sha256 == hashlib.sha256(p.read_bytes()).hexdigest() \
                 and all((dest / n).is_file() for n, _ in old.stored_files()):
             s["skipped_done"] += 1

@@ -54,6 +54,7 @@ class ArchiveConfig:
     scheduler: str | None = None  # dask: scheduler address; None starts a local cluster
     refine: int = 0  # HCD steps per stage (0: off)
     precision: str = "auto"  # see mediapipe_irn.pipeline.execution
+    redo: bool = False  # archive again the files that are already done
 
 
 def min_side(scale: int) -> int:

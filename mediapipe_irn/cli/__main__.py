@@ -1,0 +1,5 @@
+"""``python -m mediapipe_irn.cli``."""
+
+from . import main
+
+main()

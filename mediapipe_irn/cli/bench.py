@@ -1,0 +1,136 @@
+"""Benchmarks: ``bench quality|jpeg-sim|jpeg-rate|speed|transcode|video``."""
+
+from __future__ import annotations
+
+
+import click
+
+from .options import EXEC_CHOICES, csv_ints, main
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks (print a table, write JSON)."""
+
+
+@bench.command("jpeg-sim")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--quality", default="10,30,50,75,90", show_default=True)
+@click.option("--limit", type=int, default=None, help="at most this many images")
+@click.option("--json", "json_path", default="results/jpeg_sim.json", show_default=True)
+@click.option("--speed/--no-speed", default=True, show_default=True,
+              help="also time forward/backward (run on an idle machine)")
+def bench_jpeg_sim(data, quality: str, limit: int | None, json_path: str, speed: bool) -> None:
+    """Differentiable JPEG against libjpeg-turbo: fidelity and speed."""
+    from ..bench import jpegsim
+    from ..bench.common import write_json
+
+    res = jpegsim.run(list(data), csv_ints(quality), limit, speed)
+    click.echo(jpegsim.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+
+
+@bench.command("quality")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--scale", type=int, default=2, show_default=True)
+@click.option("--codec", default="jpeg", show_default=True)
+@click.option("--quality", default="20,30,40,50,60,70,80,90,95", show_default=True)
+@click.option("--models", default=None, help="comma-separated (default: bicubic, irn, sain "
+              "at --scale)")
+@click.option("--context", default="", help="comma-separated codecs also coded at full "
+              "resolution for context, e.g. webp,avif")
+@click.option("--limit", type=int, default=None, help="at most this many images")
+@click.option("--refine", type=int, default=0, show_default=True,
+              help="also measure each learned model with this many HCD steps per stage")
+@click.option("--json", "json_path", default="results/quality.json", show_default=True)
+@click.option("--plot", "plot_path", default="results/quality_rd.png", show_default=True)
+def bench_quality(data, scale: int, codec: str, quality: str, models: str | None,
+                  context: str, limit: int | None, refine: int, json_path: str,
+                  plot_path: str) -> None:
+    """Rate–distortion of down→codec→up against bicubic and full-resolution coding."""
+    from ..bench import quality as q
+    from ..bench.common import write_json
+
+    names = models.split(",") if models else [f"bicubic-x{scale}", f"irn-x{scale}",
+                                              f"sain-x{scale}"]
+    res = q.run(list(data), names, csv_ints(quality), codec, limit, refine,
+                tuple(c for c in context.split(",") if c))
+    click.echo(q.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+    if q.plot(res, plot_path):
+        click.echo(f"wrote {plot_path}")
+    else:
+        click.echo("matplotlib not installed: no plot (pip install mediapipe-irn[bench])")
+
+
+@bench.command("speed")
+@click.option("--models", default="sain-x2-lite,sain-x2,irn-x2,sain-x2-paper",
+              show_default=True)
+@click.option("--size", "sizes", default="1280x720,1920x1080,3840x2160", show_default=True)
+@click.option("--exec", "precisions", default="fp32,channels_last", show_default=True,
+              help="also compile, bf16, bf16_channels_last (bf16 is 24x slower than fp32 on "
+              "CPUs without native bfloat16; README 'Speed on the CPU')")
+@click.option("--repeat", type=int, default=3, show_default=True)
+@click.option("--threads", type=int, default=None)
+@click.option("--json", "json_path", default="results/speed.json", show_default=True)
+def bench_speed(models: str, sizes: str, precisions: str, repeat: int, threads: int | None,
+                json_path: str) -> None:
+    """Inference time, memory and achieved GFLOP/s per execution option."""
+    from ..bench import speed
+    from ..bench.common import write_json
+
+    sz = []
+    for s in sizes.split(","):
+        w, h = s.lower().split("x")
+        sz.append((int(w), int(h)))
+    res = speed.run(models.split(","), sz, precisions.split(","), repeat, threads)
+    click.echo(speed.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+
+
+@bench.command("transcode")
+@click.option("--clip", default="samples/bbb_3s.mp4", show_default=True,
+              type=click.Path(exists=True, dir_okay=False))
+@click.option("--models", default="bicubic-x2,sain-x2-lite,sain-x2", show_default=True)
+@click.option("--crf", type=int, default=23, show_default=True)
+@click.option("--preset", default="medium", show_default=True, help="x264 preset of encode")
+@click.option("--decode-preset", default="medium", show_default=True,
+              help="x264 preset of decode's restored video")
+@click.option("--exec", "precision", type=click.Choice(EXEC_CHOICES), default="auto",
+              show_default=True, help="how encode/decode run the model")
+@click.option("--json", "json_path", default="results/transcode.json", show_default=True)
+def bench_transcode(clip: str, models: str, crf: int, preset: str, decode_preset: str,
+                    precision: str, json_path: str) -> None:
+    """End-to-end encode + decode of a clip through the CLI: frames/s, bitrate, PSNR."""
+    from ..bench import transcode
+    from ..bench.common import write_json
+
+    res = transcode.run(clip, models.split(","), crf, preset, decode_preset, precision)
+    click.echo(transcode.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+
+
+@bench.command("video")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--models", default="bicubic-x2,sain-x2", show_default=True)
+@click.option("--crf", "crfs", default="18,23,28,33", show_default=True)
+@click.option("--preset", default="medium", show_default=True)
+@click.option("--max-frames", type=int, default=None)
+@click.option("--json", "json_path", default="results/video.json", show_default=True)
+@click.option("--plot", "plot_path", default="results/video_rd.png", show_default=True)
+def bench_video(data, models: str, crfs: str, preset: str, max_frames: int | None,
+                json_path: str, plot_path: str) -> None:
+    """Video bitrate vs PSNR against bicubic and full-resolution x264 (BD-rate), fps."""
+    from ..bench import video
+    from ..bench.common import write_json
+
+    res = video.run(list(data), models.split(","), csv_ints(crfs), preset, max_frames)
+    click.echo(video.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+    if video.plot(res, plot_path):
+        click.echo(f"wrote {plot_path}")
