@@ -15,8 +15,21 @@ from .pipeline import downscale_image, upscale_image
 __version__ = "0.1.0"
 
 __all__ = [
-    "ArchiveConfig", "Codec", "EncodeOptions", "MediapipeIRNError", "RescaleModel",
-    "RestoreConfig", "RestoreMetadata", "archive", "create_model", "downscale_image",
-    "get_codec", "list_codecs", "list_models", "register_codec", "register_model", "restore",
+    "ArchiveConfig",
+    "Codec",
+    "EncodeOptions",
+    "MediapipeIRNError",
+    "RescaleModel",
+    "RestoreConfig",
+    "RestoreMetadata",
+    "archive",
+    "create_model",
+    "downscale_image",
+    "get_codec",
+    "list_codecs",
+    "list_models",
+    "register_codec",
+    "register_model",
+    "restore",
     "upscale_image",
 ]

@@ -15,9 +15,15 @@ from .pipeline.output import atomic_write, same_file
 from .pipeline.rescale import FrameRescaler, metadata_from_model
 
 
-def encode_lr(model: RescaleModel, img: ImageData, codec: str = "jpeg",
-              quality: int | None = None, tile: int | None = None,
-              refine: int = 0, precision: str = "auto") -> tuple[bytes, dict]:
+def encode_lr(
+    model: RescaleModel,
+    img: ImageData,
+    codec: str = "jpeg",
+    quality: int | None = None,
+    tile: int | None = None,
+    refine: int = 0,
+    precision: str = "auto",
+) -> tuple[bytes, dict]:
     """Downscale ``img`` with ``model`` and encode the LR with restore metadata.
 
     ``refine`` > 0 runs that many HCD steps per stage against this codec and quality.
@@ -33,10 +39,15 @@ def encode_lr(model: RescaleModel, img: ImageData, codec: str = "jpeg",
         lr, _, _ = refine_image(model, hr, RefineConfig(steps=refine, codec=codec, quality=q))
     meta = r.metadata(w, h, {"grey": True} if img.grey else None)
     c = get_codec(codec)
-    data = c.encode([to_uint8(lr)], EncodeOptions(quality=quality), meta, icc=img.icc,
-                    exif=img.exif)
-    info = {"lr_height": lr.shape[2], "lr_width": lr.shape[3], "bytes": len(data),
-            "bpp": bits_per_pixel(len(data), h, w)}
+    data = c.encode(
+        [to_uint8(lr)], EncodeOptions(quality=quality), meta, icc=img.icc, exif=img.exif
+    )
+    info = {
+        "lr_height": lr.shape[2],
+        "lr_width": lr.shape[3],
+        "bytes": len(data),
+        "bpp": bits_per_pixel(len(data), h, w),
+    }
     return data, info
 
 
@@ -57,17 +68,24 @@ def _decode_any(data: bytes, name: str, codec: str | None):
     raise InputError(f"{name}: no registered image codec can read it")
 
 
-def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
-              weights: str | None = None, codec: str | None = None,
-              precision: str = "auto") -> tuple[ImageData, RestoreMetadata, RescaleModel]:
+def decode_lr(
+    data: bytes,
+    name: str = "<bytes>",
+    model: str | None = None,
+    weights: str | None = None,
+    codec: str | None = None,
+    precision: str = "auto",
+) -> tuple[ImageData, RestoreMetadata, RescaleModel]:
     """Decode a stored LR file and restore the HR image it describes."""
     dec = _decode_any(data, name, codec)
     meta = dec.metadata
     if meta is None:
         if model is None:
             found = f" (found {dec.raw_metadata[:60]!r})" if dec.raw_metadata else ""
-            err = MetadataError(f"{name} carries no mediapipe-irn restore metadata{found}; "
-                                "`mediapipe-irn up --model NAME` upscales it anyway")
+            err = MetadataError(
+                f"{name} carries no mediapipe-irn restore metadata{found}; "
+                "`mediapipe-irn up --model NAME` upscales it anyway"
+            )
             err.found = (dec.raw_metadata or "")[:60]
             raise err
         lh, lw = dec.frames[0].shape[:2]
@@ -75,29 +93,43 @@ def decode_lr(data: bytes, name: str = "<bytes>", model: str | None = None,
     r = FrameRescaler.load(model or meta.model, weights, precision)
     r.check(meta, name)
     hr = r.up_tensor(to_tensor(dec.frames[0]), meta)
-    img = ImageData(to_uint8(hr), grey=bool(meta.extra.get("grey", False)), icc=dec.icc,
-                    exif=dec.exif)
+    img = ImageData(
+        to_uint8(hr), grey=bool(meta.extra.get("grey", False)), icc=dec.icc, exif=dec.exif
+    )
     return img, meta, r.model
 
 
-def downscale_file(src: str | Path, dest: str | Path, model: str = "sain-x2",
-                   weights: str | None = None, codec: str = "png", quality: int | None = None,
-                   overwrite: bool = False, refine: int = 0) -> dict[str, Any]:
+def downscale_file(
+    src: str | Path,
+    dest: str | Path,
+    model: str = "sain-x2",
+    weights: str | None = None,
+    codec: str = "png",
+    quality: int | None = None,
+    overwrite: bool = False,
+    refine: int = 0,
+) -> dict[str, Any]:
     if same_file(src, dest):
         raise OutputError("destination is the source file; refusing to overwrite it")
     img = read_image(src)
     if img.alpha is not None:
-        raise InputError(f"{src}: has an alpha channel; `down` stores colour only (the "
-                         "archive job keeps alpha losslessly)")
-    data, info = encode_lr(create_model(model, weights=weights), img, codec, quality,
-                           refine=refine)
+        raise InputError(
+            f"{src}: has an alpha channel; `down` stores colour only (the "
+            "archive job keeps alpha losslessly)"
+        )
+    data, info = encode_lr(create_model(model, weights=weights), img, codec, quality, refine=refine)
     atomic_write(dest, data, overwrite)
     return info
 
 
-def upscale_file(src: str | Path, dest: str | Path, model: str | None = None,
-                 weights: str | None = None, reference: str | None = None,
-                 overwrite: bool = False) -> dict[str, Any]:
+def upscale_file(
+    src: str | Path,
+    dest: str | Path,
+    model: str | None = None,
+    weights: str | None = None,
+    reference: str | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     if same_file(src, dest):
         raise OutputError("destination is the source file; refusing to overwrite it")
     try:
@@ -109,8 +141,10 @@ def upscale_file(src: str | Path, dest: str | Path, model: str | None = None,
     if reference is not None:  # compared before anything is written
         ref = read_image(reference).rgb
         if ref.shape != img.rgb.shape:
-            raise InputError(f"reference {reference} is {ref.shape[1]}×{ref.shape[0]}, "
-                             f"restored image is {meta.width}×{meta.height}")
+            raise InputError(
+                f"reference {reference} is {ref.shape[1]}×{ref.shape[0]}, "
+                f"restored image is {meta.width}×{meta.height}"
+            )
         try:
             info.update(psnr=psnr(img.rgb, ref), ssim=ssim(img.rgb, ref))
         except ValueError as exc:
@@ -119,5 +153,11 @@ def upscale_file(src: str | Path, dest: str | Path, model: str | None = None,
     return info
 
 
-__all__ = ["atomic_write", "decode_image", "decode_lr", "downscale_file", "encode_lr",
-           "upscale_file"]
+__all__ = [
+    "atomic_write",
+    "decode_image",
+    "decode_lr",
+    "downscale_file",
+    "encode_lr",
+    "upscale_file",
+]

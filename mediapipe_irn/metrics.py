@@ -9,7 +9,7 @@ an 11×11 Gaussian window (σ = 1.5), K1 = 0.01, K2 = 0.03, averaged over channe
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -65,8 +65,9 @@ def ssim(a, b, y: bool = False) -> float:
     """Mean SSIM over the valid (unpadded) region, averaged over channels."""
     ta, tb = _prepare(a, b, y)
     if min(ta.shape[-2:]) < 11:
-        raise ValueError(f"SSIM needs at least 11×11 pixels (its window), got "
-                         f"{ta.shape[-1]}×{ta.shape[-2]}")
+        raise ValueError(
+            f"SSIM needs at least 11×11 pixels (its window), got {ta.shape[-1]}×{ta.shape[-2]}"
+        )
     # channels as batch (C×1×H×W), float32: float64 convolutions are ~20× slower on CPU and
     # the error this adds to SSIM is below 1e-5 (checked against scikit-image in the tests)
     ta, tb = ta.transpose(0, 1).float(), tb.transpose(0, 1).float()
@@ -111,16 +112,24 @@ def _check_curve(rate: Sequence[float], dist: Sequence[float]) -> tuple[np.ndarr
     return r, d
 
 
-def bd_psnr(rate_ref: Sequence[float], psnr_ref: Sequence[float],
-            rate_test: Sequence[float], psnr_test: Sequence[float]) -> float:
+def bd_psnr(
+    rate_ref: Sequence[float],
+    psnr_ref: Sequence[float],
+    rate_test: Sequence[float],
+    psnr_test: Sequence[float],
+) -> float:
     """Average PSNR gain (dB) of the test curve over the reference at equal rate."""
     r1, d1 = _check_curve(rate_ref, psnr_ref)
     r2, d2 = _check_curve(rate_test, psnr_test)
     return _bd_integrals(np.log10(r1), d1, np.log10(r2), d2)
 
 
-def bd_rate(rate_ref: Sequence[float], psnr_ref: Sequence[float],
-            rate_test: Sequence[float], psnr_test: Sequence[float]) -> float:
+def bd_rate(
+    rate_ref: Sequence[float],
+    psnr_ref: Sequence[float],
+    rate_test: Sequence[float],
+    psnr_test: Sequence[float],
+) -> float:
     """Average rate change (%) of the test curve against the reference at equal PSNR;
     negative means the test needs fewer bits."""
     r1, d1 = _check_curve(rate_ref, psnr_ref)

@@ -1,6 +1,6 @@
 """Archive a folder with the Python API, then list what the manifest recorded.
 
-    python samples/example_archive.py samples /tmp/archive
+python samples/example_archive.py samples /tmp/archive
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ def main() -> None:
     src = sys.argv[1] if len(sys.argv) > 1 else "samples"
     dest = sys.argv[2] if len(sys.argv) > 2 else "/tmp/mediapipe-irn-archive"
     summary = archive(src, dest, ArchiveConfig(model="sain-x2", quality=75, verify=True))
-    print(f"{summary.done} archived, {summary.skipped_done} already done, "
-          f"{summary.failed} failed; {summary.bytes_in} → {summary.bytes_out} bytes "
-          f"(ratio {summary.ratio:.2f})")
+    print(
+        f"{summary.done} archived, {summary.skipped_done} already done, "
+        f"{summary.failed} failed; {summary.bytes_in} → {summary.bytes_out} bytes "
+        f"(ratio {summary.ratio:.2f})"
+    )
     with Manifest(f"{dest}/{MANIFEST_NAME}") as manifest:
         for rec in manifest.records():
             quality = f"{rec.psnr:.2f} dB" if rec.psnr is not None else rec.reason or ""

@@ -1,6 +1,6 @@
 """Down → JPEG → up for one image through the Python API, against bicubic at the same quality.
 
-    python samples/example_roundtrip.py samples/coffee.png 50
+python samples/example_roundtrip.py samples/coffee.png 50
 """
 
 from __future__ import annotations

@@ -25,8 +25,11 @@ CFG = ArchiveConfig(model="bicubic-x2", quality=90)
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -36,13 +39,14 @@ def src(tmp_path) -> Path:
     shutil.copy(SAMPLES / "chelsea.png", s / "chelsea.png")
     shutil.copy(SAMPLES / "rocket.jpg", s / "sub dir" / "fusée ñ.jpg")
     rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 255, (40, 52, 4), dtype=np.uint8), "RGBA").save(
-        s / "alpha.png")
+    Image.fromarray(rng.integers(0, 255, (40, 52, 4), dtype=np.uint8), "RGBA").save(s / "alpha.png")
     Image.fromarray(np.asarray(Image.open(SAMPLES / "coffee.png").convert("L"))).save(
-        s / "grey.png")
+        s / "grey.png"
+    )
     Image.fromarray(rng.integers(0, 255, (9, 9, 3), dtype=np.uint8)).save(s / "tiny.png")
     Image.fromarray((np.arange(48 * 64).reshape(48, 64) * 20).astype(np.uint16)).save(
-        s / "deep16.png")
+        s / "deep16.png"
+    )
     rot = Image.open(SAMPLES / "coffee.png").crop((0, 0, 64, 48))
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90° CW on display
@@ -57,8 +61,9 @@ def src(tmp_path) -> Path:
 def test_archive_restore_roundtrip(src, tmp_path):
     before = tree_digest(src)
     dest, out = tmp_path / "arc", tmp_path / "out"
-    s = archive(src, dest, ArchiveConfig(model="bicubic-x2", quality=90, verify=True),
-                progress=False)
+    s = archive(
+        src, dest, ArchiveConfig(model="bicubic-x2", quality=90, verify=True), progress=False
+    )
     assert s.failed == 3 and s.unsupported == 1 and s.done == 7
     assert {r for r, _ in s.failures} == {"empty.png", "trunc.jpg", "fake.webp"}
     assert tree_digest(src) == before
@@ -91,23 +96,27 @@ def test_rerun_is_idempotent(src, tmp_path):
     first = tree_digest(dest)
     s = archive(src, dest, CFG, progress=False)
     assert s.done == 0 and s.skipped_done == 7
-    assert {k: v for k, v in tree_digest(dest).items() if "sqlite" not in k} == \
-        {k: v for k, v in first.items() if "sqlite" not in k}
+    assert {k: v for k, v in tree_digest(dest).items() if "sqlite" not in k} == {
+        k: v for k, v in first.items() if "sqlite" not in k
+    }
 
 
 def test_cli_exit_status_and_summary(src, tmp_path):
-    r = CliRunner().invoke(main, ["archive", str(src), str(tmp_path / "arc"), "--model",
-                                  "bicubic-x2", "--quiet"])
+    r = CliRunner().invoke(
+        main, ["archive", str(src), str(tmp_path / "arc"), "--model", "bicubic-x2", "--quiet"]
+    )
     assert r.exit_code == 1
     assert "7 archived" in r.output and "3 failed" in r.output and "ratio" in r.output
     good = tmp_path / "good"
     good.mkdir()
     shutil.copy(SAMPLES / "chelsea.png", good / "c.png")
-    r = CliRunner().invoke(main, ["archive", str(good), str(tmp_path / "arc2"), "--model",
-                                  "bicubic-x2", "--quiet"])
+    r = CliRunner().invoke(
+        main, ["archive", str(good), str(tmp_path / "arc2"), "--model", "bicubic-x2", "--quiet"]
+    )
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(main, ["restore", str(tmp_path / "arc2"), str(tmp_path / "o"),
-                                  "--format", "png", "--quiet"])
+    r = CliRunner().invoke(
+        main, ["restore", str(tmp_path / "arc2"), str(tmp_path / "o"), "--format", "png", "--quiet"]
+    )
     assert r.exit_code == 0 and (tmp_path / "o" / "c.png").is_file()
 
 
@@ -141,8 +150,17 @@ def test_sigkill_mid_run_then_resume(tmp_path):
         Image.fromarray(np.roll(base, 7 * i, axis=1)).save(src / f"img {i:02d}.png")
     before = tree_digest(src)
     dest = tmp_path / "arc"
-    cmd = [sys.executable, "-m", "mediapipe_irn.cli", "archive", str(src), str(dest),
-           "--model", "bicubic-x2", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mediapipe_irn.cli",
+        "archive",
+        str(src),
+        str(dest),
+        "--model",
+        "bicubic-x2",
+        "--quiet",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:  # kill once some, but not all, files are done

@@ -11,10 +11,25 @@ from .conftest import SAMPLES
 
 def test_bench_quality_writes_json_and_compares_at_equal_bytes(tmp_path):
     js, png = tmp_path / "q.json", tmp_path / "rd.png"
-    r = CliRunner().invoke(main, ["bench", "quality", "--data", str(SAMPLES / "chelsea.png"),
-                                  "--data", str(SAMPLES / "coffee.png"), "--models",
-                                  "bicubic-x2", "--quality", "30,50,70,90", "--json", str(js),
-                                  "--plot", str(png)])
+    r = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "quality",
+            "--data",
+            str(SAMPLES / "chelsea.png"),
+            "--data",
+            str(SAMPLES / "coffee.png"),
+            "--models",
+            "bicubic-x2",
+            "--quality",
+            "30,50,70,90",
+            "--json",
+            str(js),
+            "--plot",
+            str(png),
+        ],
+    )
     assert r.exit_code == 0, r.output
     res = json.loads(js.read_text())
     curve = res["models"]["bicubic-x2"]["curve"]
@@ -26,8 +41,22 @@ def test_bench_quality_writes_json_and_compares_at_equal_bytes(tmp_path):
 
 def test_bench_jpeg_sim(tmp_path):
     js = tmp_path / "s.json"
-    r = CliRunner().invoke(main, ["bench", "jpeg-sim", "--data", str(SAMPLES), "--quality",
-                                  "50", "--limit", "2", "--no-speed", "--json", str(js)])
+    r = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "jpeg-sim",
+            "--data",
+            str(SAMPLES),
+            "--quality",
+            "50",
+            "--limit",
+            "2",
+            "--no-speed",
+            "--json",
+            str(js),
+        ],
+    )
     assert r.exit_code == 0, r.output
     row = json.loads(js.read_text())["rows"][0]
     assert row["psnr_sim_vs_real"] > 40
@@ -35,10 +64,25 @@ def test_bench_jpeg_sim(tmp_path):
 
 def test_bench_quality_ranks_models_against_bicubic_at_equal_bytes(tmp_path):
     js = tmp_path / "q.json"
-    r = CliRunner().invoke(main, ["bench", "quality", "--data", str(SAMPLES / "chelsea.png"),
-                                  "--models", "bicubic-x2,sain-x2-lite", "--quality",
-                                  "30,50,70,90", "--context", "webp", "--json", str(js),
-                                  "--plot", str(tmp_path / "rd.png")])
+    r = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "quality",
+            "--data",
+            str(SAMPLES / "chelsea.png"),
+            "--models",
+            "bicubic-x2,sain-x2-lite",
+            "--quality",
+            "30,50,70,90",
+            "--context",
+            "webp",
+            "--json",
+            str(js),
+            "--plot",
+            str(tmp_path / "rd.png"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     res = json.loads(js.read_text())
     lite = res["models"]["sain-x2-lite"]

@@ -4,7 +4,6 @@ import shutil
 
 import click
 import pytest
-
 from click.testing import CliRunner
 
 from mediapipe_irn.cli import main
@@ -23,8 +22,10 @@ def test_down_up_roundtrip(tmp_path):
     shutil.copy(SAMPLES / "chelsea.png", src)
     before = src.read_bytes()
     lr, hr = tmp_path / "lr.jpg", tmp_path / "hr.png"
-    r = CliRunner().invoke(main, ["down", str(src), str(lr), "--model", "bicubic-x2",
-                                  "--codec", "jpeg", "--quality", "90"])
+    r = CliRunner().invoke(
+        main,
+        ["down", str(src), str(lr), "--model", "bicubic-x2", "--codec", "jpeg", "--quality", "90"],
+    )
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(main, ["up", str(lr), str(hr), "--reference", str(src)])
     assert r.exit_code == 0, r.output
@@ -41,8 +42,9 @@ def test_clear_errors(tmp_path):
     bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     r = CliRunner().invoke(main, ["down", str(bad), str(tmp_path / "o.png")])
     assert r.exit_code == 2 and "not a readable image" in r.output
-    r = CliRunner().invoke(main, ["down", str(SAMPLES / "coffee.png"), str(tmp_path / "o.png"),
-                                  "--model", "nope"])
+    r = CliRunner().invoke(
+        main, ["down", str(SAMPLES / "coffee.png"), str(tmp_path / "o.png"), "--model", "nope"]
+    )
     assert r.exit_code == 2 and "unknown model" in r.output
     r = CliRunner().invoke(main, ["up", str(SAMPLES / "rocket.jpg"), str(tmp_path / "o.png")])
     assert r.exit_code == 2 and "no mediapipe-irn restore metadata" in r.output
@@ -62,17 +64,50 @@ def test_one_meaning_per_option_and_old_spellings_warn(tmp_path):
     from .test_video import make_clip
 
     make_clip(clip, n=3, audio=False)
-    r = CliRunner().invoke(main, ["encode", str(clip), str(tmp_path / "a.mp4"), "--model",
-                                  "bicubic-x2", "--precision", "fp32", "--workers", "1",
-                                  "--quiet"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "encode",
+            str(clip),
+            str(tmp_path / "a.mp4"),
+            "--model",
+            "bicubic-x2",
+            "--precision",
+            "fp32",
+            "--workers",
+            "1",
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "--precision is deprecated" in r.output and "--frame-threads" in r.output
-    r = CliRunner().invoke(main, ["encode", str(clip), str(tmp_path / "b.mp4"), "--model",
-                                  "bicubic-x2", "--exec", "fp32", "--frame-threads", "1"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "encode",
+            str(clip),
+            str(tmp_path / "b.mp4"),
+            "--model",
+            "bicubic-x2",
+            "--exec",
+            "fp32",
+            "--frame-threads",
+            "1",
+        ],
+    )
     assert r.exit_code == 0 and "deprecated" not in r.output
-    r = CliRunner().invoke(main, ["encode", str(clip), str(tmp_path / "c2.mp4"), "--exec",
-                                  "fast"])
+    r = CliRunner().invoke(main, ["encode", str(clip), str(tmp_path / "c2.mp4"), "--exec", "fast"])
     assert r.exit_code == 2  # a choice, not free text
-    r = CliRunner().invoke(main, ["down", str(SAMPLES / "chelsea.png"), str(tmp_path / "x.jpg"),
-                                  "--codec", "jpeg", "--quality", "30:90"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "down",
+            str(SAMPLES / "chelsea.png"),
+            str(tmp_path / "x.jpg"),
+            "--codec",
+            "jpeg",
+            "--quality",
+            "30:90",
+        ],
+    )
     assert r.exit_code == 2 and "only for training" in r.output

@@ -3,8 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mediapipe_irn.codecs import (EncodeOptions, RestoreMetadata, get_codec, list_codecs,
-                                  sniff_codec)
+from mediapipe_irn.codecs import EncodeOptions, RestoreMetadata, get_codec, list_codecs, sniff_codec
 from mediapipe_irn.errors import CodecError, MetadataError, UnknownCodecError
 from mediapipe_irn.metrics import psnr
 

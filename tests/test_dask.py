@@ -29,8 +29,12 @@ def _src(tmp_path, n=6):
 def test_dask_local_cluster_matches_local_engine(tmp_path):
     src = _src(tmp_path)
     a = archive(src, tmp_path / "local", ArchiveConfig(model="bicubic-x2"), progress=False)
-    b = archive(src, tmp_path / "dask", ArchiveConfig(model="bicubic-x2", engine="dask",
-                                                       workers=2), progress=False)
+    b = archive(
+        src,
+        tmp_path / "dask",
+        ArchiveConfig(model="bicubic-x2", engine="dask", workers=2),
+        progress=False,
+    )
     assert (a.done, a.failed) == (b.done, b.failed) == (6, 1)
     for i in range(6):
         name = f"im {i}.png.irn.jpg"
@@ -42,8 +46,16 @@ def test_worker_killed_mid_job_loses_no_file(tmp_path):
     from distributed import Client, LocalCluster
 
     src = _src(tmp_path, n=10)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         pids = client.run(os.getpid)
         victim = sorted(pids.values())[0]
         killed = threading.Event()
@@ -53,9 +65,13 @@ def test_worker_killed_mid_job_loses_no_file(tmp_path):
                 os.kill(victim, signal.SIGKILL)
                 killed.set()
 
-        s = archive(src, tmp_path / "arc", ArchiveConfig(model="bicubic-x2", engine="dask",
-                                                          scheduler=cluster.scheduler_address),
-                    progress=False, on_record=on_record)
+        s = archive(
+            src,
+            tmp_path / "arc",
+            ArchiveConfig(model="bicubic-x2", engine="dask", scheduler=cluster.scheduler_address),
+            progress=False,
+            on_record=on_record,
+        )
     assert killed.is_set()
     assert s.done == 10 and s.failed == 1
     with Manifest(tmp_path / "arc" / MANIFEST_NAME) as m:

@@ -35,7 +35,7 @@ def mutate(data: bytes, rng: np.random.Generator) -> bytes:
         return bytes(b)
     i = int(rng.integers(len(b)))
     n = int(rng.integers(16, 4096))
-    b[i:i + n] = bytes(len(b[i:i + n]))
+    b[i : i + n] = bytes(len(b[i : i + n]))
     return bytes(b)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import shutil
 import sqlite3
 import struct
 import zlib
@@ -19,8 +18,15 @@ from PIL import Image
 
 from mediapipe_irn.cli import main
 from mediapipe_irn.errors import DiskFullError, LockedError, OutputError
-from mediapipe_irn.jobs import (MANIFEST_NAME, ArchiveConfig, Manifest, RestoreConfig, archive,
-                                restore, verify)
+from mediapipe_irn.jobs import (
+    MANIFEST_NAME,
+    ArchiveConfig,
+    Manifest,
+    RestoreConfig,
+    archive,
+    restore,
+    verify,
+)
 from mediapipe_irn.jobs.lock import archive_lock
 
 from .conftest import SAMPLES
@@ -29,8 +35,11 @@ CFG = ArchiveConfig(model="bicubic-x2", quality=90, workers=1)
 
 
 def digest(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and not p.is_symlink()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 def photo(path: Path, seed: int = 0, size=(64, 80)) -> Path:
@@ -55,15 +64,26 @@ def cli(*args: str):
 
 def png_header(width: int, height: int) -> bytes:
     """A PNG that declares ``width``×``height`` and holds one tiny (truncated) IDAT."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + \
-            struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + \
-        chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 # 1. restore never overwrites, never writes into the archive or a source ------------------
+
 
 def test_restore_refuses_source_and_archive_folders(src, tmp_path):
     arc = tmp_path / "arc"
@@ -74,8 +94,9 @@ def test_restore_refuses_source_and_archive_folders(src, tmp_path):
         assert r.exit_code == 2, (out, r.output)
         assert "restore into a separate folder" in r.output
     assert digest(src) == before_src
-    assert {k: v for k, v in digest(arc).items() if "sqlite" not in k and "lock" not in k} == \
-        {k: v for k, v in before_arc.items() if "sqlite" not in k and "lock" not in k}
+    assert {k: v for k, v in digest(arc).items() if "sqlite" not in k and "lock" not in k} == {
+        k: v for k, v in before_arc.items() if "sqlite" not in k and "lock" not in k
+    }
 
 
 def test_restore_keeps_existing_files_unless_forced(src, tmp_path):
@@ -93,6 +114,7 @@ def test_restore_keeps_existing_files_unless_forced(src, tmp_path):
 
 
 # 2. stored names are unique whatever the sources are called --------------------------------
+
 
 def test_stored_names_never_collide(tmp_path):
     s = tmp_path / "src"
@@ -117,10 +139,16 @@ def test_stored_names_never_collide(tmp_path):
 
 # 3. the manifest is untrusted ---------------------------------------------------------------
 
-@pytest.mark.parametrize("column,value", [("rel_path", "../escaped.png"),
-                                          ("rel_path", "/tmp/mpirn-escaped.png"),
-                                          ("stored_path", "../secret.txt"),
-                                          ("stored_path", "/etc/hostname")])
+
+@pytest.mark.parametrize(
+    "column,value",
+    [
+        ("rel_path", "../escaped.png"),
+        ("rel_path", "/tmp/mpirn-escaped.png"),
+        ("stored_path", "../secret.txt"),
+        ("stored_path", "/etc/hostname"),
+    ],
+)
 def test_manifest_paths_cannot_leave_their_folders(src, tmp_path, column, value):
     arc, out = tmp_path / "arc", tmp_path / "out"
     archive(src, arc, CFG, progress=False)
@@ -139,6 +167,7 @@ def test_manifest_paths_cannot_leave_their_folders(src, tmp_path, column, value)
 
 # 4. only the tool's own temporary files are cleaned up --------------------------------------
 
+
 def test_archive_keeps_user_part_files(src, tmp_path):
     arc = tmp_path / "arc"
     arc.mkdir()
@@ -153,6 +182,7 @@ def test_archive_keeps_user_part_files(src, tmp_path):
 
 
 # 5. multi-frame sources keep every frame ----------------------------------------------------
+
 
 def _animated(path: Path) -> Path:
     frames = [Image.fromarray(np.full((40, 48, 3), 40 * i, np.uint8)) for i in range(3)]
@@ -178,6 +208,7 @@ def test_multi_frame_sources_are_kept_whole(tmp_path, name):
 
 
 # 7. integrity: recorded sha256, verify, missing and unlisted files ---------------------------
+
 
 def test_restore_and_verify_check_what_they_read(src, tmp_path):
     arc = tmp_path / "arc"
@@ -208,26 +239,30 @@ def test_replaced_lr_without_metadata_is_a_clear_failure(src, tmp_path):
     Image.open(SAMPLES / "rocket.jpg").save(plain, quality=80)
     db = sqlite3.connect(arc / MANIFEST_NAME)
     with db:  # a manifest that agrees with the replaced file: only the metadata is missing
-        db.execute("UPDATE files SET stored_sha256 = ? WHERE rel_path = 'a.png'",
-                   (hashlib.sha256(plain.read_bytes()).hexdigest(),))
+        db.execute(
+            "UPDATE files SET stored_sha256 = ? WHERE rel_path = 'a.png'",
+            (hashlib.sha256(plain.read_bytes()).hexdigest(),),
+        )
     db.close()
     s = restore(arc, tmp_path / "out", progress=False)
-    (rel, why), = s.failures
+    ((rel, why),) = s.failures
     assert rel == "a.png" and "restore metadata" in why and "--model" not in why
 
 
 # 8. one bad stored file never stops the restore ---------------------------------------------
 
+
 def test_decompression_bomb_in_archive_is_one_failure(src, tmp_path):
     arc = tmp_path / "arc"
-    archive(src, arc, ArchiveConfig(model="bicubic-x2", codec="png", workers=1),
-            progress=False)
+    archive(src, arc, ArchiveConfig(model="bicubic-x2", codec="png", workers=1), progress=False)
     bomb = png_header(30000, 30000)
     (arc / "a.png.irn.png").write_bytes(bomb)
     db = sqlite3.connect(arc / MANIFEST_NAME)
     with db:
-        db.execute("UPDATE files SET stored_sha256 = ?, stored_bytes = ? "
-                   "WHERE rel_path = 'a.png'", (hashlib.sha256(bomb).hexdigest(), len(bomb)))
+        db.execute(
+            "UPDATE files SET stored_sha256 = ?, stored_bytes = ? WHERE rel_path = 'a.png'",
+            (hashlib.sha256(bomb).hexdigest(), len(bomb)),
+        )
     db.close()
     r = cli("restore", arc, tmp_path / "out", "--quiet")
     assert r.exit_code == 1 and "Traceback" not in r.output
@@ -236,6 +271,7 @@ def test_decompression_bomb_in_archive_is_one_failure(src, tmp_path):
 
 
 # 11. one job per archive --------------------------------------------------------------------
+
 
 def test_second_job_on_one_archive_is_refused(src, tmp_path):
     arc = tmp_path / "arc"
@@ -252,6 +288,7 @@ def test_second_job_on_one_archive_is_refused(src, tmp_path):
 
 
 # 12. a full disk stops the job cleanly; a rerun completes ----------------------------------
+
 
 def test_disk_full_stops_cleanly_and_rerun_completes(src, tmp_path, monkeypatch):
     import mediapipe_irn.jobs.worker as worker
@@ -314,6 +351,7 @@ def test_manifest_disk_full_is_a_clean_stop(src, tmp_path, monkeypatch):
 
 # clear errors, links and permissions ------------------------------------------------------
 
+
 def test_unwritable_output_is_one_line(src, tmp_path, monkeypatch):
     import mediapipe_irn.pipeline.output as output
 
@@ -350,8 +388,10 @@ def test_symlinks_are_recorded_not_followed(src, tmp_path):
         assert "its own name" in m.get("in-link.png").reason
         assert "looping" in m.get("loop.png").reason
         assert "outside SRC" in m.get("dir-link").reason
-    for args in (["down", src / "loop.png", tmp_path / "x.png"],
-                 ["up", src / "loop.png", tmp_path / "y.png"]):
+    for args in (
+        ["down", src / "loop.png", tmp_path / "x.png"],
+        ["up", src / "loop.png", tmp_path / "y.png"],
+    ):
         r = cli(*args)
         assert r.exit_code == 2 and "Traceback" not in r.output
 

@@ -32,6 +32,7 @@ def cli(*args):
 
 # 10. SIGINT / SIGTERM stop the archive within seconds, consistently -------------------------
 
+
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_stops_archive_and_rerun_completes(tmp_path, sig, code):
     src = tmp_path / "src"
@@ -41,13 +42,27 @@ def test_interrupt_stops_archive_and_rerun_completes(tmp_path, sig, code):
     for i in range(n):
         Image.fromarray(np.roll(base, 7 * i, axis=1)).save(src / f"img {i:02d}.png")
     dest = tmp_path / "arc"
-    cmd = [sys.executable, "-m", "mediapipe_irn.cli", "archive", str(src), str(dest),
-           "--model", "sain-x2-lite", "--quiet", "--workers", "2", "--threads", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mediapipe_irn.cli",
+        "archive",
+        str(src),
+        str(dest),
+        "--model",
+        "sain-x2-lite",
+        "--quiet",
+        "--workers",
+        "2",
+        "--threads",
+        "1",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline:
-        if (len(list(dest.glob("*.irn.jpg"))) if dest.exists() else 0) >= 2 \
-                or proc.poll() is not None:
+        if (
+            len(list(dest.glob("*.irn.jpg"))) if dest.exists() else 0
+        ) >= 2 or proc.poll() is not None:
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the job finished before it could be interrupted"
@@ -71,11 +86,14 @@ def test_interrupt_stops_archive_and_rerun_completes(tmp_path, sig, code):
 
 # 6. truncated videos are reported, failed jobs leave nothing -------------------------------
 
+
 def faststart_clip(path: Path, n: int = 20) -> Path:
     """An MP4 with its index (moov) in front, so a cut tail leaves the container readable."""
     plain = make_clip(path.with_suffix(".plain.mp4"), n=n, audio=False)
-    with av.open(str(plain)) as inp, av.open(str(path), "w",
-                                             options={"movflags": "faststart"}) as out:
+    with (
+        av.open(str(plain)) as inp,
+        av.open(str(path), "w", options={"movflags": "faststart"}) as out,
+    ):
         s = out.add_stream_from_template(inp.streams.video[0])
         for pkt in inp.demux(video=0):
             if pkt.dts is None:
@@ -108,7 +126,7 @@ def test_video_without_frames_leaves_nothing_and_retry_works(tmp_path):
     with av.open(str(clip)) as c:
         first = min(p.pos for p in c.demux(video=0) if p.pos is not None and p.pos >= 0)
     empty = tmp_path / "empty.mp4"
-    empty.write_bytes(data[:first + 16])  # index intact, no whole frame
+    empty.write_bytes(data[: first + 16])  # index intact, no whole frame
     out = tmp_path / "lr.mp4"
     r = cli("encode", empty, out, "--model", "bicubic-x2")
     assert r.exit_code == 2 and "Traceback" not in r.output
@@ -126,6 +144,7 @@ def test_encode_refuses_bad_containers_and_stills(tmp_path):
 
 
 # 9. weights are checked, recorded and compared ---------------------------------------------
+
 
 def _weights(tmp_path: Path, name: str, change) -> Path:
     state = torch.load(find_weights("sain-x2-lite").path, weights_only=True)
@@ -150,8 +169,15 @@ def test_corrupt_or_mismatched_weights_are_refused(tmp_path):
 
     for name, change in (("flip.pt", flip_exponent), ("nan.pt", nan), ("shape.pt", reshape)):
         w = _weights(tmp_path, name, change)
-        r = cli("down", SAMPLES / "chelsea.png", tmp_path / f"{name}.png", "--model",
-                "sain-x2-lite", "--weights", w)
+        r = cli(
+            "down",
+            SAMPLES / "chelsea.png",
+            tmp_path / f"{name}.png",
+            "--model",
+            "sain-x2-lite",
+            "--weights",
+            w,
+        )
         assert r.exit_code == 2 and "Traceback" not in r.output, r.output
         assert not (tmp_path / f"{name}.png").exists()
 

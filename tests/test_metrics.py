@@ -26,8 +26,15 @@ def test_psnr_matches_scikit_image(rng):
 
 def test_ssim_matches_scikit_image(rng):
     a, b = _noisy(rng)
-    ref = skm.structural_similarity(a, b, channel_axis=2, gaussian_weights=True, sigma=1.5,
-                                    use_sample_covariance=False, data_range=255)
+    ref = skm.structural_similarity(
+        a,
+        b,
+        channel_axis=2,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        data_range=255,
+    )
     assert ssim(a, b) == pytest.approx(ref, abs=2e-3)
 
 

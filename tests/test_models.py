@@ -25,8 +25,18 @@ def test_sain_paper_parameter_counts(name, approx):
 
 
 def test_registry_lists_required_names():
-    for n in ["bicubic-x2", "bicubic-x4", "irn-x2", "irn-x4", "sain-x2", "sain-x4",
-              "irn-x2-paper", "irn-x4-paper", "sain-x2-paper", "sain-x4-paper"]:
+    for n in [
+        "bicubic-x2",
+        "bicubic-x4",
+        "irn-x2",
+        "irn-x4",
+        "sain-x2",
+        "sain-x4",
+        "irn-x2-paper",
+        "irn-x4-paper",
+        "sain-x2-paper",
+        "sain-x4-paper",
+    ]:
         assert n in list_models()
 
 
@@ -66,8 +76,7 @@ def test_weights_roundtrip_and_mismatch(tmp_path):
     path = tmp_path / "w.pt"
     torch.save(m.state_dict(), path)
     m2 = create_model("irn-x2", weights=path)
-    assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(),
-                                                 m2.state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(), m2.state_dict().values()))
     with pytest.raises(WeightsError, match="sha256 mismatch"):
         load_weights(create_model("irn-x2", pretrained=False), path, sha256="0" * 64)
     with pytest.raises(WeightsError, match="do not fit"):
@@ -92,8 +101,9 @@ def test_shipped_weights_verify_sha(monkeypatch, tmp_path):
     m = create_model("irn-x2", pretrained=False)
     torch.save(m.state_dict(), tmp_path / "irn-x2.pt")
     monkeypatch.setattr(zoo, "ZOO_DIR", tmp_path)
-    monkeypatch.setattr(zoo, "read_manifest",
-                        lambda: {"irn-x2": {"file": "irn-x2.pt", "sha256": "f" * 64}})
+    monkeypatch.setattr(
+        zoo, "read_manifest", lambda: {"irn-x2": {"file": "irn-x2.pt", "sha256": "f" * 64}}
+    )
     with pytest.raises(WeightsError, match="sha256 mismatch"):
         create_model("irn-x2", pretrained=True)
 

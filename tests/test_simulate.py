@@ -45,8 +45,9 @@ def test_surrogates_are_close_to_exact(rounding):
     assert psnr(to_uint8(diff_jpeg(x, 50, rounding=rounding)), to_uint8(diff_jpeg(x, 50))) > 30
 
 
-@pytest.mark.parametrize("codec,grad", [("jpeg", "simulator"), ("jpeg", "identity"),
-                                        ("webp", "identity")])
+@pytest.mark.parametrize(
+    "codec,grad", [("jpeg", "simulator"), ("jpeg", "identity"), ("webp", "identity")]
+)
 def test_straight_through_forward_is_the_real_codec(codec, grad):
     img = sample_rgb()[:48, :64].copy()
     x = to_tensor(img).requires_grad_(True)

@@ -64,17 +64,67 @@ def test_not_y4m_is_refused():
 @pytest.mark.skipif(FFMPEG is None, reason="needs ffmpeg (Debian package)")
 def test_ffmpeg_pipeline_keeps_audio_and_metadata(tmp_path):
     src = SAMPLES / "bbb_3s.mp4"
-    meta = subprocess.run(CLI + ["meta", str(src), "--model", "bicubic-x2"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    meta = subprocess.run(
+        CLI + ["meta", str(src), "--model", "bicubic-x2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     lr = tmp_path / "lr.mp4"
-    p1 = subprocess.Popen([FFMPEG, "-v", "error", "-i", str(src), "-t", "0.4", "-f",
-                           "yuv4mpegpipe", "-pix_fmt", "yuv420p", "-"], stdout=subprocess.PIPE)
-    p2 = subprocess.Popen(CLI + ["stream", "down", "--model", "bicubic-x2"], stdin=p1.stdout,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    p3 = subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "yuv4mpegpipe", "-i", "-", "-i",
-                         str(src), "-map", "0:v", "-map", "1:a?", "-c:v", "libx264", "-crf",
-                         "20", "-c:a", "copy", "-shortest", "-metadata", f"mediapipe-irn={meta}",
-                         "-movflags", "+use_metadata_tags", str(lr)], stdin=p2.stdout)
+    p1 = subprocess.Popen(
+        [
+            FFMPEG,
+            "-v",
+            "error",
+            "-i",
+            str(src),
+            "-t",
+            "0.4",
+            "-f",
+            "yuv4mpegpipe",
+            "-pix_fmt",
+            "yuv420p",
+            "-",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    p2 = subprocess.Popen(
+        CLI + ["stream", "down", "--model", "bicubic-x2"],
+        stdin=p1.stdout,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    p3 = subprocess.run(
+        [
+            FFMPEG,
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "yuv4mpegpipe",
+            "-i",
+            "-",
+            "-i",
+            str(src),
+            "-map",
+            "0:v",
+            "-map",
+            "1:a?",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "20",
+            "-c:a",
+            "copy",
+            "-shortest",
+            "-metadata",
+            f"mediapipe-irn={meta}",
+            "-movflags",
+            "+use_metadata_tags",
+            str(lr),
+        ],
+        stdin=p2.stdout,
+    )
     p1.wait()
     p2.wait()
     assert p3.returncode == 0 and p2.returncode == 0

@@ -15,8 +15,18 @@ def _cfg(tmp_path, **kw):
     data.mkdir(exist_ok=True)
     for n in ("coffee.png", "chelsea.png"):
         shutil.copy(SAMPLES / n, data / n)
-    base = dict(model="sain-x2", data=(str(data),), out=str(tmp_path / "ck.pt"), steps=4,
-                batch=2, patch=32, log_every=2, val_every=100, ckpt_every=2, warmup=1)
+    base = dict(
+        model="sain-x2",
+        data=(str(data),),
+        out=str(tmp_path / "ck.pt"),
+        steps=4,
+        batch=2,
+        patch=32,
+        log_every=2,
+        val_every=100,
+        ckpt_every=2,
+        warmup=1,
+    )
     base.update(kw)
     return TrainConfig(**base)
 

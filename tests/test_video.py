@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 
 from mediapipe_irn.errors import InputError, MetadataError
-from mediapipe_irn.jobs.transcode import (VideoDecodeConfig, VideoEncodeConfig, decode_video,
-                                          encode_video, read_video_metadata)
+from mediapipe_irn.jobs.transcode import (
+    VideoDecodeConfig,
+    VideoEncodeConfig,
+    decode_video,
+    encode_video,
+    read_video_metadata,
+)
 from mediapipe_irn.metrics import psnr
 
 from .conftest import SAMPLES, sample_rgb
@@ -26,9 +31,10 @@ def make_clip(path, n=8, size=(96, 128), audio=True, rate=25):
         if audio:
             a = c.add_stream("aac", rate=48000)
         for i in range(n):
-            f = np.ascontiguousarray(base[i * 3:i * 3 + v.height, i * 2:i * 2 + v.width])
-            for p in v.encode(av.VideoFrame.from_ndarray(f, format="rgb24").reformat(
-                    format="yuv420p")):
+            f = np.ascontiguousarray(base[i * 3 : i * 3 + v.height, i * 2 : i * 2 + v.width])
+            for p in v.encode(
+                av.VideoFrame.from_ndarray(f, format="rgb24").reformat(format="yuv420p")
+            ):
                 c.mux(p)
         for p in v.encode():
             c.mux(p)
@@ -36,8 +42,9 @@ def make_clip(path, n=8, size=(96, 128), audio=True, rate=25):
             t = np.arange(48000 * n // rate) / 48000
             samples = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None]
             for k in range(0, samples.shape[1], 1024):
-                af = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, k:k + 1024]),
-                                                format="flt", layout="mono")
+                af = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(samples[:, k : k + 1024]), format="flt", layout="mono"
+                )
                 af.sample_rate = 48000
                 for p in a.encode(af):
                     c.mux(p)
@@ -50,9 +57,15 @@ def probe(path):
     with av.open(str(path)) as c:
         v = c.streams.video[0]
         pts = [f.pts for f in c.decode(video=0)]
-        return {"w": v.codec_context.width, "h": v.codec_context.height, "frames": len(pts),
-                "audio": len(c.streams.audio), "rate": v.average_rate, "pts": pts,
-                "tags": dict(c.metadata)}
+        return {
+            "w": v.codec_context.width,
+            "h": v.codec_context.height,
+            "frames": len(pts),
+            "audio": len(c.streams.audio),
+            "rate": v.average_rate,
+            "pts": pts,
+            "tags": dict(c.metadata),
+        }
 
 
 def frames(path):
@@ -85,9 +98,10 @@ def test_odd_size_is_padded_and_restored(tmp_path):
         v = c.add_stream("ffv1", rate=25)
         v.width, v.height, v.pix_fmt = 101, 75, "yuv444p"
         for i in range(3):
-            f = np.ascontiguousarray(sample_rgb()[i:i + 75, :101])
-            for p in v.encode(av.VideoFrame.from_ndarray(f, format="rgb24").reformat(
-                    format="yuv444p")):
+            f = np.ascontiguousarray(sample_rgb()[i : i + 75, :101])
+            for p in v.encode(
+                av.VideoFrame.from_ndarray(f, format="rgb24").reformat(format="yuv444p")
+            ):
                 c.mux(p)
         for p in v.encode():
             c.mux(p)
@@ -135,8 +149,9 @@ def test_decode_to_y4m_stdout(tmp_path):
     src = make_clip(tmp_path / "in.mp4", n=3, audio=False)
     enc = tmp_path / "lr.mp4"
     encode_video(src, enc, VideoEncodeConfig(model="bicubic-x2", preset="ultrafast"))
-    r = subprocess.run([sys.executable, "-m", "mediapipe_irn.cli", "decode", str(enc), "-"],
-                       capture_output=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "mediapipe_irn.cli", "decode", str(enc), "-"], capture_output=True
+    )
     assert r.returncode == 0, r.stderr
     head, _, rest = r.stdout.partition(b"\n")
     assert head.startswith(b"YUV4MPEG2 W128 H96 F25:1")
@@ -146,8 +161,11 @@ def test_decode_to_y4m_stdout(tmp_path):
 
 def test_sample_clip_keeps_audio_and_frame_count(tmp_path):
     enc = tmp_path / "bbb_lr.mp4"
-    encode_video(SAMPLES / "bbb_3s.mp4", enc,
-                 VideoEncodeConfig(model="bicubic-x2", preset="ultrafast", crf=28))
+    encode_video(
+        SAMPLES / "bbb_3s.mp4",
+        enc,
+        VideoEncodeConfig(model="bicubic-x2", preset="ultrafast", crf=28),
+    )
     p = probe(enc)
     assert (p["w"], p["h"], p["frames"], p["audio"]) == (640, 360, 75, 1)
 
@@ -168,8 +186,9 @@ def test_bench_transcode_times_the_cli_and_scores_the_result(tmp_path):
     from mediapipe_irn.bench import transcode
 
     clip = make_clip(tmp_path / "c.mp4", n=6, audio=False)
-    res = transcode.run(str(clip), ["bicubic-x2"], crf=18, preset="ultrafast",
-                        decode_preset="ultrafast")
+    res = transcode.run(
+        str(clip), ["bicubic-x2"], crf=18, preset="ultrafast", decode_preset="ultrafast"
+    )
     (row,) = res["rows"]
     assert row["frames"] == 6 and row["encode_s"] > 0 and row["decode_s"] > 0
     assert row["end_to_end_fps"] == pytest.approx(6 / (row["encode_s"] + row["decode_s"]))

@@ -15,17 +15,22 @@ from ..pipeline.media import is_image
 from ..train.dataset import find_sources
 
 
-def load_images(folders: tuple[str, ...] | list[str], limit: int | None = None
-                ) -> list[tuple[str, ImageData]]:
+def load_images(
+    folders: tuple[str, ...] | list[str], limit: int | None = None
+) -> list[tuple[str, ImageData]]:
     files = [f for f in find_sources(folders) if is_image(f)]
     files = files[:limit] if limit else files
     return [(str(f), read_image(f)) for f in files]
 
 
 def environment() -> dict[str, Any]:
-    return {"torch": torch.__version__, "threads": torch.get_num_threads(),
-            "machine": platform.machine(), "processor": platform.processor(),
-            "time": time.strftime("%Y-%m-%d %H:%M:%S")}
+    return {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
 
 
 def write_json(path: str | Path, payload: dict[str, Any]) -> None:
@@ -37,8 +42,7 @@ def write_json(path: str | Path, payload: dict[str, Any]) -> None:
 Curve = list[tuple[float, float]]
 
 
-def plot_rd(path: str | Path, panels: list[tuple[str, str, str, Curve, dict[str, Curve]]]
-            ) -> bool:
+def plot_rd(path: str | Path, panels: list[tuple[str, str, str, Curve, dict[str, Curve]]]) -> bool:
     """Rate–distortion panels: (title, x label, reference label, reference curve, curves).
 
     Returns False when matplotlib (``mediapipe-irn[bench]``) is not installed.
@@ -50,8 +54,9 @@ def plot_rd(path: str | Path, panels: list[tuple[str, str, str, Curve, dict[str,
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.3), dpi=110,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(5.5 * len(panels), 4.3), dpi=110, squeeze=False
+    )
     for ax, (title, xlabel, ref_label, ref, curves) in zip(axes[0], panels):
         ax.plot(*zip(*ref), "k--", marker=".", label=ref_label)
         for name, c in curves.items():

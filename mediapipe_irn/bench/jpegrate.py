@@ -14,8 +14,9 @@ from ..simulate.jpeg_rate import FEATURES, RATE_WEIGHTS, fit_rate_weights, rate_
 from .common import environment, load_images
 
 
-def _samples(images, qualities: list[int], crops: int, seed: int, scale: int
-             ) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+def _samples(
+    images, qualities: list[int], crops: int, seed: int, scale: int
+) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     """Features and real sizes (bits) of the LR (bicubic ×``scale``) of each image, or of
     ``crops`` random crops of it (sizes 32–512) when ``crops`` > 0."""
     codec = get_codec("jpeg")
@@ -32,7 +33,7 @@ def _samples(images, qualities: list[int], crops: int, seed: int, scale: int
                 ch = int(min(h, rng.integers(32, 513)))
                 cw = int(min(w, rng.integers(32, 513)))
                 y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-                views.append(lr[..., y0:y0 + ch, x0:x0 + cw])
+                views.append(lr[..., y0 : y0 + ch, x0 : x0 + cw])
         for v in views:
             u8 = (v * 255).round().to(torch.uint8)[0].permute(1, 2, 0).contiguous().numpy()
             v = torch.from_numpy(u8).permute(2, 0, 1)[None].float() / 255
@@ -45,26 +46,48 @@ def _samples(images, qualities: list[int], crops: int, seed: int, scale: int
     return torch.stack(feats), torch.tensor(bits), qs
 
 
-def _report(feats: torch.Tensor, bits: torch.Tensor, qs: list[int],
-            weights: tuple[float, ...]) -> dict[str, Any]:
+def _report(
+    feats: torch.Tensor, bits: torch.Tensor, qs: list[int], weights: tuple[float, ...]
+) -> dict[str, Any]:
     est = (feats.double() @ torch.tensor(weights, dtype=torch.float64)).numpy()
     real = bits.numpy()
     rel = np.abs(est - real) / real
     rows = []
     for q in sorted(set(qs)):
         m = np.array(qs) == q
-        rows.append({"quality": q, "corr": float(np.corrcoef(est[m], real[m])[0, 1]),
-                     "mean_abs_rel_err": float(rel[m].mean())})
-    return {"n": len(real), "corr": float(np.corrcoef(est, real)[0, 1]),
-            "mean_abs_rel_err": float(rel.mean()), "max_abs_rel_err": float(rel.max()),
-            "per_quality": rows}
+        rows.append(
+            {
+                "quality": q,
+                "corr": float(np.corrcoef(est[m], real[m])[0, 1]),
+                "mean_abs_rel_err": float(rel[m].mean()),
+            }
+        )
+    return {
+        "n": len(real),
+        "corr": float(np.corrcoef(est, real)[0, 1]),
+        "mean_abs_rel_err": float(rel.mean()),
+        "max_abs_rel_err": float(rel.max()),
+        "per_quality": rows,
+    }
 
 
-def run(data: list[str], val: list[str], qualities: list[int], fit: bool, crops: int = 4,
-        limit: int | None = None, scale: int = 2, seed: int = 0) -> dict[str, Any]:
+def run(
+    data: list[str],
+    val: list[str],
+    qualities: list[int],
+    fit: bool,
+    crops: int = 4,
+    limit: int | None = None,
+    scale: int = 2,
+    seed: int = 0,
+) -> dict[str, Any]:
     weights = RATE_WEIGHTS
-    res: dict[str, Any] = {"features": list(FEATURES), "scale": scale,
-                           "qualities": qualities, "env": environment()}
+    res: dict[str, Any] = {
+        "features": list(FEATURES),
+        "scale": scale,
+        "qualities": qualities,
+        "env": environment(),
+    }
     if fit:
         f, b, _ = _samples(load_images(data, limit), qualities, crops, seed, scale)
         weights = fit_rate_weights(f, b)
@@ -77,10 +100,14 @@ def run(data: list[str], val: list[str], qualities: list[int], fit: bool, crops:
 
 
 def format_table(res: dict[str, Any]) -> str:
-    lines = ["weights " + ", ".join(f"{n}={w:.4g}" for n, w in zip(res["features"],
-                                                                      res["weights"])),
-             "| set | images×QF | corr | mean abs rel err | max |", "|---|---|---|---|---|"]
+    lines = [
+        "weights " + ", ".join(f"{n}={w:.4g}" for n, w in zip(res["features"], res["weights"])),
+        "| set | images×QF | corr | mean abs rel err | max |",
+        "|---|---|---|---|---|",
+    ]
     for name, r in res.get("val", {}).items():
-        lines.append(f"| {name} | {r['n']} | {r['corr']:.4f} | {100 * r['mean_abs_rel_err']:.2f} % "
-                     f"| {100 * r['max_abs_rel_err']:.1f} % |")
+        lines.append(
+            f"| {name} | {r['n']} | {r['corr']:.4f} | {100 * r['mean_abs_rel_err']:.2f} % "
+            f"| {100 * r['max_abs_rel_err']:.1f} % |"
+        )
     return "\n".join(lines)

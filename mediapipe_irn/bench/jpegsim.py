@@ -41,8 +41,9 @@ def speed(batch: int = 16, size: int = 144) -> dict[str, float]:
     return res
 
 
-def run(data: list[str], qualities: list[int], limit: int | None = None,
-        with_speed: bool = True) -> dict[str, Any]:
+def run(
+    data: list[str], qualities: list[int], limit: int | None = None, with_speed: bool = True
+) -> dict[str, Any]:
     codec = get_codec("jpeg")
     images = load_images(data, limit)
     rows = []
@@ -53,28 +54,46 @@ def run(data: list[str], qualities: list[int], limit: int | None = None,
             sim = to_uint8(diff_jpeg(to_tensor(img.rgb), q))
             vs_real.append(psnr(sim, real))
             gap.append(psnr(sim, img.rgb) - psnr(real, img.rgb))
-        rows.append({"quality": q, "psnr_sim_vs_real": float(np.mean(vs_real)),
-                     "min_psnr_sim_vs_real": float(np.min(vs_real)),
-                     "delta_psnr_mean": float(np.mean(gap)),
-                     "delta_psnr_max_abs": float(np.max(np.abs(gap)))})
-    return {"images": len(images), "data": list(data), "rows": rows, "speed": speed() if with_speed else {},
-            "env": environment()}
+        rows.append(
+            {
+                "quality": q,
+                "psnr_sim_vs_real": float(np.mean(vs_real)),
+                "min_psnr_sim_vs_real": float(np.min(vs_real)),
+                "delta_psnr_mean": float(np.mean(gap)),
+                "delta_psnr_max_abs": float(np.max(np.abs(gap))),
+            }
+        )
+    return {
+        "images": len(images),
+        "data": list(data),
+        "rows": rows,
+        "speed": speed() if with_speed else {},
+        "env": environment(),
+    }
 
 
 def format_table(res: dict[str, Any]) -> str:
-    lines = [f"diff_jpeg vs libjpeg-turbo (Pillow) over {res['images']} images",
-             "| QF | sim vs real (dB, mean) | min | ΔPSNR to original, mean | max abs |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"diff_jpeg vs libjpeg-turbo (Pillow) over {res['images']} images",
+        "| QF | sim vs real (dB, mean) | min | ΔPSNR to original, mean | max abs |",
+        "|---|---|---|---|---|",
+    ]
     for r in res["rows"]:
-        lines.append(f"| {r['quality']} | {r['psnr_sim_vs_real']:.2f} | "
-                     f"{r['min_psnr_sim_vs_real']:.2f} | {r['delta_psnr_mean']:+.3f} | "
-                     f"{r['delta_psnr_max_abs']:.3f} |")
+        lines.append(
+            f"| {r['quality']} | {r['psnr_sim_vs_real']:.2f} | "
+            f"{r['min_psnr_sim_vs_real']:.2f} | {r['delta_psnr_mean']:+.3f} | "
+            f"{r['delta_psnr_max_abs']:.3f} |"
+        )
     s = res["speed"]
     if not s:
         return "\n".join(lines)
-    lines.append(f"speed, 16×3×144²: forward {s['forward_ms']:.1f} ms, forward+backward "
-                 f"{s['forward_backward_ms']:.1f} ms")
+    lines.append(
+        f"speed, 16×3×144²: forward {s['forward_ms']:.1f} ms, forward+backward "
+        f"{s['forward_backward_ms']:.1f} ms"
+    )
     if "kornia_forward_ms" in s:
-        lines.append(f"kornia, same batch: forward {s['kornia_forward_ms']:.1f} ms, "
-                     f"forward+backward {s['kornia_forward_backward_ms']:.1f} ms")
+        lines.append(
+            f"kornia, same batch: forward {s['kornia_forward_ms']:.1f} ms, "
+            f"forward+backward {s['kornia_forward_backward_ms']:.1f} ms"
+        )
     return "\n".join(lines)

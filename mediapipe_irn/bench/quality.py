@@ -22,8 +22,13 @@ REFERENCE_QUALITIES = [5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
 
 def _scores(out: np.ndarray, ref: np.ndarray, nbytes: int) -> dict[str, float]:
     h, w = ref.shape[:2]
-    return {"psnr": psnr(out, ref), "psnr_y": psnr(out, ref, y=True), "ssim": ssim(out, ref),
-            "ssim_y": ssim(out, ref, y=True), "bpp": bits_per_pixel(nbytes, h, w)}
+    return {
+        "psnr": psnr(out, ref),
+        "psnr_y": psnr(out, ref, y=True),
+        "ssim": ssim(out, ref),
+        "ssim_y": ssim(out, ref, y=True),
+        "bpp": bits_per_pixel(nbytes, h, w),
+    }
 
 
 def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
@@ -42,16 +47,26 @@ def _interp_psnr(ref: list[dict[str, float]], bpp: float) -> float | None:
     return float(np.interp(x, r, d))
 
 
-def _bd(ref: list[dict[str, float]], curve: list[dict[str, float]],
-        against: str = "full_res") -> dict[str, Any]:
-    args = ([p["bpp"] for p in ref], [p["psnr"] for p in ref], [p["bpp"] for p in curve],
-            [p["psnr"] for p in curve])
+def _bd(
+    ref: list[dict[str, float]], curve: list[dict[str, float]], against: str = "full_res"
+) -> dict[str, Any]:
+    args = (
+        [p["bpp"] for p in ref],
+        [p["psnr"] for p in ref],
+        [p["bpp"] for p in curve],
+        [p["psnr"] for p in curve],
+    )
     try:
-        return {f"bd_rate_vs_{against}_pct": bd_rate(*args),
-                f"bd_psnr_vs_{against}_db": bd_psnr(*args)}
+        return {
+            f"bd_rate_vs_{against}_pct": bd_rate(*args),
+            f"bd_psnr_vs_{against}_db": bd_psnr(*args),
+        }
     except ValueError as exc:
-        return {f"bd_error_vs_{against}": str(exc)} if against != "full_res" else \
-            {"bd_error": str(exc)}
+        return (
+            {f"bd_error_vs_{against}": str(exc)}
+            if against != "full_res"
+            else {"bd_error": str(exc)}
+        )
 
 
 def _full_res_curve(images, codec: str, qualities: list[int]) -> list[dict[str, float]]:
@@ -66,23 +81,42 @@ def _full_res_curve(images, codec: str, qualities: list[int]) -> list[dict[str, 
     return out
 
 
-def run(data: list[str], models: list[str], qualities: list[int], codec: str = "jpeg",
-        limit: int | None = None, refine: int = 0,
-        context: tuple[str, ...] = ()) -> dict[str, Any]:
+def _build(spec: str):
+    """``name`` (shipped weights) or ``name@path`` (a weights file or trainer checkpoint)."""
+    name, _, path = spec.partition("@")
+    return create_model(name, weights=path or None)
+
+
+def run(
+    data: list[str],
+    models: list[str],
+    qualities: list[int],
+    codec: str = "jpeg",
+    limit: int | None = None,
+    refine: int = 0,
+    context: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """``refine`` > 0 adds, for each learned model, a ``<name>+hcd<refine>`` row (HCD steps
     per stage against the same codec and quality) with its encode time. ``context``: other
     codecs coded at full resolution, for the plot and the table."""
     images = load_images(data, limit)
     c = get_codec(codec)
-    results: dict[str, Any] = {"data": list(data), "images": len(images), "codec": codec,
-                               "qualities": qualities, "models": {}, "env": environment(),
-                               "refine": refine}
+    results: dict[str, Any] = {
+        "data": list(data),
+        "images": len(images),
+        "codec": codec,
+        "qualities": qualities,
+        "models": {},
+        "env": environment(),
+        "refine": refine,
+    }
     lossless = c.quality_range[0] == c.quality_range[1]  # e.g. PNG: no rate to compare at
     ref_rows = [] if lossless else _full_res_curve(images, codec, REFERENCE_QUALITIES)
     results["full_resolution"] = ref_rows
-    results["context"] = {name: _full_res_curve(images, name, REFERENCE_QUALITIES)
-                          for name in context}
-    built = {n: create_model(n) for n in models}
+    results["context"] = {
+        name: _full_res_curve(images, name, REFERENCE_QUALITIES) for name in context
+    }
+    built = {n: _build(n) for n in models}
     runs = [(n, 0) for n in models]
     runs += [(n, refine) for n in models if refine > 0 and built[n].invertible]
     for name, steps in runs:
@@ -95,10 +129,14 @@ def run(data: list[str], models: list[str], qualities: list[int], codec: str = "
                 data_b, _ = encode_lr(m, img, codec, q, refine=steps)
                 out, _, _ = decode_lr(data_b, path, codec=codec)
                 rows.append(_scores(out.rgb, img.rgb, len(data_b)))
-            row = {"quality": q, **_mean(rows),
-                   "seconds_per_image": (time.perf_counter() - t0) / len(images)}
-            row["full_res_psnr_at_equal_bytes"] = (_interp_psnr(ref_rows, row["bpp"])
-                                                   if ref_rows else None)
+            row = {
+                "quality": q,
+                **_mean(rows),
+                "seconds_per_image": (time.perf_counter() - t0) / len(images),
+            }
+            row["full_res_psnr_at_equal_bytes"] = (
+                _interp_psnr(ref_rows, row["bpp"]) if ref_rows else None
+            )
             curve.append(row)
         entry: dict[str, Any] = {"curve": curve}
         if lossless:
@@ -118,32 +156,43 @@ def run(data: list[str], models: list[str], qualities: list[int], codec: str = "
 def format_table(res: dict[str, Any]) -> str:
     names = list(res["models"])
     base = next((n for n in names if n.startswith("bicubic")), None)
-    lines = [f"{res['codec']} over {res['images']} images ({', '.join(res['data'])})",
-             "| model | QF | PSNR | PSNR-Y | SSIM | SSIM-Y | bpp | Δ vs bicubic | "
-             "full-res PSNR at same bpp |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"{res['codec']} over {res['images']} images ({', '.join(res['data'])})",
+        "| model | QF | PSNR | PSNR-Y | SSIM | SSIM-Y | bpp | Δ vs bicubic | "
+        "full-res PSNR at same bpp |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for n in names:
         for i, p in enumerate(res["models"][n]["curve"]):
             d = ""
             if base and n != base:
                 d = f"{p['psnr'] - res['models'][base]['curve'][i]['psnr']:+.2f}"
             fr = p["full_res_psnr_at_equal_bytes"]
-            lines.append(f"| {n} | {p['quality']} | {p['psnr']:.2f} | {p['psnr_y']:.2f} | "
-                         f"{p['ssim']:.4f} | {p['ssim_y']:.4f} | {p['bpp']:.3f} | {d} | "
-                         f"{'—' if fr is None else f'{fr:.2f}'} |")
-    lines += ["", "At equal bytes (BD over each pair's overlap): against the bicubic path "
-              "(ranks models) and against full-resolution coding",
-              "| model | BD-PSNR vs bicubic (dB) | BD-rate vs bicubic (%) | "
-              "BD-rate vs full-res (%) | BD-PSNR vs full-res (dB) |", "|---|---|---|---|---|"]
+            lines.append(
+                f"| {n} | {p['quality']} | {p['psnr']:.2f} | {p['psnr_y']:.2f} | "
+                f"{p['ssim']:.4f} | {p['ssim_y']:.4f} | {p['bpp']:.3f} | {d} | "
+                f"{'—' if fr is None else f'{fr:.2f}'} |"
+            )
+    lines += [
+        "",
+        "At equal bytes (BD over each pair's overlap): against the bicubic path "
+        "(ranks models) and against full-resolution coding",
+        "| model | BD-PSNR vs bicubic (dB) | BD-rate vs bicubic (%) | "
+        "BD-rate vs full-res (%) | BD-PSNR vs full-res (dB) |",
+        "|---|---|---|---|---|",
+    ]
 
     def fmt(e: dict, key: str, spec: str) -> str:
         return "—" if key not in e else format(e[key], spec)
 
     for n in names:
         e = res["models"][n]
-        lines.append(f"| {n} | {fmt(e, 'bd_psnr_vs_bicubic_db', '+.2f')} | "
-                     f"{fmt(e, 'bd_rate_vs_bicubic_pct', '+.1f')} | "
-                     f"{fmt(e, 'bd_rate_vs_full_res_pct', '+.1f')} | "
-                     f"{fmt(e, 'bd_psnr_vs_full_res_db', '+.2f')} |")
+        lines.append(
+            f"| {n} | {fmt(e, 'bd_psnr_vs_bicubic_db', '+.2f')} | "
+            f"{fmt(e, 'bd_rate_vs_bicubic_pct', '+.1f')} | "
+            f"{fmt(e, 'bd_rate_vs_full_res_pct', '+.1f')} | "
+            f"{fmt(e, 'bd_psnr_vs_full_res_db', '+.2f')} |"
+        )
     for name, curve in res.get("context", {}).items():
         pts = ", ".join(f"{p['bpp']:.3f} bpp {p['psnr']:.2f} dB" for p in curve[::3])
         lines.append(f"full-resolution {name}: {pts}")
@@ -153,10 +202,13 @@ def format_table(res: dict[str, Any]) -> str:
 def plot(res: dict[str, Any], path: str | Path) -> bool:
     """RD plot (PSNR vs bpp); returns False when matplotlib is not installed."""
     ref = [(p["bpp"], p["psnr"]) for p in res["full_resolution"]]
-    curves = {f"{n} → {res['codec']}": [(p["bpp"], p["psnr"]) for p in e["curve"]]
-              for n, e in res["models"].items()}
+    curves = {
+        f"{n} → {res['codec']}": [(p["bpp"], p["psnr"]) for p in e["curve"]]
+        for n, e in res["models"].items()
+    }
     for name, curve in res.get("context", {}).items():
         curves[f"full-resolution {name}"] = [(p["bpp"], p["psnr"]) for p in curve]
     title = f"{res['images']} images: {', '.join(Path(d).name for d in res['data'])}"
-    return plot_rd(path, [(title, "bits per HR pixel", f"full-resolution {res['codec']}", ref,
-                           curves)])
+    return plot_rd(
+        path, [(title, "bits per HR pixel", f"full-resolution {res['codec']}", ref, curves)]
+    )

@@ -51,15 +51,17 @@ def machine_peak_gflops(n: int = 2048, repeat: int = 5) -> dict[str, float]:
     out = {}
     # bf16 may be emulated (~1 min a product here): one timed run, no warm-up, whose
     # first-call overhead is negligible at that length
-    for name, dt, warm, reps in (("fp32", torch.float32, True, repeat),
-                                 ("bf16", torch.bfloat16, False, 1)):
+    for name, dt, warm, reps in (
+        ("fp32", torch.float32, True, repeat),
+        ("bf16", torch.bfloat16, False, 1),
+    ):
         a, b = torch.randn(n, n, dtype=dt), torch.randn(n, n, dtype=dt)
         if warm:
             a @ b
         t = time.perf_counter()
         for _ in range(reps):
             a @ b
-        out[f"gemm_{name}_gflops"] = 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9
+        out[f"gemm_{name}_gflops"] = 2 * n**3 * reps / (time.perf_counter() - t) / 1e9
     return out
 
 
@@ -76,8 +78,7 @@ def _test_image(h: int, w: int) -> torch.Tensor:
     return torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0))
 
 
-def measure_one(model_name: str, h: int, w: int, precision: str, repeat: int
-                ) -> dict[str, Any]:
+def measure_one(model_name: str, h: int, w: int, precision: str, repeat: int) -> dict[str, Any]:
     """Run in a fresh process: times, quality and peak RSS of one configuration."""
     model = prepare(create_model(model_name), precision)
     hr = _test_image(h, w)
@@ -101,58 +102,97 @@ def measure_one(model_name: str, h: int, w: int, precision: str, repeat: int
                 first = (t1 - t, t2 - t1)
     assert out is not None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"down_s": statistics.median(times["down"]), "up_s": statistics.median(times["up"]),
-            "first_down_s": first[0], "first_up_s": first[1],
-            "psnr": psnr(to_uint8(out.float()), to_uint8(hr)), "peak_rss_mb": rss}
+    return {
+        "down_s": statistics.median(times["down"]),
+        "up_s": statistics.median(times["up"]),
+        "first_down_s": first[0],
+        "first_up_s": first[1],
+        "psnr": psnr(to_uint8(out.float()), to_uint8(hr)),
+        "peak_rss_mb": rss,
+    }
 
 
-def run(models: list[str], sizes: list[tuple[int, int]], precisions: list[str],
-        repeat: int = 3, threads: int | None = None) -> dict[str, Any]:
+def run(
+    models: list[str],
+    sizes: list[tuple[int, int]],
+    precisions: list[str],
+    repeat: int = 3,
+    threads: int | None = None,
+) -> dict[str, Any]:
     rows = []
     for name in models:
         fl = {d: conv_flops_per_hr_pixel(name, d) for d in ("down", "up")}
         for w, h in sizes:
             base_psnr = None
             for p in precisions:
-                cmd = [sys.executable, "-m", "mediapipe_irn.bench.speed", name, str(h), str(w),
-                       p, str(repeat), str(threads or 0)]
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "mediapipe_irn.bench.speed",
+                    name,
+                    str(h),
+                    str(w),
+                    p,
+                    str(repeat),
+                    str(threads or 0),
+                ]
                 r = subprocess.run(cmd, capture_output=True, text=True)
                 if r.returncode != 0:
-                    rows.append({"model": name, "size": f"{w}x{h}", "precision": p,
-                                 "error": r.stderr.strip().splitlines()[-1:]})
+                    rows.append(
+                        {
+                            "model": name,
+                            "size": f"{w}x{h}",
+                            "precision": p,
+                            "error": r.stderr.strip().splitlines()[-1:],
+                        }
+                    )
                     continue
                 m = json.loads(r.stdout.strip().splitlines()[-1])
                 if p == "fp32":
                     base_psnr = m["psnr"]
                 px = h * w
-                rows.append({"model": name, "size": f"{w}x{h}", "precision": p, **m,
-                             "flops_per_pixel_down": fl["down"],
-                             "flops_per_pixel_up": fl["up"],
-                             "gflops_down": fl["down"] * px / m["down_s"] / 1e9,
-                             "gflops_up": fl["up"] * px / m["up_s"] / 1e9,
-                             "psnr_delta_vs_fp32": None if base_psnr is None
-                             else m["psnr"] - base_psnr})
+                rows.append(
+                    {
+                        "model": name,
+                        "size": f"{w}x{h}",
+                        "precision": p,
+                        **m,
+                        "flops_per_pixel_down": fl["down"],
+                        "flops_per_pixel_up": fl["up"],
+                        "gflops_down": fl["down"] * px / m["down_s"] / 1e9,
+                        "gflops_up": fl["up"] * px / m["up_s"] / 1e9,
+                        "psnr_delta_vs_fp32": None if base_psnr is None else m["psnr"] - base_psnr,
+                    }
+                )
     return {"rows": rows, "peak": machine_peak_gflops(), "env": environment()}
 
 
 def format_table(res: dict[str, Any]) -> str:
-    lines = ["| model | size | option | down s | up s | GFLOP/s down/up | kFLOP/px down/up | "
-             "peak RSS MB | ΔPSNR vs fp32 |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | size | option | down s | up s | GFLOP/s down/up | kFLOP/px down/up | "
+        "peak RSS MB | ΔPSNR vs fp32 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in res["rows"]:
         if "error" in r:
-            lines.append(f"| {r['model']} | {r['size']} | {r['precision']} | error: "
-                         f"{r['error']} |||||")
+            lines.append(
+                f"| {r['model']} | {r['size']} | {r['precision']} | error: {r['error']} |||||"
+            )
             continue
         d = r["psnr_delta_vs_fp32"]
-        lines.append(f"| {r['model']} | {r['size']} | {r['precision']} | {r['down_s']:.3f} | "
-                     f"{r['up_s']:.3f} | {r['gflops_down']:.0f}/{r['gflops_up']:.0f} | "
-                     f"{r['flops_per_pixel_down'] / 1e3:.0f}/{r['flops_per_pixel_up'] / 1e3:.0f}"
-                     f" | {r['peak_rss_mb']:.0f} | {'—' if d is None else f'{d:+.3f}'} |")
+        lines.append(
+            f"| {r['model']} | {r['size']} | {r['precision']} | {r['down_s']:.3f} | "
+            f"{r['up_s']:.3f} | {r['gflops_down']:.0f}/{r['gflops_up']:.0f} | "
+            f"{r['flops_per_pixel_down'] / 1e3:.0f}/{r['flops_per_pixel_up'] / 1e3:.0f}"
+            f" | {r['peak_rss_mb']:.0f} | {'—' if d is None else f'{d:+.3f}'} |"
+        )
     if "peak" in res:
         pk = res["peak"]
-        lines.append(f"\nmachine: float32 GEMM {pk['gemm_fp32_gflops']:.0f} GFLOP/s, bfloat16 "
-                     f"GEMM {pk['gemm_bf16_gflops']:.1f} GFLOP/s ({res['env']['threads']} "
-                     "threads)")
+        lines.append(
+            f"\nmachine: float32 GEMM {pk['gemm_fp32_gflops']:.0f} GFLOP/s, bfloat16 "
+            f"GEMM {pk['gemm_bf16_gflops']:.1f} GFLOP/s ({res['env']['threads']} "
+            "threads)"
+        )
     return "\n".join(lines)
 
 
@@ -165,5 +205,11 @@ if __name__ == "__main__":  # one configuration, in its own process (for peak RS
         torch.set_num_threads(int(_thr))
     print(json.dumps(measure_one(_name, int(_h), int(_w), _p, int(_rep))))
 
-__all__ = ["PRECISIONS", "conv_flops_per_hr_pixel", "format_table", "machine_peak_gflops",
-           "measure_one", "run"]
+__all__ = [
+    "PRECISIONS",
+    "conv_flops_per_hr_pixel",
+    "format_table",
+    "machine_peak_gflops",
+    "measure_one",
+    "run",
+]

@@ -30,8 +30,14 @@ def _timed(cmd: list[str]) -> float:
     return secs
 
 
-def run(clip: str, models: list[str], crf: int = 23, preset: str = "medium",
-        decode_preset: str = "medium", precision: str = "auto") -> dict[str, Any]:
+def run(
+    clip: str,
+    models: list[str],
+    crf: int = 23,
+    preset: str = "medium",
+    decode_preset: str = "medium",
+    precision: str = "auto",
+) -> dict[str, Any]:
     src_path = Path(clip)
     src, rate = read_clip(src_path)
     secs_media = len(src) / rate
@@ -40,36 +46,76 @@ def run(clip: str, models: list[str], crf: int = 23, preset: str = "medium",
     with tempfile.TemporaryDirectory(prefix="mpirn-e2e-") as tmp:
         for name in models:
             lr, out = Path(tmp) / f"{name}.lr.mp4", Path(tmp) / f"{name}.out.mp4"
-            enc = [*cli, "encode", str(src_path), str(lr), "--model", name, "--crf", str(crf),
-                   "--preset", preset, "--exec", precision, "--force"]
-            dec = [*cli, "decode", str(lr), str(out), "--preset", decode_preset,
-                   "--exec", precision, "--force"]
+            enc = [
+                *cli,
+                "encode",
+                str(src_path),
+                str(lr),
+                "--model",
+                name,
+                "--crf",
+                str(crf),
+                "--preset",
+                preset,
+                "--exec",
+                precision,
+                "--force",
+            ]
+            dec = [
+                *cli,
+                "decode",
+                str(lr),
+                str(out),
+                "--preset",
+                decode_preset,
+                "--exec",
+                precision,
+                "--force",
+            ]
             t_enc, t_dec = _timed(enc), _timed(dec)
             restored, _ = read_clip(out)
             n = len(src)
-            rows.append({
-                "model": name, "frames": n, "encode_s": t_enc, "decode_s": t_dec,
-                "encode_fps": n / t_enc, "decode_fps": n / t_dec,
-                "end_to_end_fps": n / (t_enc + t_dec),
-                "lr_kbps": lr.stat().st_size * 8 / secs_media / 1000,
-                "psnr": float(np.mean([psnr(a, b) for a, b in zip(restored, src)])),
-            })
+            rows.append(
+                {
+                    "model": name,
+                    "frames": n,
+                    "encode_s": t_enc,
+                    "decode_s": t_dec,
+                    "encode_fps": n / t_enc,
+                    "decode_fps": n / t_dec,
+                    "end_to_end_fps": n / (t_enc + t_dec),
+                    "lr_kbps": lr.stat().st_size * 8 / secs_media / 1000,
+                    "psnr": float(np.mean([psnr(a, b) for a, b in zip(restored, src)])),
+                }
+            )
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"clip": clip, "width": src[0].shape[1], "height": src[0].shape[0],
-            "crf": crf, "preset": preset, "decode_preset": decode_preset,
-            "precision": precision, "rows": rows, "children_peak_rss_mb": rss,
-            "env": environment()}
+    return {
+        "clip": clip,
+        "width": src[0].shape[1],
+        "height": src[0].shape[0],
+        "crf": crf,
+        "preset": preset,
+        "decode_preset": decode_preset,
+        "precision": precision,
+        "rows": rows,
+        "children_peak_rss_mb": rss,
+        "env": environment(),
+    }
 
 
 def format_table(res: dict[str, Any]) -> str:
-    lines = [f"{res['clip']} ({res['width']}×{res['height']}, {res['rows'][0]['frames']} "
-             f"frames), encode crf {res['crf']} preset {res['preset']}, decode preset "
-             f"{res['decode_preset']}",
-             "| model | encode s | decode s | end-to-end fps | LR kbit/s | PSNR dB |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        f"{res['clip']} ({res['width']}×{res['height']}, {res['rows'][0]['frames']} "
+        f"frames), encode crf {res['crf']} preset {res['preset']}, decode preset "
+        f"{res['decode_preset']}",
+        "| model | encode s | decode s | end-to-end fps | LR kbit/s | PSNR dB |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in res["rows"]:
-        lines.append(f"| {r['model']} | {r['encode_s']:.1f} | {r['decode_s']:.1f} | "
-                     f"{r['end_to_end_fps']:.2f} | {r['lr_kbps']:.0f} | {r['psnr']:.2f} |")
+        lines.append(
+            f"| {r['model']} | {r['encode_s']:.1f} | {r['decode_s']:.1f} | "
+            f"{r['end_to_end_fps']:.2f} | {r['lr_kbps']:.0f} | {r['psnr']:.2f} |"
+        )
     return "\n".join(lines)
 
 

@@ -14,8 +14,8 @@ from ..codecs import EncodeOptions, get_codec
 from ..metrics import bd_psnr, bd_rate, psnr
 from ..models import create_model
 from ..pipeline.execution import frame_workers
-from ..pipeline.media import VIDEO_EXTENSIONS
 from ..pipeline.images import to_tensor, to_uint8
+from ..pipeline.media import VIDEO_EXTENSIONS
 from ..pipeline.tiling import downscale_image, upscale_image
 from .common import environment, plot_rd
 
@@ -35,8 +35,10 @@ def read_clip(path: Path, max_frames: int | None = None) -> tuple[list[np.ndarra
 
 
 def _score(frames: list[np.ndarray], ref: list[np.ndarray]) -> tuple[float, float]:
-    return (float(np.mean([psnr(a, b) for a, b in zip(frames, ref)])),
-            float(np.mean([psnr(a, b, y=True) for a, b in zip(frames, ref)])))
+    return (
+        float(np.mean([psnr(a, b) for a, b in zip(frames, ref)])),
+        float(np.mean([psnr(a, b, y=True) for a, b in zip(frames, ref)])),
+    )
 
 
 def _apply(fn, frames: list[np.ndarray]) -> tuple[list[np.ndarray], float]:
@@ -47,16 +49,29 @@ def _apply(fn, frames: list[np.ndarray]) -> tuple[list[np.ndarray], float]:
     return out, len(frames) / (time.perf_counter() - t0)
 
 
-def run(data: list[str], models: list[str], crfs: list[int], preset: str = "medium",
-        max_frames: int | None = None) -> dict[str, Any]:
+def run(
+    data: list[str],
+    models: list[str],
+    crfs: list[int],
+    preset: str = "medium",
+    max_frames: int | None = None,
+) -> dict[str, Any]:
     clips = []
     for d in data:
         p = Path(d)
-        clips += [p] if p.is_file() else sorted(f for f in p.iterdir()
-                                                 if f.suffix.lower() in CLIP_SUFFIXES)
+        clips += (
+            [p]
+            if p.is_file()
+            else sorted(f for f in p.iterdir() if f.suffix.lower() in CLIP_SUFFIXES)
+        )
     h264 = get_codec("h264")
-    res: dict[str, Any] = {"data": data, "crfs": crfs, "preset": preset, "clips": {},
-                           "env": environment()}
+    res: dict[str, Any] = {
+        "data": data,
+        "crfs": crfs,
+        "preset": preset,
+        "clips": {},
+        "env": environment(),
+    }
     for clip in clips:
         src, rate = read_clip(clip, max_frames)
         h, w = src[0].shape[:2]
@@ -88,17 +103,25 @@ def run(data: list[str], models: list[str], crfs: list[int], preset: str = "medi
                 up_fps.append(fps)
                 p, py = _score(hr, src)
                 curve.append({"crf": crf, "kbps": kbps(len(data_b)), "psnr": p, "psnr_y": py})
-            e: dict[str, Any] = {"curve": curve, "downscale_fps": down_fps,
-                                 "upscale_fps": float(np.median(up_fps)), "scale": s}
+            e: dict[str, Any] = {
+                "curve": curve,
+                "downscale_fps": down_fps,
+                "upscale_fps": float(np.median(up_fps)),
+                "scale": s,
+            }
             try:
-                e["bd_rate_vs_full_res_pct"] = bd_rate([r["kbps"] for r in full],
-                                                       [r["psnr"] for r in full],
-                                                       [r["kbps"] for r in curve],
-                                                       [r["psnr"] for r in curve])
-                e["bd_psnr_vs_full_res_db"] = bd_psnr([r["kbps"] for r in full],
-                                                      [r["psnr"] for r in full],
-                                                      [r["kbps"] for r in curve],
-                                                      [r["psnr"] for r in curve])
+                e["bd_rate_vs_full_res_pct"] = bd_rate(
+                    [r["kbps"] for r in full],
+                    [r["psnr"] for r in full],
+                    [r["kbps"] for r in curve],
+                    [r["psnr"] for r in curve],
+                )
+                e["bd_psnr_vs_full_res_db"] = bd_psnr(
+                    [r["kbps"] for r in full],
+                    [r["psnr"] for r in full],
+                    [r["kbps"] for r in curve],
+                    [r["psnr"] for r in curve],
+                )
             except ValueError as exc:
                 e["bd_error"] = str(exc)
             entry["models"][name] = e
@@ -109,24 +132,32 @@ def run(data: list[str], models: list[str], crfs: list[int], preset: str = "medi
 def format_table(res: dict[str, Any]) -> str:
     lines = []
     for clip, e in res["clips"].items():
-        lines.append(f"{clip}: {e['frames']} frames {e['width']}×{e['height']}, x264 preset "
-                     f"{res['preset']}")
+        lines.append(
+            f"{clip}: {e['frames']} frames {e['width']}×{e['height']}, x264 preset {res['preset']}"
+        )
         lines.append("| path | crf | kbit/s | PSNR | PSNR-Y |")
         lines.append("|---|---|---|---|---|")
         for r in e["full_resolution"]:
-            lines.append(f"| full-res x264 | {r['crf']} | {r['kbps']:.0f} | {r['psnr']:.2f} | "
-                         f"{r['psnr_y']:.2f} |")
+            lines.append(
+                f"| full-res x264 | {r['crf']} | {r['kbps']:.0f} | {r['psnr']:.2f} | "
+                f"{r['psnr_y']:.2f} |"
+            )
         for n, m in e["models"].items():
             for r in m["curve"]:
-                lines.append(f"| {n} | {r['crf']} | {r['kbps']:.0f} | {r['psnr']:.2f} | "
-                             f"{r['psnr_y']:.2f} |")
+                lines.append(
+                    f"| {n} | {r['crf']} | {r['kbps']:.0f} | {r['psnr']:.2f} | {r['psnr_y']:.2f} |"
+                )
         lines.append("| model | BD-rate vs full-res (%) | BD-PSNR (dB) | down fps | up fps |")
         lines.append("|---|---|---|---|---|")
         for n, m in e["models"].items():
-            bd = ("—", "—") if "bd_error" in m else (f"{m['bd_rate_vs_full_res_pct']:+.1f}",
-                                                    f"{m['bd_psnr_vs_full_res_db']:+.2f}")
-            lines.append(f"| {n} | {bd[0]} | {bd[1]} | {m['downscale_fps']:.2f} | "
-                         f"{m['upscale_fps']:.2f} |")
+            bd = (
+                ("—", "—")
+                if "bd_error" in m
+                else (f"{m['bd_rate_vs_full_res_pct']:+.1f}", f"{m['bd_psnr_vs_full_res_db']:+.2f}")
+            )
+            lines.append(
+                f"| {n} | {bd[0]} | {bd[1]} | {m['downscale_fps']:.2f} | {m['upscale_fps']:.2f} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -135,7 +166,9 @@ def plot(res: dict[str, Any], path: str | Path) -> bool:
     panels = []
     for clip, e in res["clips"].items():
         ref = [(r["kbps"], r["psnr"]) for r in e["full_resolution"]]
-        curves = {f"{n} → x264": [(r["kbps"], r["psnr"]) for r in m["curve"]]
-                  for n, m in e["models"].items()}
+        curves = {
+            f"{n} → x264": [(r["kbps"], r["psnr"]) for r in m["curve"]]
+            for n, m in e["models"].items()
+        }
         panels.append((clip, "kbit/s", "full-res x264", ref, curves))
     return plot_rd(path, panels)

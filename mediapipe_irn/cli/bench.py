@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import click
 
 from .options import EXEC_CHOICES, csv_ints, main
@@ -18,8 +17,12 @@ def bench() -> None:
 @click.option("--quality", default="10,30,50,75,90", show_default=True)
 @click.option("--limit", type=int, default=None, help="at most this many images")
 @click.option("--json", "json_path", default="results/jpeg_sim.json", show_default=True)
-@click.option("--speed/--no-speed", default=True, show_default=True,
-              help="also time forward/backward (run on an idle machine)")
+@click.option(
+    "--speed/--no-speed",
+    default=True,
+    show_default=True,
+    help="also time forward/backward (run on an idle machine)",
+)
 def bench_jpeg_sim(data, quality: str, limit: int | None, json_path: str, speed: bool) -> None:
     """Differentiable JPEG against libjpeg-turbo: fidelity and speed."""
     from ..bench import jpegsim
@@ -36,26 +39,56 @@ def bench_jpeg_sim(data, quality: str, limit: int | None, json_path: str, speed:
 @click.option("--scale", type=int, default=2, show_default=True)
 @click.option("--codec", default="jpeg", show_default=True)
 @click.option("--quality", default="20,30,40,50,60,70,80,90,95", show_default=True)
-@click.option("--models", default=None, help="comma-separated (default: bicubic, irn, sain "
-              "at --scale)")
-@click.option("--context", default="", help="comma-separated codecs also coded at full "
-              "resolution for context, e.g. webp,avif")
+@click.option(
+    "--models",
+    default=None,
+    help="comma-separated names, or NAME@WEIGHTS for a "
+    "weights file or checkpoint (default: bicubic, irn, sain "
+    "at --scale)",
+)
+@click.option(
+    "--context",
+    default="",
+    help="comma-separated codecs also coded at full resolution for context, e.g. webp,avif",
+)
 @click.option("--limit", type=int, default=None, help="at most this many images")
-@click.option("--refine", type=int, default=0, show_default=True,
-              help="also measure each learned model with this many HCD steps per stage")
+@click.option(
+    "--refine",
+    type=int,
+    default=0,
+    show_default=True,
+    help="also measure each learned model with this many HCD steps per stage",
+)
 @click.option("--json", "json_path", default="results/quality.json", show_default=True)
 @click.option("--plot", "plot_path", default="results/quality_rd.png", show_default=True)
-def bench_quality(data, scale: int, codec: str, quality: str, models: str | None,
-                  context: str, limit: int | None, refine: int, json_path: str,
-                  plot_path: str) -> None:
+def bench_quality(
+    data,
+    scale: int,
+    codec: str,
+    quality: str,
+    models: str | None,
+    context: str,
+    limit: int | None,
+    refine: int,
+    json_path: str,
+    plot_path: str,
+) -> None:
     """Rate–distortion of down→codec→up against bicubic and full-resolution coding."""
     from ..bench import quality as q
     from ..bench.common import write_json
 
-    names = models.split(",") if models else [f"bicubic-x{scale}", f"irn-x{scale}",
-                                              f"sain-x{scale}"]
-    res = q.run(list(data), names, csv_ints(quality), codec, limit, refine,
-                tuple(c for c in context.split(",") if c))
+    names = (
+        models.split(",") if models else [f"bicubic-x{scale}", f"irn-x{scale}", f"sain-x{scale}"]
+    )
+    res = q.run(
+        list(data),
+        names,
+        csv_ints(quality),
+        codec,
+        limit,
+        refine,
+        tuple(c for c in context.split(",") if c),
+    )
     click.echo(q.format_table(res))
     write_json(json_path, res)
     click.echo(f"wrote {json_path}")
@@ -66,17 +99,22 @@ def bench_quality(data, scale: int, codec: str, quality: str, models: str | None
 
 
 @bench.command("speed")
-@click.option("--models", default="sain-x2-lite,sain-x2,irn-x2,sain-x2-paper",
-              show_default=True)
+@click.option("--models", default="sain-x2-lite,sain-x2,irn-x2,sain-x2-paper", show_default=True)
 @click.option("--size", "sizes", default="1280x720,1920x1080,3840x2160", show_default=True)
-@click.option("--exec", "precisions", default="fp32,channels_last", show_default=True,
-              help="also compile, bf16, bf16_channels_last (bf16 is 24x slower than fp32 on "
-              "CPUs without native bfloat16; README 'Speed on the CPU')")
+@click.option(
+    "--exec",
+    "precisions",
+    default="fp32,channels_last",
+    show_default=True,
+    help="also compile, bf16, bf16_channels_last (bf16 is 24x slower than fp32 on "
+    "CPUs without native bfloat16; README 'Speed on the CPU')",
+)
 @click.option("--repeat", type=int, default=3, show_default=True)
 @click.option("--threads", type=int, default=None)
 @click.option("--json", "json_path", default="results/speed.json", show_default=True)
-def bench_speed(models: str, sizes: str, precisions: str, repeat: int, threads: int | None,
-                json_path: str) -> None:
+def bench_speed(
+    models: str, sizes: str, precisions: str, repeat: int, threads: int | None, json_path: str
+) -> None:
     """Inference time, memory and achieved GFLOP/s per execution option."""
     from ..bench import speed
     from ..bench.common import write_json
@@ -92,18 +130,39 @@ def bench_speed(models: str, sizes: str, precisions: str, repeat: int, threads: 
 
 
 @bench.command("transcode")
-@click.option("--clip", default="samples/bbb_3s.mp4", show_default=True,
-              type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--clip",
+    default="samples/bbb_3s.mp4",
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+)
 @click.option("--models", default="bicubic-x2,sain-x2-lite,sain-x2", show_default=True)
 @click.option("--crf", type=int, default=23, show_default=True)
 @click.option("--preset", default="medium", show_default=True, help="x264 preset of encode")
-@click.option("--decode-preset", default="medium", show_default=True,
-              help="x264 preset of decode's restored video")
-@click.option("--exec", "precision", type=click.Choice(EXEC_CHOICES), default="auto",
-              show_default=True, help="how encode/decode run the model")
+@click.option(
+    "--decode-preset",
+    default="medium",
+    show_default=True,
+    help="x264 preset of decode's restored video",
+)
+@click.option(
+    "--exec",
+    "precision",
+    type=click.Choice(EXEC_CHOICES),
+    default="auto",
+    show_default=True,
+    help="how encode/decode run the model",
+)
 @click.option("--json", "json_path", default="results/transcode.json", show_default=True)
-def bench_transcode(clip: str, models: str, crf: int, preset: str, decode_preset: str,
-                    precision: str, json_path: str) -> None:
+def bench_transcode(
+    clip: str,
+    models: str,
+    crf: int,
+    preset: str,
+    decode_preset: str,
+    precision: str,
+    json_path: str,
+) -> None:
     """End-to-end encode + decode of a clip through the CLI: frames/s, bitrate, PSNR."""
     from ..bench import transcode
     from ..bench.common import write_json
@@ -122,8 +181,15 @@ def bench_transcode(clip: str, models: str, crf: int, preset: str, decode_preset
 @click.option("--max-frames", type=int, default=None)
 @click.option("--json", "json_path", default="results/video.json", show_default=True)
 @click.option("--plot", "plot_path", default="results/video_rd.png", show_default=True)
-def bench_video(data, models: str, crfs: str, preset: str, max_frames: int | None,
-                json_path: str, plot_path: str) -> None:
+def bench_video(
+    data,
+    models: str,
+    crfs: str,
+    preset: str,
+    max_frames: int | None,
+    json_path: str,
+    plot_path: str,
+) -> None:
     """Video bitrate vs PSNR against bicubic and full-resolution x264 (BD-rate), fps."""
     from ..bench import video
     from ..bench.common import write_json

@@ -6,53 +6,104 @@ import sys
 
 import click
 
-from .options import (deprecated, exec_option, force_option, human, main, parse_quality,
-                      quiet_option, resolved)
+from .options import (
+    deprecated,
+    exec_option,
+    force_option,
+    human,
+    main,
+    parse_quality,
+    quiet_option,
+    resolved,
+)
 
 
 @main.command()
 @click.argument("src", type=click.Path(dir_okay=False))
 @click.argument("dest", type=click.Path(dir_okay=False))
 @click.option("--model", default="sain-x2", show_default=True)
-@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="weights file instead of the shipped ones")
+@click.option(
+    "--weights",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="weights file instead of the shipped ones",
+)
 @click.option("--codec", default="png", show_default=True, help="codec of the stored LR")
 @click.option("--quality", default=None, help="codec quality N (default: the codec's)")
-@click.option("--refine", type=int, default=0, show_default=True,
-              help="HCD refinement steps per stage, against --codec/--quality")
+@click.option(
+    "--refine",
+    type=int,
+    default=0,
+    show_default=True,
+    help="HCD refinement steps per stage, against --codec/--quality",
+)
 @force_option
 @quiet_option
-def down(src: str, dest: str, model: str, weights: str | None, codec: str,
-         quality: str | None, refine: int, force: bool, quiet: bool) -> None:
+def down(
+    src: str,
+    dest: str,
+    model: str,
+    weights: str | None,
+    codec: str,
+    quality: str | None,
+    refine: int,
+    force: bool,
+    quiet: bool,
+) -> None:
     """Downscale one image into a self-describing LR file (PNG by default: lossless, for a
     pipeline that encodes it later; `archive` defaults to JPEG, the stored format)."""
     from ..api import downscale_file
 
     q = None if quality is None else parse_quality(quality)[0]
-    info = downscale_file(src, dest, model=model, weights=weights, codec=codec,
-                          quality=q, overwrite=force, refine=refine)
+    info = downscale_file(
+        src,
+        dest,
+        model=model,
+        weights=weights,
+        codec=codec,
+        quality=q,
+        overwrite=force,
+        refine=refine,
+    )
     if not quiet:
-        click.echo(f"{src} → {dest}: {info['lr_width']}×{info['lr_height']}, "
-               f"{info['bytes']} bytes ({info['bpp']:.3f} bits per HR pixel)")
+        click.echo(
+            f"{src} → {dest}: {info['lr_width']}×{info['lr_height']}, "
+            f"{info['bytes']} bytes ({info['bpp']:.3f} bits per HR pixel)"
+        )
 
 
 @main.command()
 @click.argument("src", type=click.Path(dir_okay=False))
 @click.argument("dest", type=click.Path(dir_okay=False))
-@click.option("--model", default=None, help="upscale with this model (needed for files "
-              "without restore metadata)")
+@click.option(
+    "--model",
+    default=None,
+    help="upscale with this model (needed for files without restore metadata)",
+)
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
-@click.option("--reference", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="original image: print PSNR/SSIM of the restored one against it")
+@click.option(
+    "--reference",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="original image: print PSNR/SSIM of the restored one against it",
+)
 @force_option
 @quiet_option
-def up(src: str, dest: str, model: str | None, weights: str | None, reference: str | None,
-       force: bool, quiet: bool) -> None:
+def up(
+    src: str,
+    dest: str,
+    model: str | None,
+    weights: str | None,
+    reference: str | None,
+    force: bool,
+    quiet: bool,
+) -> None:
     """Restore an LR file written by `down` (PNG out)."""
     from ..api import upscale_file
 
-    info = upscale_file(src, dest, model=model, weights=weights, reference=reference,
-                        overwrite=force)
+    info = upscale_file(
+        src, dest, model=model, weights=weights, reference=reference, overwrite=force
+    )
     msg = f"{src} → {dest}: {info['width']}×{info['height']} with {info['model']}"
     if "psnr" in info:
         msg += f"; PSNR {info['psnr']:.2f} dB, SSIM {info['ssim']:.4f} against {reference}"
@@ -67,47 +118,85 @@ def up(src: str, dest: str, model: str | None, weights: str | None, reference: s
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--codec", default="jpeg", show_default=True)
 @click.option("--quality", default="75", show_default=True, help="codec quality N")
-@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
-              help="worker processes, each with cores/workers torch threads (0: one per "
-              "core, at most 8)")
-@click.option("--threads", type=int, default=None,
-              help="torch threads per worker (default: cores / workers)")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="worker processes, each with cores/workers torch threads (0: one per core, at most 8)",
+)
+@click.option(
+    "--threads", type=int, default=None, help="torch threads per worker (default: cores / workers)"
+)
 @click.option("--verify", is_flag=True, help="restore each file and record PSNR/SSIM")
 @click.option("--max-pixels", type=int, default=None, help="refuse larger images")
-@click.option("--refine", type=int, default=0, show_default=True,
-              help="HCD refinement steps per stage")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
-              show_default=True)
-@click.option("--scheduler", default=None, help="dask scheduler address (default: start a "
-              "local cluster of --workers processes)")
+@click.option(
+    "--refine", type=int, default=0, show_default=True, help="HCD refinement steps per stage"
+)
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="dask scheduler address (default: start a local cluster of --workers processes)",
+)
 @exec_option
 @click.option("--force", is_flag=True, help="archive again files that are already done")
 @quiet_option
 @click.pass_context
-def archive(ctx: click.Context, src: str, dest: str, model: str, weights: str | None,
-            codec: str, quality: str, workers: int, threads: int | None, verify: bool,
-            max_pixels: int | None, refine: int, engine: str, scheduler: str | None,
-            execution: str, force: bool, quiet: bool) -> None:
+def archive(
+    ctx: click.Context,
+    src: str,
+    dest: str,
+    model: str,
+    weights: str | None,
+    codec: str,
+    quality: str,
+    workers: int,
+    threads: int | None,
+    verify: bool,
+    max_pixels: int | None,
+    refine: int,
+    engine: str,
+    scheduler: str | None,
+    execution: str,
+    force: bool,
+    quiet: bool,
+) -> None:
     """Archive a folder of images as self-describing LR files (resumable)."""
     from ..jobs import ArchiveConfig
     from ..jobs import archive as run_archive
     from ..pipeline import DEFAULT_MAX_PIXELS
 
-    cfg = ArchiveConfig(model=model, codec=codec, quality=parse_quality(quality)[0],
-                        workers=workers, threads_per_worker=threads, verify=verify,
-                        weights=weights, refine=refine, engine=engine, scheduler=scheduler,
-                        precision=resolved(ctx, "execution", execution),
-                        max_pixels=max_pixels or DEFAULT_MAX_PIXELS, redo=force)
+    cfg = ArchiveConfig(
+        model=model,
+        codec=codec,
+        quality=parse_quality(quality)[0],
+        workers=workers,
+        threads_per_worker=threads,
+        verify=verify,
+        weights=weights,
+        refine=refine,
+        engine=engine,
+        scheduler=scheduler,
+        precision=resolved(ctx, "execution", execution),
+        max_pixels=max_pixels or DEFAULT_MAX_PIXELS,
+        redo=force,
+    )
     s = run_archive(src, dest, cfg, progress=not quiet)
     if s.interrupted:
-        click.echo(f"interrupted: {s.done} files archived in this run, {s.skipped_done} "
-                   f"already done, {s.failed} failed; the rest were not started (rerun to "
-                   "continue)", err=True)
+        click.echo(
+            f"interrupted: {s.done} files archived in this run, {s.skipped_done} "
+            f"already done, {s.failed} failed; the rest were not started (rerun to "
+            "continue)",
+            err=True,
+        )
         sys.exit(s.exit_code)
-    click.echo(f"{s.files} files: {s.done} archived, {s.skipped_done} already done, "
-               f"{s.failed} failed, {s.unsupported} skipped (not images, links); "
-               f"{human(s.bytes_in)} → {human(s.bytes_out)} "
-               f"(ratio {s.ratio:.2f}) in {s.seconds:.1f} s")
+    click.echo(
+        f"{s.files} files: {s.done} archived, {s.skipped_done} already done, "
+        f"{s.failed} failed, {s.unsupported} skipped (not images, links); "
+        f"{human(s.bytes_in)} → {human(s.bytes_out)} "
+        f"(ratio {s.ratio:.2f}) in {s.seconds:.1f} s"
+    )
     for rel, why in s.failures:
         click.echo(f"failed: {rel}: {why}", err=True)
     sys.exit(s.exit_code)
@@ -116,28 +205,52 @@ def archive(ctx: click.Context, src: str, dest: str, model: str, weights: str | 
 @main.command()
 @click.argument("archive_dir", metavar="ARCHIVE", type=click.Path(exists=True, file_okay=False))
 @click.argument("out", type=click.Path(file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["auto", "png", "jpeg"]), default="auto",
-              show_default=True, help="auto: each file's original format")
-@click.option("--jpeg-quality", "quality", type=click.IntRange(1, 100), default=95,
-              show_default=True, help="quality of the JPEG files restore writes")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "png", "jpeg"]),
+    default="auto",
+    show_default=True,
+    help="auto: each file's original format",
+)
+@click.option(
+    "--jpeg-quality",
+    "quality",
+    type=click.IntRange(1, 100),
+    default=95,
+    show_default=True,
+    help="quality of the JPEG files restore writes",
+)
 @deprecated("--quality", "--jpeg-quality", "quality", type=click.IntRange(1, 100))
 @click.option("--only", "pattern", default=None, help="glob over relative paths")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--force", is_flag=True, help="replace files that already exist in OUT")
 @click.option("--quiet", is_flag=True)
 @click.pass_context
-def restore(ctx: click.Context, archive_dir: str, out: str, fmt: str, quality: int,
-            pattern: str | None, weights: str | None, force: bool, quiet: bool) -> None:
+def restore(
+    ctx: click.Context,
+    archive_dir: str,
+    out: str,
+    fmt: str,
+    quality: int,
+    pattern: str | None,
+    weights: str | None,
+    force: bool,
+    quiet: bool,
+) -> None:
     """Restore ARCHIVE to full size in OUT (a folder apart from the archive and its sources;
     existing files are kept unless --force)."""
     from ..jobs import RestoreConfig
     from ..jobs import restore as run_restore
 
     quality = resolved(ctx, "quality", quality)
-    s = run_restore(archive_dir, out, RestoreConfig(fmt, quality, pattern, weights, force),
-                    progress=not quiet)
-    click.echo(f"{s.files} files: {s.done} restored, {s.failed} failed; "
-               f"{human(s.bytes_in)} → {human(s.bytes_out)} in {s.seconds:.1f} s")
+    s = run_restore(
+        archive_dir, out, RestoreConfig(fmt, quality, pattern, weights, force), progress=not quiet
+    )
+    click.echo(
+        f"{s.files} files: {s.done} restored, {s.failed} failed; "
+        f"{human(s.bytes_in)} → {human(s.bytes_out)} in {s.seconds:.1f} s"
+    )
     for note in s.warnings:
         click.echo(f"warning: {note}", err=True)
     for rel, why in s.failures:
@@ -159,7 +272,9 @@ def verify(archive_dir: str, deep: bool, weights: str | None) -> None:
         click.echo(f"bad: {rel}: {why}", err=True)
     for rel in s.orphans:
         click.echo(f"warning: {rel}: in the archive but named by no manifest row", err=True)
-    click.echo(f"{s.rows} rows: {s.ok} ok, {len(s.problems)} bad"
-               + (f", {len(s.orphans)} unlisted files" if s.orphans else "")
-               + (" (decoded)" if deep else ""))
+    click.echo(
+        f"{s.rows} rows: {s.ok} ok, {len(s.problems)} bad"
+        + (f", {len(s.orphans)} unlisted files" if s.orphans else "")
+        + (" (decoded)" if deep else "")
+    )
     sys.exit(s.exit_code)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import click
 
@@ -62,13 +62,20 @@ def deprecated(old: str, new: str, dest: str, **kw) -> Callable:
 
     def cb(ctx: click.Context, _param, value):
         if value is not None and value != ():
-            warnings.warn(f"{old} is deprecated here; use {new}", DeprecationWarning,
-                          stacklevel=1)
+            warnings.warn(f"{old} is deprecated here; use {new}", DeprecationWarning, stacklevel=1)
             ctx.meta[f"deprecated:{dest}"] = value
         return value
 
-    return click.option(old, f"_{dest}_old", hidden=True, default=None, callback=cb,
-                        expose_value=False, is_eager=False, **kw)
+    return click.option(
+        old,
+        f"_{dest}_old",
+        hidden=True,
+        default=None,
+        callback=cb,
+        expose_value=False,
+        is_eager=False,
+        **kw,
+    )
 
 
 def resolved(ctx: click.Context, dest: str, value):
@@ -77,25 +84,36 @@ def resolved(ctx: click.Context, dest: str, value):
 
 
 def exec_option(f):
-    f = click.option("--exec", "execution", type=click.Choice(EXEC_CHOICES), default="auto",
-                     show_default=True,
-                     help="how the model runs (auto = fp32; compile = fp32 through "
-                     "torch.compile, for video; README 'Speed on the CPU')")(f)
+    f = click.option(
+        "--exec",
+        "execution",
+        type=click.Choice(EXEC_CHOICES),
+        default="auto",
+        show_default=True,
+        help="how the model runs (auto = fp32; compile = fp32 through "
+        "torch.compile, for video; README 'Speed on the CPU')",
+    )(f)
     return deprecated("--precision", "--exec", "execution", type=click.Choice(EXEC_CHOICES))(f)
 
 
 def frame_threads_option(f):
-    f = click.option("--frame-threads", type=click.IntRange(min=0), default=0,
-                     show_default=True,
-                     help="frames through the model at once, one thread each (0: one per "
-                     "core)")(f)
-    return deprecated("--workers", "--frame-threads", "frame_threads",
-                      type=click.IntRange(min=0))(f)
+    f = click.option(
+        "--frame-threads",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        help="frames through the model at once, one thread each (0: one per core)",
+    )(f)
+    return deprecated("--workers", "--frame-threads", "frame_threads", type=click.IntRange(min=0))(
+        f
+    )
 
 
 partial_option = click.option(
-    "--allow-partial", is_flag=True,
-    help="keep the output of a truncated or corrupt input (default: fail, write nothing)")
+    "--allow-partial",
+    is_flag=True,
+    help="keep the output of a truncated or corrupt input (default: fail, write nothing)",
+)
 force_option = click.option("--force", is_flag=True, help="replace an existing output")
 quiet_option = click.option("--quiet", is_flag=True, help="no progress output")
 
@@ -132,6 +150,18 @@ def human(n: float) -> str:
     return str(n)
 
 
-__all__ = ["EXEC_CHOICES", "Group", "csv_ints", "deprecated", "exec_option", "force_option",
-           "frame_threads_option", "human", "main", "parse_quality", "partial_option",
-           "quiet_option", "resolved"]
+__all__ = [
+    "EXEC_CHOICES",
+    "Group",
+    "csv_ints",
+    "deprecated",
+    "exec_option",
+    "force_option",
+    "frame_threads_option",
+    "human",
+    "main",
+    "parse_quality",
+    "partial_option",
+    "quiet_option",
+    "resolved",
+]

@@ -10,29 +10,53 @@ from .options import main, parse_quality
 
 
 def _train_options(f):
-    for opt in reversed([
-        click.option("--data", multiple=True, required=True, type=click.Path(exists=True),
-                     help="folder of training images/videos (repeatable)"),
-        click.option("--val", multiple=True, type=click.Path(exists=True),
-                     help="validation folder (repeatable)"),
-        click.option("--steps", type=int, default=10000, show_default=True),
-        click.option("--out", required=True, type=click.Path(dir_okay=False),
-                     help="checkpoint; rerunning with the same --out resumes"),
-        click.option("--batch", type=int, default=8, show_default=True),
-        click.option("--patch", type=int, default=64, show_default=True),
-        click.option("--lr", type=float, default=2e-4, show_default=True),
-        click.option("--lambda-fit", type=float, default=None,
-                     help="LR guidance weight (default scale²)"),
-        click.option("--rate-weight", type=float, default=0.0, show_default=True,
-                     help="λ on the LR's estimated codec bits per HR pixel (rate-aware)"),
-        click.option("--seed", type=int, default=0, show_default=True),
-        click.option("--threads", type=int, default=None),
-        click.option("--val-every", type=int, default=500, show_default=True),
-        click.option("--ckpt-every", type=int, default=200, show_default=True),
-        click.option("--force", is_flag=True,
-                     help="start over: replace the checkpoint at --out instead of resuming"),
-        click.option("--quiet", is_flag=True, help="no progress log"),
-    ]):
+    for opt in reversed(
+        [
+            click.option(
+                "--data",
+                multiple=True,
+                required=True,
+                type=click.Path(exists=True),
+                help="folder of training images/videos (repeatable)",
+            ),
+            click.option(
+                "--val",
+                multiple=True,
+                type=click.Path(exists=True),
+                help="validation folder (repeatable)",
+            ),
+            click.option("--steps", type=int, default=10000, show_default=True),
+            click.option(
+                "--out",
+                required=True,
+                type=click.Path(dir_okay=False),
+                help="checkpoint; rerunning with the same --out resumes",
+            ),
+            click.option("--batch", type=int, default=8, show_default=True),
+            click.option("--patch", type=int, default=64, show_default=True),
+            click.option("--lr", type=float, default=2e-4, show_default=True),
+            click.option(
+                "--lambda-fit", type=float, default=None, help="LR guidance weight (default scale²)"
+            ),
+            click.option(
+                "--rate-weight",
+                type=float,
+                default=0.0,
+                show_default=True,
+                help="λ on the LR's estimated codec bits per HR pixel (rate-aware)",
+            ),
+            click.option("--seed", type=int, default=0, show_default=True),
+            click.option("--threads", type=int, default=None),
+            click.option("--val-every", type=int, default=500, show_default=True),
+            click.option("--ckpt-every", type=int, default=200, show_default=True),
+            click.option(
+                "--force",
+                is_flag=True,
+                help="start over: replace the checkpoint at --out instead of resuming",
+            ),
+            click.option("--quiet", is_flag=True, help="no progress log"),
+        ]
+    ):
         f = opt(f)
     return f
 
@@ -49,37 +73,101 @@ def _run_training(cfg, force: bool = False, quiet: bool = False) -> None:
 
 @main.command()
 @click.option("--model", default="sain-x2", show_default=True)
-@click.option("--rate-quality", default="30:90", show_default=True,
-              help="LO:HI JPEG qualities of the size estimate behind --rate-weight")
+@click.option(
+    "--rate-quality",
+    default="30:90",
+    show_default=True,
+    help="LO:HI JPEG qualities of the size estimate behind --rate-weight",
+)
 @_train_options
-def train(model: str, rate_quality: str, data, val, steps, out, batch, patch, lr, lambda_fit,
-          rate_weight, seed, threads, val_every, ckpt_every, force, quiet) -> None:
+def train(
+    model: str,
+    rate_quality: str,
+    data,
+    val,
+    steps,
+    out,
+    batch,
+    patch,
+    lr,
+    lambda_fit,
+    rate_weight,
+    seed,
+    threads,
+    val_every,
+    ckpt_every,
+    force,
+    quiet,
+) -> None:
     """Train a model from scratch with a lossless LR (resumable)."""
     from ..train import LossWeights, TrainConfig
 
     lo, hi = parse_quality(rate_quality, "range")
-    cfg = TrainConfig(model=model, data=tuple(data), val=tuple(val), steps=steps, out=out,
-                      batch=batch, patch=patch, lr=lr, seed=seed,
-                      weights=LossWeights(fit=lambda_fit, rate=rate_weight), threads=threads,
-                      val_every=val_every, ckpt_every=ckpt_every, rate_quality=(lo, hi))
+    cfg = TrainConfig(
+        model=model,
+        data=tuple(data),
+        val=tuple(val),
+        steps=steps,
+        out=out,
+        batch=batch,
+        patch=patch,
+        lr=lr,
+        seed=seed,
+        weights=LossWeights(fit=lambda_fit, rate=rate_weight),
+        threads=threads,
+        val_every=val_every,
+        ckpt_every=ckpt_every,
+        rate_quality=(lo, hi),
+    )
     _run_training(cfg, force, quiet)
 
 
 @main.command()
-@click.option("--from", "init", required=True,
-              help="zoo model name or checkpoint/weights file to start from")
+@click.option(
+    "--from", "init", required=True, help="zoo model name or checkpoint/weights file to start from"
+)
 @click.option("--model", default=None, help="architecture (default: --from if a model name)")
 @click.option("--codec", default="jpeg", show_default=True)
 @click.option("--quality", default="30:90", show_default=True, help="LO:HI sampled per image")
 @click.option("--crf", default=None, help="LO:HI for video codecs (alias of --quality)")
-@click.option("--mode", type=click.Choice(["real", "sim"]), default="real", show_default=True,
-              help="real codec forward (straight-through) or simulator forward")
-@click.option("--grad", type=click.Choice(["auto", "simulator", "identity"]), default="auto",
-              show_default=True)
+@click.option(
+    "--mode",
+    type=click.Choice(["real", "sim"]),
+    default="real",
+    show_default=True,
+    help="real codec forward (straight-through) or simulator forward",
+)
+@click.option(
+    "--grad",
+    type=click.Choice(["auto", "simulator", "identity"]),
+    default="auto",
+    show_default=True,
+)
 @_train_options
-def finetune(init: str, model: str | None, codec: str, quality: str, crf: str | None, mode,
-             grad, data, val, steps, out, batch, patch, lr, lambda_fit, rate_weight, seed,
-             threads, val_every, ckpt_every, force, quiet) -> None:
+def finetune(
+    init: str,
+    model: str | None,
+    codec: str,
+    quality: str,
+    crf: str | None,
+    mode,
+    grad,
+    data,
+    val,
+    steps,
+    out,
+    batch,
+    patch,
+    lr,
+    lambda_fit,
+    rate_weight,
+    seed,
+    threads,
+    val_every,
+    ckpt_every,
+    force,
+    quiet,
+) -> None:
     """Fine-tune a model against a codec (resumable)."""
     from ..codecs import get_codec
     from ..models import list_models
@@ -90,10 +178,53 @@ def finetune(init: str, model: str | None, codec: str, quality: str, crf: str | 
     if arch is None:
         raise click.BadParameter("--model is required when --from is a file")
     lo, hi = parse_quality(crf or quality, "range")
-    cfg = TrainConfig(model=arch, init=init, data=tuple(data), val=tuple(val), steps=steps,
-                      out=out, batch=batch, patch=patch, lr=lr, seed=seed,
-                      codec=CodecConfig(codec, (lo, hi), mode, grad),
-                      weights=LossWeights(fit=lambda_fit, rate=rate_weight), threads=threads,
-                      val_quality=(lo + hi) // 2, val_every=val_every, ckpt_every=ckpt_every,
-                      warmup=0)
+    cfg = TrainConfig(
+        model=arch,
+        init=init,
+        data=tuple(data),
+        val=tuple(val),
+        steps=steps,
+        out=out,
+        batch=batch,
+        patch=patch,
+        lr=lr,
+        seed=seed,
+        codec=CodecConfig(codec, (lo, hi), mode, grad),
+        weights=LossWeights(fit=lambda_fit, rate=rate_weight),
+        threads=threads,
+        val_quality=(lo + hi) // 2,
+        val_every=val_every,
+        ckpt_every=ckpt_every,
+        warmup=0,
+    )
     _run_training(cfg, force, quiet)
+
+
+@main.command("zoo-add")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
+@click.argument("name")
+@click.option(
+    "--command",
+    "commands",
+    multiple=True,
+    required=True,
+    help="an exact command that made the checkpoint (repeatable, in order)",
+)
+@click.option("--notes", default="", help="what a user should know about these weights")
+@click.option("--cpu-hours", type=float, default=None, help="training CPU-hours, all stages")
+def zoo_add(
+    checkpoint: str, name: str, commands: tuple[str, ...], notes: str, cpu_hours: float | None
+) -> None:
+    """Ship a trained checkpoint as NAME's weights (zoo file + manifest entry, sha256)."""
+    from ..models import get_spec
+    from ..zoo import add_to_zoo
+
+    spec = get_spec(name)
+    extra = {"cpu_hours": cpu_hours} if cpu_hours is not None else {}
+    entry = add_to_zoo(
+        checkpoint, name, spec.family, spec.scale, spec.kwargs, list(commands), notes, extra
+    )
+    click.echo(
+        f"{name}: {entry['file']} sha256 {entry['sha256']}, {entry['params']:,} params, "
+        f"{entry['training']['steps']} steps"
+    )

@@ -6,8 +6,16 @@ from pathlib import Path
 
 import click
 
-from .options import (deprecated, exec_option, force_option, frame_threads_option, main,
-                      partial_option, quiet_option, resolved)
+from .options import (
+    deprecated,
+    exec_option,
+    force_option,
+    frame_threads_option,
+    main,
+    partial_option,
+    quiet_option,
+    resolved,
+)
 
 
 @main.command()
@@ -23,20 +31,38 @@ from .options import (deprecated, exec_option, force_option, frame_threads_optio
 @force_option
 @quiet_option
 @click.pass_context
-def encode(ctx: click.Context, src: str, dest: str, model: str, weights: str | None, crf: int,
-           preset: str, execution: str, frame_threads: int, allow_partial: bool, force: bool,
-           quiet: bool) -> None:
+def encode(
+    ctx: click.Context,
+    src: str,
+    dest: str,
+    model: str,
+    weights: str | None,
+    crf: int,
+    preset: str,
+    execution: str,
+    frame_threads: int,
+    allow_partial: bool,
+    force: bool,
+    quiet: bool,
+) -> None:
     """Downscale a video into H.264 at the LR size (audio copied, metadata in tags)."""
     from ..jobs.transcode import VideoEncodeConfig, encode_video, print_progress
 
     _check_dest(src, dest, force)
-    cfg = VideoEncodeConfig(model, crf, preset, weights=weights,
-                            precision=resolved(ctx, "execution", execution),
-                            workers=resolved(ctx, "frame_threads", frame_threads),
-                            allow_partial=allow_partial)
+    cfg = VideoEncodeConfig(
+        model,
+        crf,
+        preset,
+        weights=weights,
+        precision=resolved(ctx, "execution", execution),
+        workers=resolved(ctx, "frame_threads", frame_threads),
+        allow_partial=allow_partial,
+    )
     s = encode_video(src, dest, cfg, progress=None if quiet else print_progress)
-    click.echo(f"{src} → {dest}: {s.frames} frames {s.width}×{s.height} → "
-               f"{s.out_width}×{s.out_height}, {s.fps:.2f} fps")
+    click.echo(
+        f"{src} → {dest}: {s.frames} frames {s.width}×{s.height} → "
+        f"{s.out_width}×{s.out_height}, {s.fps:.2f} fps"
+    )
 
 
 @main.command()
@@ -53,36 +79,72 @@ def encode(ctx: click.Context, src: str, dest: str, model: str, weights: str | N
 @force_option
 @quiet_option
 @click.pass_context
-def decode(ctx: click.Context, src: str, dest: str, crf: int, lossless: bool, preset: str,
-           model: str | None, weights: str | None, execution: str, frame_threads: int,
-           allow_partial: bool, force: bool, quiet: bool) -> None:
+def decode(
+    ctx: click.Context,
+    src: str,
+    dest: str,
+    crf: int,
+    lossless: bool,
+    preset: str,
+    model: str | None,
+    weights: str | None,
+    execution: str,
+    frame_threads: int,
+    allow_partial: bool,
+    force: bool,
+    quiet: bool,
+) -> None:
     """Restore a video made by `encode` (DEST `-`: YUV4MPEG2 on stdout)."""
     from ..jobs.transcode import VideoDecodeConfig, decode_video, print_progress
 
     if dest != "-":
         _check_dest(src, dest, force)
-    cfg = VideoDecodeConfig(crf, lossless, preset, model=model, weights=weights,
-                            precision=resolved(ctx, "execution", execution),
-                            workers=resolved(ctx, "frame_threads", frame_threads),
-                            allow_partial=allow_partial)
+    cfg = VideoDecodeConfig(
+        crf,
+        lossless,
+        preset,
+        model=model,
+        weights=weights,
+        precision=resolved(ctx, "execution", execution),
+        workers=resolved(ctx, "frame_threads", frame_threads),
+        allow_partial=allow_partial,
+    )
     s = decode_video(src, dest, cfg, progress=None if quiet else print_progress)
-    click.echo(f"{src} → {dest}: {s.frames} frames → {s.out_width}×{s.out_height}, "
-               f"{s.fps:.2f} fps", err=dest == "-")
+    click.echo(
+        f"{src} → {dest}: {s.frames} frames → {s.out_width}×{s.out_height}, {s.fps:.2f} fps",
+        err=dest == "-",
+    )
 
 
 @main.command()
 @click.argument("direction", type=click.Choice(["down", "up"]))
 @click.option("--model", default=None, help="down: model (default sain-x2-lite); up: override")
-@click.option("--meta-from", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="up: read restore metadata from this video's container tags")
+@click.option(
+    "--meta-from",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="up: read restore metadata from this video's container tags",
+)
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
-@click.option("--chunk", type=click.IntRange(min=1), default=4, show_default=True,
-              help="frames read (and output flushed) per chunk")
+@click.option(
+    "--chunk",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="frames read (and output flushed) per chunk",
+)
 @deprecated("--batch", "--chunk", "chunk", type=click.IntRange(min=1))
 @frame_threads_option
 @click.pass_context
-def stream(ctx: click.Context, direction: str, model: str | None, meta_from: str | None,
-           weights: str | None, chunk: int, frame_threads: int) -> None:
+def stream(
+    ctx: click.Context,
+    direction: str,
+    model: str | None,
+    meta_from: str | None,
+    weights: str | None,
+    chunk: int,
+    frame_threads: int,
+) -> None:
     """YUV4MPEG2 on stdin → model → YUV4MPEG2 on stdout (for ffmpeg pipes)."""
     from ..jobs.stream import stream_down, stream_up
     from ..pipeline.video import stdout_binary

@@ -3,10 +3,11 @@ codec registry, open to other packages through the ``mediapipe_irn.codecs`` entr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from importlib.metadata import entry_points
-from typing import Callable, Literal, Protocol, Sequence, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -45,9 +46,14 @@ class Codec(Protocol):
     default_quality: int
     quality_range: tuple[int, int]
 
-    def encode(self, frames: Sequence[np.ndarray], options: EncodeOptions = ...,
-               metadata: RestoreMetadata | None = None, icc: bytes | None = None,
-               exif: bytes | None = None) -> bytes: ...
+    def encode(
+        self,
+        frames: Sequence[np.ndarray],
+        options: EncodeOptions = ...,
+        metadata: RestoreMetadata | None = None,
+        icc: bytes | None = None,
+        exif: bytes | None = None,
+    ) -> bytes: ...
 
     def decode(self, data: bytes) -> Decoded: ...
 
@@ -69,8 +75,10 @@ def check_frames(frames: Sequence[np.ndarray], single: bool) -> list[np.ndarray]
         if f.ndim == 2:
             f = np.repeat(f[..., None], 3, axis=2)
         if f.ndim != 3 or f.shape[2] != 3 or f.dtype != np.uint8:
-            raise CodecError(f"frames must be H×W×3 uint8 (RGB), got {f.shape} {f.dtype}; "
-                             "alpha is kept outside the codec")
+            raise CodecError(
+                f"frames must be H×W×3 uint8 (RGB), got {f.shape} {f.dtype}; "
+                "alpha is kept outside the codec"
+            )
         if f.shape[0] < 1 or f.shape[1] < 1:
             raise CodecError("empty frame")
         out.append(np.ascontiguousarray(f))
@@ -124,6 +132,7 @@ def get_codec(name: str) -> Codec:
     try:
         factory = _CODECS[name]
     except KeyError:
-        raise UnknownCodecError(f"unknown codec {name!r}; registered: "
-                                f"{', '.join(sorted(_CODECS))}") from None
+        raise UnknownCodecError(
+            f"unknown codec {name!r}; registered: {', '.join(sorted(_CODECS))}"
+        ) from None
     return factory()

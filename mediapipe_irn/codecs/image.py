@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
@@ -23,10 +23,12 @@ DEFAULT_MAX_PIXELS = 200_000_000  # 200 MP: the one decompression-bomb limit of 
 # limit holds wherever Pillow opens an image for this package.
 Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, DEFAULT_MAX_PIXELS // 2)
 
-_XMP = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
-        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
-        'xmlns:mpirn="https://example.org/mediapipe-irn/1.0/" mpirn:restore="{}"/>'
-        '</rdf:RDF></x:xmpmeta>')
+_XMP = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+    'xmlns:mpirn="https://example.org/mediapipe-irn/1.0/" mpirn:restore="{}"/>'
+    "</rdf:RDF></x:xmpmeta>"
+)
 _XMP_RE = re.compile(rb'mpirn:restore="([^"]*)"')
 
 
@@ -47,8 +49,7 @@ def xmp_restore_text(xmp: bytes | str | None) -> str | None:
     return m.group(1).decode().replace("&lt;", "<").replace("&quot;", '"').replace("&amp;", "&")
 
 
-def save_rgb(frame: np.ndarray, fmt: str, icc: bytes | None, exif: bytes | None,
-             **kw) -> bytes:
+def save_rgb(frame: np.ndarray, fmt: str, icc: bytes | None, exif: bytes | None, **kw) -> bytes:
     """Encode an RGB frame with Pillow, carrying ICC profile and EXIF when given."""
     if icc:
         kw["icc_profile"] = icc
@@ -71,8 +72,10 @@ def open_image_bytes(data: bytes, fmt: str) -> Image.Image:
     except CodecError:
         raise
     except Image.DecompressionBombError as exc:
-        raise CodecError(f"{fmt} data over the limit of {DEFAULT_MAX_PIXELS} pixels "
-                         f"(decompression bomb guard): {exc}") from None
+        raise CodecError(
+            f"{fmt} data over the limit of {DEFAULT_MAX_PIXELS} pixels "
+            f"(decompression bomb guard): {exc}"
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise CodecError(f"corrupt or truncated {fmt} data: {exc}") from exc
     return im
@@ -104,13 +107,20 @@ class JPEGCodec:
     name, kind, extension = "jpeg", "image", ".jpg"
     default_quality, quality_range = 75, (1, 100)
 
-    def encode(self, frames: Sequence[np.ndarray], options: EncodeOptions = EncodeOptions(),
-               metadata: RestoreMetadata | None = None, icc: bytes | None = None,
-               exif: bytes | None = None) -> bytes:
+    def encode(
+        self,
+        frames: Sequence[np.ndarray],
+        options: EncodeOptions = EncodeOptions(),
+        metadata: RestoreMetadata | None = None,
+        icc: bytes | None = None,
+        exif: bytes | None = None,
+    ) -> bytes:
         (f,) = check_frames(frames, single=True)
-        kw: dict = {"quality": _quality(options, self.default_quality),
-                    "subsampling": 0 if options.subsampling == "4:4:4" else 2,
-                    "optimize": False}
+        kw: dict = {
+            "quality": _quality(options, self.default_quality),
+            "subsampling": 0 if options.subsampling == "4:4:4" else 2,
+            "optimize": False,
+        }
         if metadata is not None:
             kw["comment"] = (TAG + ":" + metadata.to_json()).encode()
         return save_rgb(f, "JPEG", icc, exif, **kw)
@@ -127,7 +137,7 @@ class JPEGCodec:
         raw = None
         if com:
             text = com.decode("utf-8", "replace") if isinstance(com, bytes) else str(com)
-            raw = text[len(TAG) + 1:] if text.startswith(TAG + ":") else text
+            raw = text[len(TAG) + 1 :] if text.startswith(TAG + ":") else text
         return decoded_image(im, raw)
 
 
@@ -137,9 +147,14 @@ class PNGCodec:
     name, kind, extension = "png", "image", ".png"
     default_quality, quality_range = 100, (100, 100)
 
-    def encode(self, frames: Sequence[np.ndarray], options: EncodeOptions = EncodeOptions(),
-               metadata: RestoreMetadata | None = None, icc: bytes | None = None,
-               exif: bytes | None = None) -> bytes:
+    def encode(
+        self,
+        frames: Sequence[np.ndarray],
+        options: EncodeOptions = EncodeOptions(),
+        metadata: RestoreMetadata | None = None,
+        icc: bytes | None = None,
+        exif: bytes | None = None,
+    ) -> bytes:
         (f,) = check_frames(frames, single=True)
         info = PngImagePlugin.PngInfo()
         if metadata is not None:
@@ -161,12 +176,20 @@ class WebPCodec:
     name, kind, extension = "webp", "image", ".webp"
     default_quality, quality_range = 75, (1, 100)
 
-    def encode(self, frames: Sequence[np.ndarray], options: EncodeOptions = EncodeOptions(),
-               metadata: RestoreMetadata | None = None, icc: bytes | None = None,
-               exif: bytes | None = None) -> bytes:
+    def encode(
+        self,
+        frames: Sequence[np.ndarray],
+        options: EncodeOptions = EncodeOptions(),
+        metadata: RestoreMetadata | None = None,
+        icc: bytes | None = None,
+        exif: bytes | None = None,
+    ) -> bytes:
         (f,) = check_frames(frames, single=True)
-        kw: dict = {"quality": _quality(options, self.default_quality),
-                    "lossless": options.lossless, "method": 4}
+        kw: dict = {
+            "quality": _quality(options, self.default_quality),
+            "lossless": options.lossless,
+            "method": 4,
+        }
         if metadata is not None:
             kw["xmp"] = xmp_packet(metadata)
         return save_rgb(f, "WEBP", icc, exif, **kw)

@@ -35,28 +35,40 @@ class RestoreMetadata:
     @classmethod
     def from_json(cls, text: str | bytes | None, where: str = "file") -> RestoreMetadata:
         if text is None or text == "" or text == b"":
-            raise MetadataError(f"{where} carries no {FORMAT_NAME} restore metadata "
-                                "(was it written by mediapipe-irn? pass --model to upscale "
-                                "it anyway)")
+            raise MetadataError(
+                f"{where} carries no {FORMAT_NAME} restore metadata "
+                "(was it written by mediapipe-irn? pass --model to upscale "
+                "it anyway)"
+            )
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
         try:
             d = json.loads(text)
         except json.JSONDecodeError:
-            raise MetadataError(f"{where} carries foreign metadata, not {FORMAT_NAME}: "
-                                f"{text[:80]!r}") from None
+            raise MetadataError(
+                f"{where} carries foreign metadata, not {FORMAT_NAME}: {text[:80]!r}"
+            ) from None
         if not isinstance(d, dict) or d.get("format") != FORMAT_NAME:
-            raise MetadataError(f"{where} carries foreign metadata, not {FORMAT_NAME}: "
-                                f"{str(d)[:80]!r}")
+            raise MetadataError(
+                f"{where} carries foreign metadata, not {FORMAT_NAME}: {str(d)[:80]!r}"
+            )
         ver = d.get("version")
         if not isinstance(ver, int) or ver > FORMAT_VERSION:
-            raise MetadataError(f"{where} has {FORMAT_NAME} metadata version {ver!r}; this "
-                                f"build reads up to version {FORMAT_VERSION}: upgrade "
-                                "mediapipe-irn")
+            raise MetadataError(
+                f"{where} has {FORMAT_NAME} metadata version {ver!r}; this "
+                f"build reads up to version {FORMAT_VERSION}: upgrade "
+                "mediapipe-irn"
+            )
         try:
-            return cls(model=str(d["model"]), scale=int(d["scale"]), width=int(d["width"]),
-                       height=int(d["height"]), pad_w=int(d.get("pad_w", 0)),
-                       pad_h=int(d.get("pad_h", 0)), version=ver,
-                       extra=dict(d.get("extra") or {}))
+            return cls(
+                model=str(d["model"]),
+                scale=int(d["scale"]),
+                width=int(d["width"]),
+                height=int(d["height"]),
+                pad_w=int(d.get("pad_w", 0)),
+                pad_h=int(d.get("pad_h", 0)),
+                version=ver,
+                extra=dict(d.get("extra") or {}),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise MetadataError(f"{where}: incomplete {FORMAT_NAME} metadata ({exc})") from None

@@ -8,8 +8,8 @@ is the ``mediapipe-irn`` container tag (MP4 with ``use_metadata_tags``, or MKV).
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Sequence
 
 import numpy as np
 
@@ -36,9 +36,14 @@ class H264Codec:
     def __init__(self, container: str = "mp4") -> None:
         self.container = container
 
-    def encode(self, frames: Sequence[np.ndarray], options: EncodeOptions = EncodeOptions(),
-               metadata: RestoreMetadata | None = None, icc: bytes | None = None,
-               exif: bytes | None = None) -> bytes:
+    def encode(
+        self,
+        frames: Sequence[np.ndarray],
+        options: EncodeOptions = EncodeOptions(),
+        metadata: RestoreMetadata | None = None,
+        icc: bytes | None = None,
+        exif: bytes | None = None,
+    ) -> bytes:
         import av
 
         fs = check_frames(frames, single=False)

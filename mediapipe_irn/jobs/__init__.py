@@ -7,5 +7,16 @@ from .manifest import MANIFEST_NAME, FileRecord, Manifest
 from .restore import RestoreConfig, VerifySummary, restore, verify
 from .worker import ArchiveConfig, process_file
 
-__all__ = ["MANIFEST_NAME", "ArchiveConfig", "ArchiveSummary", "FileRecord", "Manifest",
-           "RestoreConfig", "VerifySummary", "archive", "process_file", "restore", "verify"]
+__all__ = [
+    "MANIFEST_NAME",
+    "ArchiveConfig",
+    "ArchiveSummary",
+    "FileRecord",
+    "Manifest",
+    "RestoreConfig",
+    "VerifySummary",
+    "archive",
+    "process_file",
+    "restore",
+    "verify",
+]

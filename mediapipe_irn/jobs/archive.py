@@ -17,9 +17,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ..codecs import get_codec
 from ..errors import DiskFullError, InputError, OutputError
@@ -66,8 +66,9 @@ def walk_sources(src: Path, exclude: Path | None = None) -> Iterable[Path]:
     for root, dirs, files in os.walk(src):
         rp = Path(root)
         links = [d for d in dirs if (rp / d).is_symlink()]
-        dirs[:] = sorted(d for d in dirs if d not in links and
-                         (exclude is None or (rp / d).resolve() != exclude))
+        dirs[:] = sorted(
+            d for d in dirs if d not in links and (exclude is None or (rp / d).resolve() != exclude)
+        )
         for f in sorted(files + links):
             yield rp / f
 
@@ -86,8 +87,12 @@ def _progress(done: int, total: int, t0: float, name: str) -> None:
     el = time.time() - t0
     eta = el / done * (total - done) if done else 0.0
     bar = "#" * int(30 * done / max(total, 1))
-    print(f"\r[{bar:<30}] {done}/{total} {el:6.1f}s eta {eta:6.1f}s {name[-40:]:<40}",
-          end="", file=sys.stderr, flush=True)
+    print(
+        f"\r[{bar:<30}] {done}/{total} {el:6.1f}s eta {eta:6.1f}s {name[-40:]:<40}",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _record_sources(man: Manifest, src: Path) -> None:
@@ -100,9 +105,13 @@ def _names(rel: str, ext: str) -> list[str]:
     return [lr_name(rel, ext), alpha_name(rel), orig_name(rel)]
 
 
-def archive(src: str | Path, dest: str | Path, cfg: ArchiveConfig = ArchiveConfig(),
-            progress: bool = True,
-            on_record: Callable[[FileRecord], None] | None = None) -> ArchiveSummary:
+def archive(
+    src: str | Path,
+    dest: str | Path,
+    cfg: ArchiveConfig = ArchiveConfig(),
+    progress: bool = True,
+    on_record: Callable[[FileRecord], None] | None = None,
+) -> ArchiveSummary:
     """Archive every image under ``src`` into ``dest`` (resumable; see module docstring)."""
     src, dest = Path(src).resolve(), Path(dest).resolve()
     if not src.is_dir():
@@ -114,12 +123,16 @@ def archive(src: str | Path, dest: str | Path, cfg: ArchiveConfig = ArchiveConfi
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{dest}: cannot create the archive folder "
-                          f"({exc.strerror or exc})") from exc
+        raise OutputError(
+            f"{dest}: cannot create the archive folder ({exc.strerror or exc})"
+        ) from exc
     if not os.access(dest, os.W_OK | os.X_OK):
         raise OutputError(f"{dest}: archive folder is not writable")
-    with archive_lock(dest, f"archive {src}"), Manifest(dest / MANIFEST_NAME) as man, \
-            interruptible() as sig:
+    with (
+        archive_lock(dest, f"archive {src}"),
+        Manifest(dest / MANIFEST_NAME) as man,
+        interruptible() as sig,
+    ):
         try:
             clean_temporaries(dest)
             _record_sources(man, src)
@@ -128,12 +141,21 @@ def archive(src: str | Path, dest: str | Path, cfg: ArchiveConfig = ArchiveConfi
             return ArchiveSummary(interrupted=exc.signum)
 
 
-def _run(src: Path, dest: Path, cfg: ArchiveConfig, ext: str, man: Manifest, sig: Interrupts,
-         progress: bool, on_record: Callable[[FileRecord], None] | None) -> ArchiveSummary:
+def _run(
+    src: Path,
+    dest: Path,
+    cfg: ArchiveConfig,
+    ext: str,
+    man: Manifest,
+    sig: Interrupts,
+    progress: bool,
+    on_record: Callable[[FileRecord], None] | None,
+) -> ArchiveSummary:
     t0 = time.time()
     files = list(walk_sources(src, dest))
-    s = dict(files=len(files), done=0, skipped_done=0, failed=0, unsupported=0, bytes_in=0,
-             bytes_out=0)
+    s = dict(
+        files=len(files), done=0, skipped_done=0, failed=0, unsupported=0, bytes_in=0, bytes_out=0
+    )
     failures: list[tuple[str, str]] = []
     todo: list[str] = []
     owner = {}  # stored name → the source that owns it (other rows, and this run's)
@@ -143,16 +165,23 @@ def _run(src: Path, dest: Path, cfg: ArchiveConfig, ext: str, man: Manifest, sig
     for p in files:
         rel = p.relative_to(src).as_posix()
         if p.is_symlink() or p.suffix.lower() not in READ_EXTENSIONS:
-            why = symlink_reason(p, src) if p.is_symlink() else \
-                f"unsupported format ({p.suffix or 'no extension'})"
+            why = (
+                symlink_reason(p, src)
+                if p.is_symlink()
+                else f"unsupported format ({p.suffix or 'no extension'})"
+            )
             s["unsupported"] += 1
             man.put(FileRecord(rel, "skipped", size=p.lstat().st_size, reason=why))
             continue
         old = man.get(rel)
-        if not cfg.redo and old is not None and old.status == "done" \
-                and old.size == p.stat().st_size \
-                and old.sha256 == hashlib.sha256(p.read_bytes()).hexdigest() \
-                and all((dest / n).is_file() for n, _ in old.stored_files()):
+        if (
+            not cfg.redo
+            and old is not None
+            and old.status == "done"
+            and old.size == p.stat().st_size
+            and old.sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
+            and all((dest / n).is_file() for n, _ in old.stored_files())
+        ):
             s["skipped_done"] += 1
             s["bytes_in"] += old.size or 0
             s["bytes_out"] += old.stored_bytes or 0
@@ -196,15 +225,16 @@ def _run(src: Path, dest: Path, cfg: ArchiveConfig, ext: str, man: Manifest, sig
         engine.stop(grace=0)
         clean_temporaries(dest)
         n = s["done"] + s["skipped_done"]
-        raise DiskFullError(f"{exc}; stopped with {n} of {s['files']} files archived — "
-                            "free space and rerun to continue") from None
+        raise DiskFullError(
+            f"{exc}; stopped with {n} of {s['files']} files archived — "
+            "free space and rerun to continue"
+        ) from None
     finally:
         if progress and todo:
             print(file=sys.stderr)
     if stopped:
         clean_temporaries(dest)
-    return ArchiveSummary(**s, seconds=time.time() - t0, failures=failures,
-                          interrupted=stopped)
+    return ArchiveSummary(**s, seconds=time.time() - t0, failures=failures, interrupted=stopped)
 
 
 __all__ = ["LOCK_NAME", "ArchiveConfig", "ArchiveSummary", "archive", "walk_sources"]

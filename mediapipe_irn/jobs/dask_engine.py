@@ -8,7 +8,7 @@ temporary name and a rename, so no file is lost or half-written.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..errors import InputError
 from .manifest import FileRecord
@@ -42,20 +42,24 @@ class DaskRun:
         # a local cluster shares this machine's cores like the local engine does; a remote
         # worker keeps its own setting unless --threads says otherwise
         n_workers = resolve_workers(cfg)
-        threads = cfg.threads_per_worker or (0 if cfg.scheduler else
-                                             worker_threads(cfg, n_workers))
+        threads = cfg.threads_per_worker or (0 if cfg.scheduler else worker_threads(cfg, n_workers))
         if cfg.scheduler:
             self.client = Client(cfg.scheduler)
             return threads
         # Dask's default worker environment pins OpenMP to one thread and makes glibc return
         # freed memory to the system at 64 KiB, which makes every large tensor allocation
         # fault its pages in again: with them, archive throughput was 1.8–1.9× lower (README).
-        env = {k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                         "OPENBLAS_NUM_THREADS")}
+        env = {
+            k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+        }
         with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
-            self.cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                        processes=True, host="127.0.0.1",
-                                        dashboard_address=None)
+            self.cluster = LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
         self.client = Client(self.cluster)
         return threads
 
@@ -67,10 +71,20 @@ class DaskRun:
             return
         threads = self._connect()
         try:
-            self.futures = [self.client.submit(_process, threads, src, dest, rel, cfg,
-                                               key=f"archive-{i}-{rel}", retries=2,
-                                               pure=False)
-                            for i, rel in enumerate(todo)]
+            self.futures = [
+                self.client.submit(
+                    _process,
+                    threads,
+                    src,
+                    dest,
+                    rel,
+                    cfg,
+                    key=f"archive-{i}-{rel}",
+                    retries=2,
+                    pure=False,
+                )
+                for i, rel in enumerate(todo)
+            ]
             for fut in as_completed(self.futures):
                 yield fut.result()
         finally:

@@ -8,14 +8,20 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from typing import Iterator
 
 from ..errors import InputError
 from .manifest import FileRecord
-from .worker import (ArchiveConfig, init_pool_worker, init_worker, process_file, resolve_workers,
-                     worker_threads)
+from .worker import (
+    ArchiveConfig,
+    init_pool_worker,
+    init_worker,
+    process_file,
+    resolve_workers,
+    worker_threads,
+)
 
 
 class JobInterrupted(KeyboardInterrupt):
@@ -86,10 +92,10 @@ class LocalEngine:
             for rel in self.todo:
                 yield process_file(src, dest, rel, cfg)
             return
-        self.pool = ProcessPoolExecutor(self.workers, initializer=init_pool_worker,
-                                        initargs=(self.threads, os.getpid()))
-        self.futures = {self.pool.submit(process_file, src, dest, rel, cfg)
-                        for rel in self.todo}
+        self.pool = ProcessPoolExecutor(
+            self.workers, initializer=init_pool_worker, initargs=(self.threads, os.getpid())
+        )
+        self.futures = {self.pool.submit(process_file, src, dest, rel, cfg) for rel in self.todo}
         while self.futures:
             done, self.futures = wait(self.futures, return_when=FIRST_COMPLETED)
             for fut in done:

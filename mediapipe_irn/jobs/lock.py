@@ -10,9 +10,9 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import LockedError
 from ..pipeline.output import output_error
@@ -35,8 +35,9 @@ def archive_lock(folder: Path, what: str) -> Iterator[None]:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
                 raise output_error(path, exc) from exc
             holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
-            raise LockedError(f"{folder} is in use by another mediapipe-irn job ({holder}); "
-                              "wait for it to finish") from None
+            raise LockedError(
+                f"{folder} is in use by another mediapipe-irn job ({holder}); wait for it to finish"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, {what}\n".encode(), 0)
         yield

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import DiskFullError, OutputError
 
@@ -94,13 +94,11 @@ class Manifest:
 
     def set_meta(self, key: str, value: str) -> None:
         with _sql(self.path), self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                            (key, value))
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def get(self, rel_path: str) -> FileRecord | None:
         with _sql(self.path):
-            cur = self.db.execute(f"SELECT {_COLUMNS} FROM files WHERE rel_path = ?",
-                                  (rel_path,))
+            cur = self.db.execute(f"SELECT {_COLUMNS} FROM files WHERE rel_path = ?", (rel_path,))
             row = cur.fetchone()
         return FileRecord(*row) if row else None
 
@@ -110,8 +108,9 @@ class Manifest:
         cols = ", ".join(d)
         marks = ", ".join("?" for _ in d)
         with _sql(self.path), self.db:  # one transaction
-            self.db.execute(f"INSERT OR REPLACE INTO files ({cols}) VALUES ({marks})",
-                            tuple(d.values()))
+            self.db.execute(
+                f"INSERT OR REPLACE INTO files ({cols}) VALUES ({marks})", tuple(d.values())
+            )
 
     def records(self, status: str | None = None) -> Iterator[FileRecord]:
         q = f"SELECT {_COLUMNS} FROM files"

@@ -30,10 +30,22 @@ from .archive import SOURCES_KEY, ArchiveSummary, _progress
 from .lock import LOCK_NAME, archive_lock
 from .manifest import MANIFEST_NAME, FileRecord, Manifest
 
-_SAVE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP",
-                 ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP"}
-_OWN_FILES = (MANIFEST_NAME, MANIFEST_NAME + "-wal", MANIFEST_NAME + "-shm",
-              MANIFEST_NAME + "-journal", LOCK_NAME)
+_SAVE_FORMATS = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".png": "PNG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".bmp": "BMP",
+}
+_OWN_FILES = (
+    MANIFEST_NAME,
+    MANIFEST_NAME + "-wal",
+    MANIFEST_NAME + "-shm",
+    MANIFEST_NAME + "-journal",
+    LOCK_NAME,
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +71,7 @@ def inside(root: Path, rel: str | None, what: str) -> Path:
     except (OSError, RuntimeError) as exc:
         raise IntegrityError(f"{what} {rel!r}: cannot resolve ({exc})") from None
     if not resolved.is_relative_to(root.resolve()):
-        raise IntegrityError(f"{what} {rel!r} resolves outside its folder ({resolved}); "
-                             "refused")
+        raise IntegrityError(f"{what} {rel!r} resolves outside its folder ({resolved}); refused")
     return p
 
 
@@ -71,20 +82,23 @@ def read_checked(dest: Path, rel: str | None, sha256: str | None) -> bytes:
         raise IntegrityError(f"stored file {rel} is missing")
     data = path.read_bytes()
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-        raise IntegrityError(f"stored file {rel} does not match its recorded sha256 "
-                             "(corrupted or replaced)")
+        raise IntegrityError(
+            f"stored file {rel} does not match its recorded sha256 (corrupted or replaced)"
+        )
     return data
 
 
 def _check_out(dest: Path, out: Path, man: Manifest) -> None:
     roots = [("the archive", dest)] + [
-        ("archived source", Path(s)) for s in json.loads(man.get_meta(SOURCES_KEY) or "[]")]
+        ("archived source", Path(s)) for s in json.loads(man.get_meta(SOURCES_KEY) or "[]")
+    ]
     o = out.resolve()
     for what, r in roots:
         r = r.resolve()
         if o == r or o.is_relative_to(r) or r.is_relative_to(o):
-            raise OutputError(f"OUT {out} is, contains or lies inside {what} {r}; restore "
-                              "into a separate folder")
+            raise OutputError(
+                f"OUT {out} is, contains or lies inside {what} {r}; restore into a separate folder"
+            )
 
 
 def _encode_output(img, alpha: np.ndarray | None, fmt: str, quality: int) -> bytes:
@@ -108,8 +122,9 @@ def _encode_output(img, alpha: np.ndarray | None, fmt: str, quality: int) -> byt
     return buf.getvalue()
 
 
-def _restore_one(dest: Path, out: Path, r: FileRecord, cfg: RestoreConfig
-                 ) -> tuple[Path, bytes, int]:
+def _restore_one(
+    dest: Path, out: Path, r: FileRecord, cfg: RestoreConfig
+) -> tuple[Path, bytes, int]:
     """(target path, payload, stored bytes read) for one row; raises on any problem."""
     data = read_checked(dest, r.stored_path, r.stored_sha256)
     target = inside(out, r.rel_path, "source path")
@@ -119,8 +134,10 @@ def _restore_one(dest: Path, out: Path, r: FileRecord, cfg: RestoreConfig
         img, _, _ = decode_lr(data, r.stored_path or "", None, cfg.weights, r.codec)
     except MetadataError as exc:
         found = f" (found {exc.found!r})" if getattr(exc, "found", None) else ""
-        raise IntegrityError(f"stored file {r.stored_path} has no usable mediapipe-irn restore "
-                             f"metadata{found}: damaged or replaced") from None
+        raise IntegrityError(
+            f"stored file {r.stored_path} has no usable mediapipe-irn restore "
+            f"metadata{found}: damaged or replaced"
+        ) from None
     alpha, n = None, len(data)
     if r.alpha_path:
         ad = read_checked(dest, r.alpha_path, r.alpha_sha256)
@@ -129,8 +146,9 @@ def _restore_one(dest: Path, out: Path, r: FileRecord, cfg: RestoreConfig
         if alpha.shape != img.rgb.shape[:2]:
             raise IntegrityError(f"alpha {r.alpha_path} does not match the image's size")
     if r.stored_sha256 is None and r.stored_bytes is not None and n != r.stored_bytes:
-        raise IntegrityError(f"stored files of {r.rel_path} are {n} bytes, the manifest "
-                             f"says {r.stored_bytes}")
+        raise IntegrityError(
+            f"stored files of {r.rel_path} are {n} bytes, the manifest says {r.stored_bytes}"
+        )
     ext = Path(r.rel_path).suffix.lower()
     if cfg.format == "auto":
         fmt = _SAVE_FORMATS.get(ext, "PNG")
@@ -163,23 +181,28 @@ def _open_archive(dest: Path) -> Path:
     return mpath
 
 
-def restore(archive_dir: str | Path, out: str | Path, cfg: RestoreConfig = RestoreConfig(),
-            progress: bool = True) -> ArchiveSummary:
-    """Restore the archive in ``archive_dir`` to full size under ``out`` (relative paths kept).
-    """
+def restore(
+    archive_dir: str | Path,
+    out: str | Path,
+    cfg: RestoreConfig = RestoreConfig(),
+    progress: bool = True,
+) -> ArchiveSummary:
+    """Restore the archive in ``archive_dir`` to full size under ``out`` (relative paths kept)."""
     dest, out = Path(archive_dir).resolve(), Path(out)
     mpath = _open_archive(dest)
     t0 = time.time()
-    s = dict(files=0, done=0, skipped_done=0, failed=0, unsupported=0, bytes_in=0,
-             bytes_out=0)
+    s = dict(files=0, done=0, skipped_done=0, failed=0, unsupported=0, bytes_in=0, bytes_out=0)
     failures: list[tuple[str, str]] = []
     with archive_lock(dest, f"restore to {out}"), Manifest(mpath) as man:
         _check_out(dest, out, man)
         every = list(man.records())
-        recs = [r for r in every if r.status == "done" and
-                (cfg.pattern is None or fnmatch.fnmatch(r.rel_path, cfg.pattern))]
-        notes = [f"{o}: in the archive but named by no manifest row"
-                 for o in orphans(dest, every)]
+        recs = [
+            r
+            for r in every
+            if r.status == "done"
+            and (cfg.pattern is None or fnmatch.fnmatch(r.rel_path, cfg.pattern))
+        ]
+        notes = [f"{o}: in the archive but named by no manifest row" for o in orphans(dest, every)]
     s["files"] = len(recs)
     for i, r in enumerate(recs, 1):
         try:
@@ -216,8 +239,9 @@ class VerifySummary:
         return 0 if not self.problems else 1
 
 
-def verify(archive_dir: str | Path, deep: bool = False, weights: str | None = None
-           ) -> VerifySummary:
+def verify(
+    archive_dir: str | Path, deep: bool = False, weights: str | None = None
+) -> VerifySummary:
     """Check every ``done`` row: paths inside the archive, stored files present with their
     recorded sha256; ``deep`` also decodes and restores each file (nothing is written)."""
     dest = Path(archive_dir).resolve()

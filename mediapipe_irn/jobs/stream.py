@@ -8,7 +8,8 @@ container tags (``--meta-from``), or builds it from ``--model``.
 
 from __future__ import annotations
 
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -22,8 +23,14 @@ from ..pipeline.y4m import Y4MHeader, read_frames, read_header, write_frame
 
 
 @torch.no_grad()
-def stream_down(inp: BinaryIO, out: BinaryIO, model: str = "sain-x2-lite",
-                weights: str | None = None, batch: int = 4, workers: int = 0) -> int:
+def stream_down(
+    inp: BinaryIO,
+    out: BinaryIO,
+    model: str = "sain-x2-lite",
+    weights: str | None = None,
+    batch: int = 4,
+    workers: int = 0,
+) -> int:
     hdr = read_header(inp)
     r = FrameRescaler.load(model, weights, video=True)
     meta = r.metadata(hdr.width, hdr.height)
@@ -36,15 +43,23 @@ def stream_down(inp: BinaryIO, out: BinaryIO, model: str = "sain-x2-lite",
 
 
 @torch.no_grad()
-def stream_up(inp: BinaryIO, out: BinaryIO, meta: RestoreMetadata | None = None,
-              model: str | None = None, weights: str | None = None, batch: int = 4,
-              workers: int = 0) -> int:
+def stream_up(
+    inp: BinaryIO,
+    out: BinaryIO,
+    meta: RestoreMetadata | None = None,
+    model: str | None = None,
+    weights: str | None = None,
+    batch: int = 4,
+    workers: int = 0,
+) -> int:
     hdr = read_header(inp)
     meta = meta or hdr.metadata
     if meta is None:
         if model is None:
-            raise MetadataError("the y4m stream carries no restore metadata; pass --meta-from "
-                                "the encoded video or --model")
+            raise MetadataError(
+                "the y4m stream carries no restore metadata; pass --meta-from "
+                "the encoded video or --model"
+            )
         meta = metadata_from_model(model, hdr.width, hdr.height)
     r = FrameRescaler.load(model or meta.model, weights, video=True)
     r.check(meta, "the stream")
@@ -52,8 +67,14 @@ def stream_up(inp: BinaryIO, out: BinaryIO, meta: RestoreMetadata | None = None,
     return _pipe(inp, hdr, out, lambda rgb: r.up(rgb, meta), batch, workers)
 
 
-def _pipe(inp: BinaryIO, hdr: Y4MHeader, out: BinaryIO,
-          fn: Callable[[np.ndarray], np.ndarray], batch: int, workers: int) -> int:
+def _pipe(
+    inp: BinaryIO,
+    hdr: Y4MHeader,
+    out: BinaryIO,
+    fn: Callable[[np.ndarray], np.ndarray],
+    batch: int,
+    workers: int,
+) -> int:
     """Frames of ``inp`` through ``fn`` (one per worker thread), written to ``out`` in order
     and flushed every ``batch`` frames; returns the frame count."""
     n = 0

@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -20,8 +20,15 @@ from ..codecs.metadata import TAG, RestoreMetadata
 from ..errors import InputError, MetadataError, TruncatedInputError
 from ..pipeline.execution import FrameMap, frame_workers
 from ..pipeline.rescale import FrameRescaler, metadata_from_model
-from ..pipeline.video import (VIDEO_SUFFIXES, atomic_output, batched, check_video_dest, open_input,
-                              stdout_binary, video_info)
+from ..pipeline.video import (
+    VIDEO_SUFFIXES,
+    atomic_output,
+    batched,
+    check_video_dest,
+    open_input,
+    stdout_binary,
+    video_info,
+)
 from ..pipeline.y4m import Y4MHeader, write_frame
 
 Progress = Callable[[int, int, float], None]
@@ -72,12 +79,19 @@ def print_progress(done: int, total: int, elapsed: float) -> None:
     fps = done / elapsed if elapsed else 0.0
     eta = f"eta {(total - done) / fps:5.1f}s" if total and fps else ""
     tot = f"/{total}" if total else ""
-    print(f"\r{done}{tot} frames  {fps:5.2f} fps  {eta}   ", end="", file=sys.stderr,
-          flush=True)
+    print(f"\r{done}{tot} frames  {fps:5.2f} fps  {eta}   ", end="", file=sys.stderr, flush=True)
 
 
-def _add_video_stream(out, width: int, height: int, rate: Fraction, time_base: Fraction,
-                      crf: int, preset: str, lossless: bool = False):
+def _add_video_stream(
+    out,
+    width: int,
+    height: int,
+    rate: Fraction,
+    time_base: Fraction,
+    crf: int,
+    preset: str,
+    lossless: bool = False,
+):
     st = out.add_stream("libx264", rate=rate)
     st.width, st.height = width, height
     st.pix_fmt = "yuv444p" if lossless else "yuv420p"
@@ -94,8 +108,7 @@ def _copy_streams(inp, out) -> dict[int, object]:
             try:
                 mapping[s.index] = out.add_stream_from_template(s)
             except Exception as exc:  # noqa: BLE001 - the muxer refuses the codec
-                warnings.warn(f"stream {s.index} ({s.type}) cannot be copied: {exc}",
-                              stacklevel=2)
+                warnings.warn(f"stream {s.index} ({s.type}) cannot be copied: {exc}", stacklevel=2)
     return mapping
 
 
@@ -108,15 +121,26 @@ def _check_complete(src: str | Path, n: int, info, allow_partial: bool) -> bool:
         if not allow_partial:
             raise TruncatedInputError(
                 f"{src}: truncated or corrupt: decoded {n} of the {expected} frames its "
-                "container announces; nothing written (--allow-partial keeps what there is)")
+                "container announces; nothing written (--allow-partial keeps what there is)"
+            )
         warnings.warn(f"{src}: truncated: kept {n} of {expected} frames", stacklevel=3)
         return True
     return False
 
 
-def _transcode(src: str | Path, dest: str | Path, fn, out_size: tuple[int, int], crf: int,
-               preset: str, batch: int, tags: dict[str, str], lossless: bool,
-               progress: Progress | None, allow_partial: bool = False) -> TranscodeSummary:
+def _transcode(
+    src: str | Path,
+    dest: str | Path,
+    fn,
+    out_size: tuple[int, int],
+    crf: int,
+    preset: str,
+    batch: int,
+    tags: dict[str, str],
+    lossless: bool,
+    progress: Progress | None,
+    allow_partial: bool = False,
+) -> TranscodeSummary:
     import av
 
     t0 = time.time()
@@ -130,8 +154,9 @@ def _transcode(src: str | Path, dest: str | Path, fn, out_size: tuple[int, int],
             with av.open(str(tmp), "w", format=fmt, options=opts) as out:
                 for k, v in tags.items():
                     out.metadata[k] = v
-                vout = _add_video_stream(out, out_size[1], out_size[0], info.rate,
-                                         info.time_base, crf, preset, lossless)
+                vout = _add_video_stream(
+                    out, out_size[1], out_size[0], info.rate, info.time_base, crf, preset, lossless
+                )
                 copies = _copy_streams(inp, out)
                 pending: list[tuple[np.ndarray, int | None]] = []
 
@@ -167,8 +192,9 @@ def _transcode(src: str | Path, dest: str | Path, fn, out_size: tuple[int, int],
                     of = f" of the {want} frames its container announces" if want else ""
                     msg = f"{src}: corrupt or truncated: decoding failed after {got}{of} ({exc})"
                     if not allow_partial:
-                        raise TruncatedInputError(f"{msg}; nothing written (--allow-partial "
-                                                  "keeps what there is)") from exc
+                        raise TruncatedInputError(
+                            f"{msg}; nothing written (--allow-partial keeps what there is)"
+                        ) from exc
                     warnings.warn(msg, stacklevel=2)
                 flush()
                 for pkt in vout.encode():
@@ -176,12 +202,24 @@ def _transcode(src: str | Path, dest: str | Path, fn, out_size: tuple[int, int],
             partial = _check_complete(src, n, info, allow_partial)  # before the rename
     if progress:
         print(file=sys.stderr)
-    return TranscodeSummary(n, time.time() - t0, info.width, info.height, out_size[1],
-                            out_size[0], info.expected_frames()[0], partial)
+    return TranscodeSummary(
+        n,
+        time.time() - t0,
+        info.width,
+        info.height,
+        out_size[1],
+        out_size[0],
+        info.expected_frames()[0],
+        partial,
+    )
 
 
-def encode_video(src: str | Path, dest: str | Path, cfg: VideoEncodeConfig = VideoEncodeConfig(),
-                 progress: Progress | None = None) -> TranscodeSummary:
+def encode_video(
+    src: str | Path,
+    dest: str | Path,
+    cfg: VideoEncodeConfig = VideoEncodeConfig(),
+    progress: Progress | None = None,
+) -> TranscodeSummary:
     """Downscale a video through the model into H.264 at the LR size (see module doc)."""
     check_video_dest(dest)
     r = FrameRescaler.load(cfg.model, cfg.weights, cfg.precision, video=True)
@@ -191,9 +229,19 @@ def encode_video(src: str | Path, dest: str | Path, cfg: VideoEncodeConfig = Vid
     s = r.model.scale
     lr_h, lr_w = (info.height + meta.pad_h) // s, (info.width + meta.pad_w) // s
     with frame_workers(cfg.workers, cfg.precision) as fmap:
-        return _transcode(src, dest, lambda frames: fmap(r.down, frames), (lr_h, lr_w),
-                          cfg.crf, cfg.preset, cfg.batch, {TAG: meta.to_json()}, False,
-                          progress, cfg.allow_partial)
+        return _transcode(
+            src,
+            dest,
+            lambda frames: fmap(r.down, frames),
+            (lr_h, lr_w),
+            cfg.crf,
+            cfg.preset,
+            cfg.batch,
+            {TAG: meta.to_json()},
+            False,
+            progress,
+            cfg.allow_partial,
+        )
 
 
 def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMetadata:
@@ -202,25 +250,32 @@ def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMet
     raw = info.tags.get(TAG)
     comment = info.tags.get("comment", "")
     if raw is None and comment.startswith(TAG + "="):  # written by the GStreamer element
-        raw = comment[len(TAG) + 1:]
+        raw = comment[len(TAG) + 1 :]
     if raw is None:
         if model is None:
-            raise MetadataError(f"{src} carries no {TAG} restore metadata (container tags: "
-                                f"{', '.join(sorted(info.tags)) or 'none'}); pass --model to "
-                                "upscale it anyway")
+            raise MetadataError(
+                f"{src} carries no {TAG} restore metadata (container tags: "
+                f"{', '.join(sorted(info.tags)) or 'none'}); pass --model to "
+                "upscale it anyway"
+            )
         return metadata_from_model(model, info.width, info.height)
     return RestoreMetadata.from_json(raw, str(src))
 
 
-def _up_fn(meta: RestoreMetadata, cfg: VideoDecodeConfig, fmap: FrameMap
-           ) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+def _up_fn(
+    meta: RestoreMetadata, cfg: VideoDecodeConfig, fmap: FrameMap
+) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
     r = FrameRescaler.load(cfg.model or meta.model, cfg.weights, cfg.precision, video=True)
     r.check(meta, "the video")
     return lambda frames: fmap(lambda rgb: r.up(rgb, meta), frames)
 
 
-def decode_video(src: str | Path, dest: str | Path, cfg: VideoDecodeConfig = VideoDecodeConfig(),
-                 progress: Progress | None = None) -> TranscodeSummary:
+def decode_video(
+    src: str | Path,
+    dest: str | Path,
+    cfg: VideoDecodeConfig = VideoDecodeConfig(),
+    progress: Progress | None = None,
+) -> TranscodeSummary:
     """Restore the original size. ``dest`` ``-`` streams YUV4MPEG2 to stdout.
 
     An odd original size is written one replicated row/column larger (x264's 4:2:0 needs even
@@ -232,39 +287,64 @@ def decode_video(src: str | Path, dest: str | Path, cfg: VideoDecodeConfig = Vid
         return _decode(src, dest, meta, _up_fn(meta, cfg, fmap), cfg, progress)
 
 
-def _decode(src: str | Path, dest: str | Path, meta: RestoreMetadata,
-            up: Callable[[list[np.ndarray]], list[np.ndarray]], cfg: VideoDecodeConfig,
-            progress: Progress | None) -> TranscodeSummary:
+def _decode(
+    src: str | Path,
+    dest: str | Path,
+    meta: RestoreMetadata,
+    up: Callable[[list[np.ndarray]], list[np.ndarray]],
+    cfg: VideoDecodeConfig,
+    progress: Progress | None,
+) -> TranscodeSummary:
     if str(dest) == "-":
         return _decode_to_y4m(src, up, meta, cfg.batch, progress)
     h, w = meta.height, meta.width
     if not cfg.lossless and (h % 2 or w % 2):  # x264 4:2:0 needs even sides
 
         def up_even(frames: list[np.ndarray]) -> list[np.ndarray]:
-            return [np.pad(f, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
-                    for f in up(frames)]
+            return [np.pad(f, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge") for f in up(frames)]
 
-        return _transcode(src, dest, up_even, (h + h % 2, w + w % 2), cfg.crf, cfg.preset,
-                          cfg.batch, {}, False, progress, cfg.allow_partial)
-    return _transcode(src, dest, up, (h, w), cfg.crf, cfg.preset, cfg.batch, {},
-                      cfg.lossless, progress, cfg.allow_partial)
+        return _transcode(
+            src,
+            dest,
+            up_even,
+            (h + h % 2, w + w % 2),
+            cfg.crf,
+            cfg.preset,
+            cfg.batch,
+            {},
+            False,
+            progress,
+            cfg.allow_partial,
+        )
+    return _transcode(
+        src,
+        dest,
+        up,
+        (h, w),
+        cfg.crf,
+        cfg.preset,
+        cfg.batch,
+        {},
+        cfg.lossless,
+        progress,
+        cfg.allow_partial,
+    )
 
 
-def _decode_to_y4m(src, up, meta: RestoreMetadata, batch: int,
-                   progress: Progress | None) -> TranscodeSummary:
+def _decode_to_y4m(
+    src, up, meta: RestoreMetadata, batch: int, progress: Progress | None
+) -> TranscodeSummary:
     t0 = time.time()
     n = 0
     out = stdout_binary()
     with open_input(src) as inp:
         info = video_info(inp)
         out.write(Y4MHeader(meta.width, meta.height, info.rate).encode())
-        for chunk in batched((f.to_ndarray(format="rgb24") for f in inp.decode(video=0)),
-                              batch):
+        for chunk in batched((f.to_ndarray(format="rgb24") for f in inp.decode(video=0)), batch):
             for rgb in up(chunk):
                 write_frame(out, rgb)
                 n += 1
             out.flush()
             if progress:
                 progress(n, info.frames, time.time() - t0)
-    return TranscodeSummary(n, time.time() - t0, info.width, info.height, meta.width,
-                            meta.height)
+    return TranscodeSummary(n, time.time() - t0, info.width, info.height, meta.width, meta.height)

@@ -122,8 +122,9 @@ def _model(name: str, weights: str | None):
         return create_model(name, weights=weights)
 
 
-def _verify(img: ImageData, data: bytes, name: str, codec: str,
-            weights: str | None) -> tuple[float, float]:
+def _verify(
+    img: ImageData, data: bytes, name: str, codec: str, weights: str | None
+) -> tuple[float, float]:
     out, _, _ = decode_lr(data, name, None, weights, codec)
     return psnr(out.rgb, img.rgb), ssim(out.rgb, img.rgb)
 
@@ -148,9 +149,14 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
     def unchanged(reason: str) -> FileRecord:  # stored byte for byte
         out_rel = orig_name(rel)
         atomic_write(dest / out_rel, data, overwrite=True)
-        return FileRecord(status="done", stored_path=out_rel, stored_bytes=len(data),
-                          stored_sha256=base["sha256"], reason=reason,
-                          **{**base, "model": None, "codec": None, "quality": None})
+        return FileRecord(
+            status="done",
+            stored_path=out_rel,
+            stored_bytes=len(data),
+            stored_sha256=base["sha256"],
+            reason=reason,
+            **{**base, "model": None, "codec": None, "quality": None},
+        )
 
     try:
         if Path(rel).suffix.lower() == ".gif":  # palette images: the model path cannot help
@@ -167,8 +173,9 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
         if min(h, w) < min_side(get_spec(cfg.model).scale):
             return unchanged("smaller than the minimum size: stored unchanged")
         model = _model(cfg.model, cfg.weights)
-        lr_bytes, _ = encode_lr(model, img, cfg.codec, cfg.quality, refine=cfg.refine,
-                                precision=cfg.precision)
+        lr_bytes, _ = encode_lr(
+            model, img, cfg.codec, cfg.quality, refine=cfg.refine, precision=cfg.precision
+        )
         out_rel = lr_name(rel, get_codec(cfg.codec).extension)
         alpha_rel = alpha_sha = None
         total = len(lr_bytes)
@@ -182,9 +189,18 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
         p = s = None
         if cfg.verify:
             p, s = _verify(img, lr_bytes, out_rel, cfg.codec, cfg.weights)
-        return FileRecord(status="done", stored_path=out_rel, stored_bytes=total,
-                          stored_sha256=_sha(lr_bytes), alpha_path=alpha_rel,
-                          alpha_sha256=alpha_sha, psnr=p, ssim=s, reason=notes, **base)
+        return FileRecord(
+            status="done",
+            stored_path=out_rel,
+            stored_bytes=total,
+            stored_sha256=_sha(lr_bytes),
+            alpha_path=alpha_rel,
+            alpha_sha256=alpha_sha,
+            psnr=p,
+            ssim=s,
+            reason=notes,
+            **base,
+        )
     except DiskFullError:
         raise
     except UnsupportedInputError as exc:
@@ -199,5 +215,15 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
         return FileRecord(status="failed", reason=f"{type(exc).__name__}: {exc}", **base)
 
 
-__all__ = ["ArchiveConfig", "alpha_name", "init_pool_worker", "init_worker", "lr_name",
-           "min_side", "orig_name", "process_file", "resolve_workers", "worker_threads"]
+__all__ = [
+    "ArchiveConfig",
+    "alpha_name",
+    "init_pool_worker",
+    "init_worker",
+    "lr_name",
+    "min_side",
+    "orig_name",
+    "process_file",
+    "resolve_workers",
+    "worker_threads",
+]

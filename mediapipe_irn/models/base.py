@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -73,8 +74,13 @@ class RescaleModel(nn.Module):
     def inverse(self, y: Tensor) -> InverseOutput:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def latent(self, lr: Tensor, z: Tensor | None = None,
-               generator: torch.Generator | None = None, sample: bool = False) -> Tensor:
+    def latent(
+        self,
+        lr: Tensor,
+        z: Tensor | None = None,
+        generator: torch.Generator | None = None,
+        sample: bool = False,
+    ) -> Tensor:
         """The latent to pair with ``lr``: given, sampled from the prior, or the prior's mode.
 
         Invertible subclasses set ``self.channels`` (channels after the Haar steps) and
@@ -100,9 +106,13 @@ class RescaleModel(nn.Module):
         x, _ = pad_to_multiple(hr, self.scale)
         return quantize(forward_lr(self, x) if forward_lr else self.forward_lr(x))
 
-    def upscale(self, lr: Tensor, z: Tensor | None = None,
-                size: tuple[int, int] | None = None,
-                inverse: InverseFunction | None = None) -> Tensor:
+    def upscale(
+        self,
+        lr: Tensor,
+        z: Tensor | None = None,
+        size: tuple[int, int] | None = None,
+        inverse: InverseFunction | None = None,
+    ) -> Tensor:
         """``inverse(model, y)`` replaces :meth:`inverse` (e.g. a compiled form)."""
         check_image_tensor(lr, "LR input")
         y = torch.cat((lr, self.latent(lr, z)), 1)

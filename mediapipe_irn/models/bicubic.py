@@ -11,8 +11,9 @@ from .base import InverseOutput, RescaleModel, TrainOutput
 def bicubic_down(x: Tensor, scale: int) -> Tensor:
     """Antialiased bicubic (a = −0.75, like PIL) to ``1/scale``; sides must be multiples."""
     h, w = x.shape[-2:]
-    return F.interpolate(x, size=(h // scale, w // scale), mode="bicubic", antialias=True,
-                         align_corners=False)
+    return F.interpolate(
+        x, size=(h // scale, w // scale), mode="bicubic", antialias=True, align_corners=False
+    )
 
 
 def bicubic_up(x: Tensor, scale: int) -> Tensor:

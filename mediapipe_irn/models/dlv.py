@@ -27,8 +27,14 @@ from .irn import IRN
 class DLV(IRN):
     """IRN's flow on ``[HR, v]`` (4 input channels); see the module docstring."""
 
-    def __init__(self, scale: int = 2, blocks: int = 3, growth: int = 16, v_std: float = 0.1,
-                 name: str = "dlv") -> None:
+    def __init__(
+        self,
+        scale: int = 2,
+        blocks: int = 3,
+        growth: int = 16,
+        v_std: float = 0.1,
+        name: str = "dlv",
+    ) -> None:
         super().__init__(scale, blocks, growth, name, in_channels=4)
         self.v_std = v_std
 

@@ -22,8 +22,14 @@ def haar_steps(scale: int) -> int:
 
 
 class IRN(RescaleModel):
-    def __init__(self, scale: int = 2, blocks: int = 8, growth: int = 32,
-                 name: str = "irn", in_channels: int = 3) -> None:
+    def __init__(
+        self,
+        scale: int = 2,
+        blocks: int = 8,
+        growth: int = 32,
+        name: str = "irn",
+        in_channels: int = 3,
+    ) -> None:
         super().__init__()
         self.scale, self.name = scale, name
         self.blocks, self.growth = blocks, growth
@@ -48,7 +54,7 @@ class IRN(RescaleModel):
         return r
 
     def flow(self, x: Tensor, rev: bool = False) -> Tensor:
-        for op in (reversed(self.ops) if rev else self.ops):
+        for op in reversed(self.ops) if rev else self.ops:
             x = op(x, rev=rev)
         return x
 

@@ -4,9 +4,10 @@ manifest, to shipped weights."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -47,7 +48,8 @@ def get_spec(name: str) -> ModelSpec:
         return _REGISTRY[name]
     except KeyError:
         raise UnknownModelError(
-            f"unknown model {name!r}; known models: {', '.join(list_models())}") from None
+            f"unknown model {name!r}; known models: {', '.join(list_models())}"
+        ) from None
 
 
 def load_weights(model: RescaleModel, path: str | Path, sha256: str | None = None) -> None:
@@ -74,17 +76,23 @@ def load_weights(model: RescaleModel, path: str | Path, sha256: str | None = Non
         if arch is not None and arch != model.name:
             raise WeightsError(f"{path} holds weights for {arch!r}, not {model.name!r}")
         state = state["model"]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor)
-                                              for v in state.values()):
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(f"{path} is not a state dict of tensors")
     # trained weights here stay below ~1.3 in magnitude; a flipped exponent bit gives NaN, inf
     # or values like 1e30, and a garbage image with it
-    bad = [k for k, v in state.items() if v.is_floating_point() and v.numel()
-           and not (torch.isfinite(v).all() and float(v.abs().max()) <= MAX_WEIGHT)]
+    bad = [
+        k
+        for k, v in state.items()
+        if v.is_floating_point()
+        and v.numel()
+        and not (torch.isfinite(v).all() and float(v.abs().max()) <= MAX_WEIGHT)
+    ]
     if bad:
-        raise WeightsError(f"weights {path} hold non-finite or implausibly large values (over "
-                           f"{MAX_WEIGHT:g}) in {', '.join(bad[:3])}"
-                           f"{' …' if len(bad) > 3 else ''}: corrupt")
+        raise WeightsError(
+            f"weights {path} hold non-finite or implausibly large values (over "
+            f"{MAX_WEIGHT:g}) in {', '.join(bad[:3])}"
+            f"{' …' if len(bad) > 3 else ''}: corrupt"
+        )
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, TypeError) as exc:
@@ -92,8 +100,9 @@ def load_weights(model: RescaleModel, path: str | Path, sha256: str | None = Non
     model.weights_sha256 = got
 
 
-def create_model(name: str, pretrained: bool | None = None,
-                 weights: str | Path | None = None) -> RescaleModel:
+def create_model(
+    name: str, pretrained: bool | None = None, weights: str | Path | None = None
+) -> RescaleModel:
     """Build a registered model in eval mode.
 
     ``pretrained=None`` loads shipped weights when the zoo has them (else the untrained
@@ -111,10 +120,13 @@ def create_model(name: str, pretrained: bool | None = None,
         entry = find_weights(name)
         if entry is None:
             if pretrained:
-                raise WeightsError(f"no shipped weights for {name!r}; use pretrained=False "
-                                   "or train one with `mediapipe-irn train`")
-            warnings.warn(f"no shipped weights for {name!r}: using the untrained model",
-                          stacklevel=2)
+                raise WeightsError(
+                    f"no shipped weights for {name!r}; use pretrained=False "
+                    "or train one with `mediapipe-irn train`"
+                )
+            warnings.warn(
+                f"no shipped weights for {name!r}: using the untrained model", stacklevel=2
+            )
         else:
             load_weights(model, entry.path, entry.sha256)
     return model.eval()

@@ -16,9 +16,17 @@ from .irn import haar_steps
 
 
 class SAIN(RescaleModel):
-    def __init__(self, scale: int = 2, e_blocks: int = 5, v_blocks: int = 3, growth: int = 32,
-                 gmm_components: int = 5, name: str = "sain", subnet: str = "dense",
-                 depth: int = 2) -> None:
+    def __init__(
+        self,
+        scale: int = 2,
+        e_blocks: int = 5,
+        v_blocks: int = 3,
+        growth: int = 32,
+        gmm_components: int = 5,
+        name: str = "sain",
+        subnet: str = "dense",
+        depth: int = 2,
+    ) -> None:
         super().__init__()
         self.scale, self.name = scale, name
         self.e_blocks, self.v_blocks, self.growth = e_blocks, v_blocks, growth

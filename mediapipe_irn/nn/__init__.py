@@ -7,7 +7,17 @@ from .quantize import quantize
 from .subnets import ConvBlock, DenseBlock, SubnetFactory, conv_block, dense_block, make_subnet
 
 __all__ = [
-    "ConvBlock", "DenseBlock", "EnhancedInvBlock", "EnhancedOutput", "GaussianMixturePrior", "GaussianPrior",
-    "HaarDownsampling", "InvBlock", "SubnetFactory", "conv_block", "dense_block",
-    "make_subnet", "quantize",
+    "ConvBlock",
+    "DenseBlock",
+    "EnhancedInvBlock",
+    "EnhancedOutput",
+    "GaussianMixturePrior",
+    "GaussianPrior",
+    "HaarDownsampling",
+    "InvBlock",
+    "SubnetFactory",
+    "conv_block",
+    "dense_block",
+    "make_subnet",
+    "quantize",
 ]

@@ -13,8 +13,12 @@ from torch import Tensor, nn
 class GaussianPrior(nn.Module):
     """z ~ N(0, I). Deterministic value (``mode``) is 0."""
 
-    def sample(self, shape: tuple[int, ...], generator: torch.Generator | None = None,
-               like: Tensor | None = None) -> Tensor:
+    def sample(
+        self,
+        shape: tuple[int, ...],
+        generator: torch.Generator | None = None,
+        like: Tensor | None = None,
+    ) -> Tensor:
         dev = like.device if like is not None else None
         dt = like.dtype if like is not None else None
         return torch.randn(shape, generator=generator, device=dev, dtype=dt)
@@ -43,8 +47,13 @@ class GaussianMixturePrior(nn.Module):
         self.mus = nn.Parameter(torch.linspace(-0.5, 0.5, components))
         self.logvars = nn.Parameter(torch.zeros(components))
 
-    def sample(self, shape: tuple[int, ...], generator: torch.Generator | None = None,
-               like: Tensor | None = None, tau: float = 1.0) -> Tensor:
+    def sample(
+        self,
+        shape: tuple[int, ...],
+        generator: torch.Generator | None = None,
+        like: Tensor | None = None,
+        tau: float = 1.0,
+    ) -> Tensor:
         k = self.logits.numel()
         dev = self.logits.device
         u = torch.rand((*shape, k), generator=generator, device=dev).clamp_(1e-9, 1 - 1e-9)
@@ -65,6 +74,7 @@ class GaussianMixturePrior(nn.Module):
     def nll(self, z: Tensor) -> Tensor:
         logp = F.log_softmax(self.logits, 0)
         d = z.unsqueeze(-1)
-        comp = -0.5 * ((d - self.mus) ** 2 * torch.exp(-self.logvars) + self.logvars
-                       + math.log(2 * math.pi))
+        comp = -0.5 * (
+            (d - self.mus) ** 2 * torch.exp(-self.logvars) + self.logvars + math.log(2 * math.pi)
+        )
         return -torch.logsumexp(logp + comp, -1).flatten(1).sum(1).mean()

@@ -3,7 +3,7 @@ convs), and a plain conv stack for the fast models (README, "Speed on the CPU").
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -60,13 +60,13 @@ class DenseBlock(nn.Module):
         into its slice of one buffer, and each conv reads a leading slice of it (contiguous, as
         samples go one at a time). The concatenations cost a fifth of inference time on the CPU."""
         if x.shape[0] > 1:  # keep every conv input contiguous: one sample at a time
-            return torch.cat([self._forward_inference(x[i:i + 1]) for i in range(x.shape[0])])
+            return torch.cat([self._forward_inference(x[i : i + 1]) for i in range(x.shape[0])])
         c, g = x.shape[1], self.conv1.out_channels
         buf = x.new_empty((x.shape[0], c + 4 * g, *x.shape[2:]))
         buf[:, :c] = x
         for i, conv in enumerate((self.conv1, self.conv2, self.conv3, self.conv4)):
             k = c + i * g
-            buf[:, k:k + g] = self.act(conv(buf[:, :k]))
+            buf[:, k : k + g] = self.act(conv(buf[:, :k]))
         return self.conv5(buf)
 
 
@@ -78,8 +78,9 @@ class ConvBlock(nn.Module):
     (last conv zero, so a coupling block starts as the identity).
     """
 
-    def __init__(self, channels_in: int, channels_out: int, width: int = 16,
-                 depth: int = 2) -> None:
+    def __init__(
+        self, channels_in: int, channels_out: int, width: int = 16, depth: int = 2
+    ) -> None:
         super().__init__()
         if depth < 1:
             raise ValueError(f"depth must be ≥ 1, got {depth}")

@@ -13,25 +13,26 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from typing import Callable, Iterator, Literal, Sequence, TypeVar
+from typing import Literal, TypeVar
 
 import torch
 
 from ..models.base import InverseFunction, LRFunction, RescaleModel
 
 Precision = Literal["auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile"]
-PRECISIONS: tuple[str, ...] = ("fp32", "channels_last", "bf16", "bf16_channels_last",
-                               "compile")
+PRECISIONS: tuple[str, ...] = ("fp32", "channels_last", "bf16", "bf16_channels_last", "compile")
 
 
 def resolve(precision: str) -> str:
     if precision == "auto":
         return "fp32"
     if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose from auto, "
-                         f"{', '.join(PRECISIONS)}")
+        raise ValueError(
+            f"unknown precision {precision!r}; choose from auto, {', '.join(PRECISIONS)}"
+        )
     return precision
 
 
@@ -45,11 +46,13 @@ def prepare(model: RescaleModel, precision: str) -> RescaleModel:
 
 
 _COMPILED: weakref.WeakKeyDictionary[RescaleModel, tuple[LRFunction, InverseFunction]] = (
-    weakref.WeakKeyDictionary())
+    weakref.WeakKeyDictionary()
+)
 
 
-def model_functions(model: RescaleModel, precision: str
-                    ) -> tuple[LRFunction | None, InverseFunction | None]:
+def model_functions(
+    model: RescaleModel, precision: str
+) -> tuple[LRFunction | None, InverseFunction | None]:
     """``(forward_lr, inverse)`` replacements for ``precision``: compiled ones for
     ``compile`` (built once per model), ``(None, None)`` (the model's own) otherwise."""
     if resolve(precision) != "compile":
@@ -57,8 +60,10 @@ def model_functions(model: RescaleModel, precision: str
     fns = _COMPILED.get(model)
     if fns is None:
         cls = type(model)
-        fns = (torch.compile(cls.forward_lr, dynamic=False),
-               torch.compile(cls.inverse, dynamic=False))
+        fns = (
+            torch.compile(cls.forward_lr, dynamic=False),
+            torch.compile(cls.inverse, dynamic=False),
+        )
         _COMPILED[model] = fns
     return fns
 

@@ -31,8 +31,11 @@ from .media import IMAGE_EXTENSIONS
 
 def bomb_error(name: str, pixels: int | None, limit: int = DEFAULT_MAX_PIXELS) -> InputError:
     size = f"{pixels} pixels" if pixels else "its size"
-    return InputError(f"{name}: {size} exceeds the limit of {limit} pixels "
-                      "(decompression bomb guard)")
+    return InputError(
+        f"{name}: {size} exceeds the limit of {limit} pixels (decompression bomb guard)"
+    )
+
+
 READ_EXTENSIONS = IMAGE_EXTENSIONS  # (kept name) the one list: pipeline/media.py
 
 
@@ -65,8 +68,9 @@ def _to_8bit(im: Image.Image) -> tuple[Image.Image, int]:
     return im, 8
 
 
-def decode_image(data: bytes, name: str = "<bytes>",
-                 max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageData:
+def decode_image(
+    data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS
+) -> ImageData:
     """Decode image bytes under the policies above; errors are :class:`InputError`."""
     if not data:
         raise InputError(f"{name}: empty file")
@@ -77,9 +81,11 @@ def decode_image(data: bytes, name: str = "<bytes>",
             raise bomb_error(name, w * h, max_pixels)
         frames = getattr(im, "n_frames", 1) or 1
         if frames > 1:
-            raise MultiFrameError(f"{name}: {im.format} with {frames} frames (multi-page or "
-                                  "animated); only single-frame images can go through the "
-                                  "model")
+            raise MultiFrameError(
+                f"{name}: {im.format} with {frames} frames (multi-page or "
+                "animated); only single-frame images can go through the "
+                "model"
+            )
         fmt = im.format
         icc = im.info.get("icc_profile")
         exif = im.getexif()

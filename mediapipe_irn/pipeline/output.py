@@ -12,9 +12,9 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import DiskFullError, InputError, OutputError
 
@@ -45,8 +45,9 @@ def output_error(dest: str | Path, exc: OSError) -> OutputError:
 
 
 @contextmanager
-def atomic_path(dest: str | Path, overwrite: bool = False, mode: int | None = None
-                ) -> Iterator[Path]:
+def atomic_path(
+    dest: str | Path, overwrite: bool = False, mode: int | None = None
+) -> Iterator[Path]:
     """Yield a temporary path beside ``dest`` for a writer that needs a path (a muxer);
     on success the file is fsynced, given ``mode`` and renamed into place; on any error it is
     removed and ``dest`` is left as it was."""
@@ -55,8 +56,9 @@ def atomic_path(dest: str | Path, overwrite: bool = False, mode: int | None = No
         raise OutputError(f"{dest} exists (use --force to overwrite)")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{dest.name[:80]}.",
-                                   suffix=TEMP_SUFFIX, dir=dest.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f"{TEMP_PREFIX}{dest.name[:80]}.", suffix=TEMP_SUFFIX, dir=dest.parent
+        )
         os.close(fd)
     except OSError as exc:
         raise output_error(dest, exc) from exc
@@ -78,8 +80,9 @@ def atomic_path(dest: str | Path, overwrite: bool = False, mode: int | None = No
         raise
 
 
-def atomic_write(dest: str | Path, data: bytes, overwrite: bool = False,
-                 mode: int | None = None) -> None:
+def atomic_write(
+    dest: str | Path, data: bytes, overwrite: bool = False, mode: int | None = None
+) -> None:
     """Write ``data`` to ``dest`` atomically (see :func:`atomic_path`)."""
     with atomic_path(dest, overwrite, mode) as tmp:
         try:
@@ -111,5 +114,13 @@ def clean_temporaries(root: Path) -> int:
     return n
 
 
-__all__ = ["TEMP_PREFIX", "atomic_path", "atomic_write", "clean_temporaries", "default_mode",
-           "is_temporary", "output_error", "same_file"]
+__all__ = [
+    "TEMP_PREFIX",
+    "atomic_path",
+    "atomic_write",
+    "clean_temporaries",
+    "default_mode",
+    "is_temporary",
+    "output_error",
+    "same_file",
+]

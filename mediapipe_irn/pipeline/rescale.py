@@ -30,14 +30,22 @@ def padding(width: int, height: int, align: int) -> tuple[int, int]:
     return (-width) % align, (-height) % align
 
 
-def restore_metadata_for(width: int, height: int, model: str, video: bool = True,
-                         extra: dict[str, Any] | None = None) -> RestoreMetadata:
+def restore_metadata_for(
+    width: int, height: int, model: str, video: bool = True, extra: dict[str, Any] | None = None
+) -> RestoreMetadata:
     """The metadata :meth:`FrameRescaler.down` gives a ``width``×``height`` frame (without
     building the model: the ffmpeg pipe's ``meta`` command and the GStreamer element)."""
     s = get_spec(model).scale
     pw, ph = padding(width, height, 2 * s if video else s)
-    return RestoreMetadata(model=model, scale=s, width=width, height=height, pad_w=pw,
-                           pad_h=ph, extra=dict(extra or {}))
+    return RestoreMetadata(
+        model=model,
+        scale=s,
+        width=width,
+        height=height,
+        pad_w=pw,
+        pad_h=ph,
+        extra=dict(extra or {}),
+    )
 
 
 def metadata_from_model(model: str, lr_width: int, lr_height: int) -> RestoreMetadata:
@@ -58,23 +66,32 @@ class FrameRescaler:
     tile: int = DEFAULT_TILE
 
     @classmethod
-    def load(cls, model: str, weights: str | None = None, execution: str = "auto",
-             video: bool = False) -> FrameRescaler:
+    def load(
+        cls, model: str, weights: str | None = None, execution: str = "auto", video: bool = False
+    ) -> FrameRescaler:
         return cls(create_model(model, weights=weights), execution, video)
 
     @property
     def align(self) -> int:
         return 2 * self.model.scale if self.video else self.model.scale
 
-    def metadata(self, width: int, height: int, extra: dict[str, Any] | None = None
-                 ) -> RestoreMetadata:
+    def metadata(
+        self, width: int, height: int, extra: dict[str, Any] | None = None
+    ) -> RestoreMetadata:
         """Restore metadata of a frame this rescaler downscales (weights' sha256 included)."""
         extra = dict(extra or {})
         if self.model.weights_sha256:
             extra["weights_sha256"] = self.model.weights_sha256
         pw, ph = padding(width, height, self.align)
-        return RestoreMetadata(model=self.model.name, scale=self.model.scale, width=width,
-                               height=height, pad_w=pw, pad_h=ph, extra=extra)
+        return RestoreMetadata(
+            model=self.model.name,
+            scale=self.model.scale,
+            width=width,
+            height=height,
+            pad_w=pw,
+            pad_h=ph,
+            extra=extra,
+        )
 
     def down_tensor(self, hr: torch.Tensor) -> torch.Tensor:
         """1×3×H×W float HR → LR float tensor at 8-bit levels (padding applied)."""
@@ -90,17 +107,21 @@ class FrameRescaler:
         """Refuse metadata of another scale; warn when it records weights (sha256) other than
         the ones about to restore it."""
         if meta.scale != self.model.scale:
-            raise MetadataError(f"{where} was made at ×{meta.scale}; {self.model.name} is "
-                                f"×{self.model.scale}")
+            raise MetadataError(
+                f"{where} was made at ×{meta.scale}; {self.model.name} is ×{self.model.scale}"
+            )
         made, have = meta.extra.get("weights_sha256"), self.model.weights_sha256
         if made and have and made != have:
-            warnings.warn(f"{where} was made with {meta.model} weights {made[:12]}…, "
-                          f"restoring with {have[:12]}…: the result may be wrong",
-                          stacklevel=2)
+            warnings.warn(
+                f"{where} was made with {meta.model} weights {made[:12]}…, "
+                f"restoring with {have[:12]}…: the result may be wrong",
+                stacklevel=2,
+            )
 
     def up_tensor(self, lr: torch.Tensor, meta: RestoreMetadata) -> torch.Tensor:
-        return upscale_image(self.model, lr, size=(meta.height, meta.width), tile=self.tile,
-                             precision=self.execution)
+        return upscale_image(
+            self.model, lr, size=(meta.height, meta.width), tile=self.tile, precision=self.execution
+        )
 
     def up(self, rgb: np.ndarray, meta: RestoreMetadata) -> np.ndarray:
         return to_uint8(self.up_tensor(to_tensor(rgb), meta))

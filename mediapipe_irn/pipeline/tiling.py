@@ -7,7 +7,7 @@ untiled results agree to float rounding while peak memory follows the tile size.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -22,8 +22,15 @@ def _spans(n: int, tile: int) -> list[tuple[int, int]]:
     return [(s, min(s + tile, n)) for s in range(0, n, tile)]
 
 
-def apply_tiled(fn: Callable[[Tensor], Tensor], x: Tensor, factor_num: int, factor_den: int,
-                tile: int, overlap: int, align: int) -> Tensor:
+def apply_tiled(
+    fn: Callable[[Tensor], Tensor],
+    x: Tensor,
+    factor_num: int,
+    factor_den: int,
+    tile: int,
+    overlap: int,
+    align: int,
+) -> Tensor:
     """Apply ``fn`` (size-scaling by ``factor_num/factor_den``) to ``x`` tile by tile.
 
     ``x`` sides, ``tile`` and ``overlap`` must be multiples of ``align`` (so every crop is a
@@ -45,19 +52,26 @@ def apply_tiled(fn: Callable[[Tensor], Tensor], x: Tensor, factor_num: int, fact
             if out is None:
                 oh, ow = h * factor_num // factor_den, w * factor_num // factor_den
                 out = res.new_empty((*res.shape[:-2], oh, ow))
+
             def sc(v: int) -> int:
                 return v * factor_num // factor_den
 
             oy, ox, th, tw = sc(y0 - cy0), sc(x0 - cx0), sc(y1 - y0), sc(x1 - x0)
-            out[..., sc(y0):sc(y0) + th, sc(x0):sc(x0) + tw] = res[..., oy:oy + th, ox:ox + tw]
+            out[..., sc(y0) : sc(y0) + th, sc(x0) : sc(x0) + tw] = res[
+                ..., oy : oy + th, ox : ox + tw
+            ]
     assert out is not None
     return out
 
 
 @torch.no_grad()
-def downscale_image(model: RescaleModel, hr: Tensor, tile: int = DEFAULT_TILE,
-                    overlap: int | None = None, precision: str = "auto"
-                    ) -> tuple[Tensor, tuple[int, int]]:
+def downscale_image(
+    model: RescaleModel,
+    hr: Tensor,
+    tile: int = DEFAULT_TILE,
+    overlap: int | None = None,
+    precision: str = "auto",
+) -> tuple[Tensor, tuple[int, int]]:
     """Pad to the model's alignment, downscale tile by tile. Returns (LR, (pad_h, pad_w)).
 
     ``precision`` (see :mod:`.execution`) may switch the model's memory format in place.
@@ -68,15 +82,21 @@ def downscale_image(model: RescaleModel, hr: Tensor, tile: int = DEFAULT_TILE,
     prepare(model, precision)
     fwd, _ = model_functions(model, precision)
     with autocast(precision):
-        lr = apply_tiled(lambda t: model.downscale(t, fwd), x, 1, model.scale, tile, ov,
-                         model.scale)
+        lr = apply_tiled(
+            lambda t: model.downscale(t, fwd), x, 1, model.scale, tile, ov, model.scale
+        )
     return lr.float(), pad
 
 
 @torch.no_grad()
-def upscale_image(model: RescaleModel, lr: Tensor, size: tuple[int, int] | None = None,
-                  tile: int = DEFAULT_TILE, overlap: int | None = None,
-                  precision: str = "auto") -> Tensor:
+def upscale_image(
+    model: RescaleModel,
+    lr: Tensor,
+    size: tuple[int, int] | None = None,
+    tile: int = DEFAULT_TILE,
+    overlap: int | None = None,
+    precision: str = "auto",
+) -> Tensor:
     """Upscale tile by tile (tile/overlap in HR pixels), crop to ``size``, clamp to [0, 1]."""
     check_image_tensor(lr, "LR input")
     s = model.scale
@@ -84,8 +104,9 @@ def upscale_image(model: RescaleModel, lr: Tensor, size: tuple[int, int] | None 
     prepare(model, precision)
     _, inv = model_functions(model, precision)
     with autocast(precision):
-        hr = apply_tiled(lambda t: model.upscale(t, inverse=inv), lr, s, 1, max(1, tile // s),
-                         -(-ov // s), 1).float()
+        hr = apply_tiled(
+            lambda t: model.upscale(t, inverse=inv), lr, s, 1, max(1, tile // s), -(-ov // s), 1
+        ).float()
     if size is not None:
         hr = hr[..., : size[0], : size[1]]
     return hr.clamp_(0, 1)  # hr is this function's own tensor: no full-size copy

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
-
+from typing import BinaryIO
 
 from ..errors import InputError, OutputError
 from .media import VIDEO_OUTPUTS
@@ -60,8 +60,10 @@ def open_input(path: str | Path):
         raise InputError(f"{p}: has no video stream")
     if c.format.name in STILL_FORMATS or c.format.name.endswith("_pipe"):
         c.close()
-        raise InputError(f"{p}: a still image ({c.format.name}), not a video; use "
-                         "`mediapipe-irn down` for images")
+        raise InputError(
+            f"{p}: a still image ({c.format.name}), not a video; use "
+            "`mediapipe-irn down` for images"
+        )
     return c
 
 
@@ -85,8 +87,17 @@ def video_info(container) -> VideoInfo:
         duration = float(v.duration * v.time_base)
     elif container.duration:
         duration = container.duration / 1_000_000  # AV_TIME_BASE
-    return VideoInfo(cc.width, cc.height, Fraction(rate), Fraction(v.time_base),
-                     int(v.frames or 0), pix, tags, rot, duration)
+    return VideoInfo(
+        cc.width,
+        cc.height,
+        Fraction(rate),
+        Fraction(v.time_base),
+        int(v.frames or 0),
+        pix,
+        tags,
+        rot,
+        duration,
+    )
 
 
 @contextmanager

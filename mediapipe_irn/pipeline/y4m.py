@@ -7,17 +7,23 @@ Restore metadata may ride in the stream header as an ``X`` parameter
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 import numpy as np
 
 from ..codecs.metadata import RestoreMetadata
 from ..errors import InputError
 
-_SUPPORTED = {"420jpeg": "yuv420p", "420": "yuv420p", "420mpeg2": "yuv420p",
-              "420paldv": "yuv420p", "444": "yuv444p"}
+_SUPPORTED = {
+    "420jpeg": "yuv420p",
+    "420": "yuv420p",
+    "420mpeg2": "yuv420p",
+    "420paldv": "yuv420p",
+    "444": "yuv444p",
+}
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,10 @@ class Y4MHeader:
 
     def encode(self) -> bytes:
         r = self.rate
-        parts = [f"YUV4MPEG2 W{self.width} H{self.height} F{r.numerator}:{r.denominator} Ip "
-                 f"A1:1 C{self.colorspace}"]
+        parts = [
+            f"YUV4MPEG2 W{self.width} H{self.height} F{r.numerator}:{r.denominator} Ip "
+            f"A1:1 C{self.colorspace}"
+        ]
         if self.metadata is not None:
             b = base64.urlsafe_b64encode(self.metadata.to_json().encode()).decode()
             parts.append(f"XMPIRN={b}")
@@ -70,8 +78,10 @@ def read_header(stream: BinaryIO) -> Y4MHeader:
     if not w or not h:
         raise InputError("YUV4MPEG2 header lacks W/H")
     if cs not in _SUPPORTED:
-        raise InputError(f"unsupported y4m colour space C{cs} (8-bit 4:2:0 or 4:4:4 only; "
-                         "add `-pix_fmt yuv420p` to the ffmpeg command)")
+        raise InputError(
+            f"unsupported y4m colour space C{cs} (8-bit 4:2:0 or 4:4:4 only; "
+            "add `-pix_fmt yuv420p` to the ffmpeg command)"
+        )
     return Y4MHeader(w, h, rate, cs, meta)
 
 
@@ -82,13 +92,14 @@ def _to_rgb(raw: bytes, hdr: Y4MHeader) -> np.ndarray:
     buf = np.frombuffer(raw, np.uint8)
     if hdr.pix_fmt == "yuv444p":
         arr = buf.reshape(3, h, w)
-        f = av.VideoFrame.from_ndarray(np.ascontiguousarray(arr.transpose(1, 2, 0)),
-                                       format="yuv444p")
+        f = av.VideoFrame.from_ndarray(
+            np.ascontiguousarray(arr.transpose(1, 2, 0)), format="yuv444p"
+        )
         return f.to_ndarray(format="rgb24")
     cw, ch = (w + 1) // 2, (h + 1) // 2
     y = buf[: w * h].reshape(h, w)
-    u = buf[w * h: w * h + cw * ch].reshape(ch, cw)
-    v = buf[w * h + cw * ch:].reshape(ch, cw)
+    u = buf[w * h : w * h + cw * ch].reshape(ch, cw)
+    v = buf[w * h + cw * ch :].reshape(ch, cw)
     if w % 2 or h % 2:  # from_ndarray needs even sides: pad luma by edge replication
         y = np.pad(y, ((0, h % 2), (0, w % 2)), mode="edge")
     ew, eh = y.shape[1], y.shape[0]

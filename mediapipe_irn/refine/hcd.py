@@ -14,15 +14,15 @@ The L2 radius ``eps`` is per 3×64×64 block of HR values (the ball grows with �
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import Tensor
 
+from ..codecs import codec_proxy, get_codec
 from ..models.base import RescaleModel, pad_to_multiple
 from ..nn import quantize
-from ..codecs import codec_proxy, get_codec
 from ..simulate import run_codec
 
 
@@ -65,8 +65,12 @@ def _l2_project(d: Tensor, radius: float) -> Tensor:
     return d * torch.clamp(radius / n, max=1.0)
 
 
-def refine_lr(model: RescaleModel, hr: Tensor, cfg: RefineConfig = RefineConfig(),
-              progress: Callable[[int, int], None] | None = None) -> RefineResult:
+def refine_lr(
+    model: RescaleModel,
+    hr: Tensor,
+    cfg: RefineConfig = RefineConfig(),
+    progress: Callable[[int, int], None] | None = None,
+) -> RefineResult:
     """Refine the LR of ``hr`` (B×3×H×W, sides multiples of the scale after padding)."""
     hr, _ = pad_to_multiple(hr, model.scale)
     hr = hr.detach()
@@ -122,9 +126,13 @@ def refine_lr(model: RescaleModel, hr: Tensor, cfg: RefineConfig = RefineConfig(
     return RefineResult(best.detach(), start, best_mse, hist)
 
 
-def refine_image(model: RescaleModel, hr: Tensor, cfg: RefineConfig, tile: int = 512,
-                 progress: Callable[[int, int], None] | None = None) -> tuple[Tensor, float,
-                                                                                   float]:
+def refine_image(
+    model: RescaleModel,
+    hr: Tensor,
+    cfg: RefineConfig,
+    tile: int = 512,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Tensor, float, float]:
     """Refine a whole image tile by tile (memory bounded by ``tile``); returns the padded,
     refined LR and the real-codec MSE before/after (pixel-weighted over tiles).
 
@@ -139,9 +147,9 @@ def refine_image(model: RescaleModel, hr: Tensor, cfg: RefineConfig, tile: int =
     spans = [(y, x) for y in range(0, h, t) for x in range(0, w, t)]
     before = after = 0.0
     for k, (y, x) in enumerate(spans):
-        crop = hr[..., y:y + t, x:x + t]
+        crop = hr[..., y : y + t, x : x + t]
         res = refine_lr(model, crop, cfg)
-        lr_out[..., y // s:(y + crop.shape[-2]) // s, x // s:(x + crop.shape[-1]) // s] = res.lr
+        lr_out[..., y // s : (y + crop.shape[-2]) // s, x // s : (x + crop.shape[-1]) // s] = res.lr
         n = crop[0, 0].numel() / (h * w)
         before += res.start_mse * n
         after += res.best_mse * n

@@ -20,12 +20,106 @@ from torch import Tensor
 
 Rounding = Literal["ste", "cubic", "fourier"]
 
-_LUMA = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57,
-         69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55,
-         64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100,
-         103, 99]
-_CHROMA = [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99,
-           99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32
+_LUMA = [
+    16,
+    11,
+    10,
+    16,
+    24,
+    40,
+    51,
+    61,
+    12,
+    12,
+    14,
+    19,
+    26,
+    58,
+    60,
+    55,
+    14,
+    13,
+    16,
+    24,
+    40,
+    57,
+    69,
+    56,
+    14,
+    17,
+    22,
+    29,
+    51,
+    87,
+    80,
+    62,
+    18,
+    22,
+    37,
+    56,
+    68,
+    109,
+    103,
+    77,
+    24,
+    35,
+    55,
+    64,
+    81,
+    104,
+    113,
+    92,
+    49,
+    64,
+    78,
+    87,
+    103,
+    121,
+    120,
+    101,
+    72,
+    92,
+    95,
+    98,
+    112,
+    100,
+    103,
+    99,
+]
+_CHROMA = [
+    17,
+    18,
+    24,
+    47,
+    99,
+    99,
+    99,
+    99,
+    18,
+    21,
+    26,
+    66,
+    99,
+    99,
+    99,
+    99,
+    24,
+    26,
+    56,
+    99,
+    99,
+    99,
+    99,
+    99,
+    47,
+    66,
+    99,
+    99,
+    99,
+    99,
+    99,
+    99,
+] + [99] * 32
 
 
 def quality_tables(quality: Tensor) -> tuple[Tensor, Tensor]:
@@ -127,8 +221,7 @@ class JPEGPlanes(NamedTuple):
     subsampled: bool
 
 
-def jpeg_planes(x: Tensor, quality: Tensor | float | int,
-                subsampling: str = "4:2:0") -> JPEGPlanes:
+def jpeg_planes(x: Tensor, quality: Tensor | float | int, subsampling: str = "4:2:0") -> JPEGPlanes:
     """libjpeg's encoder front end for ``x`` (B×3×H×W in [0, 1]) at per-image ``quality``:
     integer YCbCr, edge replication to whole MCUs, 2×2 chroma averaging for 4:2:0."""
     if x.dim() != 4 or x.shape[1] != 3:
@@ -162,8 +255,9 @@ def scaled_coefficients(plane: Tensor, table: Tensor) -> Tensor:
     return (d @ _blocks(plane - 128.0) @ d.T) / table[:, None, None]
 
 
-def diff_jpeg(x: Tensor, quality: Tensor | float | int, subsampling: str = "4:2:0",
-              rounding: Rounding = "ste") -> Tensor:
+def diff_jpeg(
+    x: Tensor, quality: Tensor | float | int, subsampling: str = "4:2:0", rounding: Rounding = "ste"
+) -> Tensor:
     """Differentiable JPEG round trip of ``x`` (B×3×H×W in [0, 1]) at per-image ``quality``.
 
     Returns the decoded image in [0, 1], same size; gradients reach ``x`` (and not quality).

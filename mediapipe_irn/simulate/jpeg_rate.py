@@ -34,13 +34,15 @@ def _plane_features(v: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     ac = flat[..., 1:].abs()
     dc = flat[..., 0]
     ddc = torch.diff(dc, dim=1, prepend=torch.zeros_like(dc[:, :1]))
-    return (torch.log2(1 + ac).sum((1, 2)), torch.sigmoid((ac - 0.5) / TAU).sum((1, 2)),
-            torch.log2(1 + ddc.abs()).sum(1),
-            torch.full((b,), float(flat.shape[1]), dtype=v.dtype, device=v.device))
+    return (
+        torch.log2(1 + ac).sum((1, 2)),
+        torch.sigmoid((ac - 0.5) / TAU).sum((1, 2)),
+        torch.log2(1 + ddc.abs()).sum(1),
+        torch.full((b,), float(flat.shape[1]), dtype=v.dtype, device=v.device),
+    )
 
 
-def rate_features(x: Tensor, quality: Tensor | float | int,
-                  subsampling: str = "4:2:0") -> Tensor:
+def rate_features(x: Tensor, quality: Tensor | float | int, subsampling: str = "4:2:0") -> Tensor:
     """B×7 features (order ``FEATURES``) of ``x`` (B×3×H×W in [0, 1]); differentiable."""
     p = jpeg_planes(x, quality, subsampling)
     ly, ny, dy, by = _plane_features(scaled_coefficients(p.y, p.luma_table))
@@ -51,8 +53,12 @@ def rate_features(x: Tensor, quality: Tensor | float | int,
     return torch.stack((ly, ny, lc, nc, dy + dc, by + bc, torch.ones_like(ly)), 1)
 
 
-def jpeg_bits(x: Tensor, quality: Tensor | float | int, subsampling: str = "4:2:0",
-              weights: tuple[float, ...] = RATE_WEIGHTS) -> Tensor:
+def jpeg_bits(
+    x: Tensor,
+    quality: Tensor | float | int,
+    subsampling: str = "4:2:0",
+    weights: tuple[float, ...] = RATE_WEIGHTS,
+) -> Tensor:
     """Estimated size in bits of each image of ``x`` as a baseline JPEG (B,)."""
     w = torch.tensor(weights, dtype=torch.float32, device=x.device)
     return rate_features(x, quality, subsampling) @ w

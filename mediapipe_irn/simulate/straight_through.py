@@ -8,7 +8,8 @@ returns) or the identity (``"identity"``, for any codec).
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import torch
@@ -34,14 +35,17 @@ def run_codec(x: Tensor, codec: str, quality: Sequence[int]) -> Tensor:
     if c.kind == "video":
         dec = c.decode(c.encode(frames, EncodeOptions(quality=int(quality[0])))).frames
     else:
-        dec = [c.decode(c.encode([f], EncodeOptions(quality=int(q)))).frames[0]
-               for f, q in zip(frames, quality)]
+        dec = [
+            c.decode(c.encode([f], EncodeOptions(quality=int(q)))).frames[0]
+            for f, q in zip(frames, quality)
+        ]
     out = torch.from_numpy(np.stack(dec)).permute(0, 3, 1, 2).float() / 255.0
     return out.to(device=x.device, dtype=x.dtype)
 
 
-def real_codec(x: Tensor, codec: str, quality: Sequence[int] | Tensor,
-               grad: Gradient = "identity") -> Tensor:
+def real_codec(
+    x: Tensor, codec: str, quality: Sequence[int] | Tensor, grad: Gradient = "identity"
+) -> Tensor:
     """Real codec forward, straight-through backward (identity or simulator gradient)."""
     q = [int(v) for v in (quality.tolist() if isinstance(quality, Tensor) else quality)]
     if len(q) == 1:

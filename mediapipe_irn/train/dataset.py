@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -12,8 +12,6 @@ import torch
 from ..errors import InputError
 from ..pipeline.images import READ_EXTENSIONS, read_image
 from ..pipeline.media import VIDEO_EXTENSIONS
-
-
 
 
 def _video_frames(path: Path, every: int) -> list[np.ndarray]:
@@ -36,15 +34,19 @@ def find_sources(folders: Sequence[str | Path]) -> list[Path]:
             continue
         if not p.is_dir():
             raise InputError(f"training data folder not found: {p}")
-        files.extend(f for f in sorted(p.rglob("*"))
-                     if f.suffix.lower() in READ_EXTENSIONS + VIDEO_EXTENSIONS)
+        files.extend(
+            f
+            for f in sorted(p.rglob("*"))
+            if f.suffix.lower() in READ_EXTENSIONS + VIDEO_EXTENSIONS
+        )
     if not files:
         raise InputError(f"no images or videos found in {', '.join(map(str, folders))}")
     return files
 
 
-def load_sources(folders: Sequence[str | Path], min_side: int,
-                 video_every: int = 10) -> list[np.ndarray]:
+def load_sources(
+    folders: Sequence[str | Path], min_side: int, video_every: int = 10
+) -> list[np.ndarray]:
     """Decode every image (and every ``video_every``-th video frame) at least ``min_side``."""
     out = []
     for f in find_sources(folders):
@@ -78,7 +80,7 @@ class PatchSampler:
             img = self.sources[self.rng.integers(len(self.sources))]
             y = self.rng.integers(img.shape[0] - p + 1)
             x = self.rng.integers(img.shape[1] - p + 1)
-            crop = img[y:y + p, x:x + p]
+            crop = img[y : y + p, x : x + p]
             if self.rng.random() < 0.5:
                 crop = crop[:, ::-1]
             if self.rng.random() < 0.5:

@@ -8,8 +8,9 @@ pulls z toward its mixture's mode (see ``rescaling_loss``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -40,10 +41,16 @@ def _sum_per_hr(x: Tensor, n_hr: int) -> Tensor:
     return x.flatten(1).sum(1).mean() / n_hr
 
 
-def rescaling_loss(model: RescaleModel, hr: Tensor, compress: Compressor,
-                   compress_ref: Compressor, weights: LossWeights,
-                   generator: torch.Generator | None = None,
-                   sample_latent: bool = False, rate: RateModel | None = None) -> LossTerms:
+def rescaling_loss(
+    model: RescaleModel,
+    hr: Tensor,
+    compress: Compressor,
+    compress_ref: Compressor,
+    weights: LossWeights,
+    generator: torch.Generator | None = None,
+    sample_latent: bool = False,
+    rate: RateModel | None = None,
+) -> LossTerms:
     """One forward/inverse pass and its loss.
 
     ``compress`` maps the quantised LR to what the decoder sees (identity, the differentiable
@@ -80,8 +87,9 @@ def rescaling_loss(model: RescaleModel, hr: Tensor, compress: Compressor,
         l_reg = _sum_per_hr((lr_q - inv.lr) ** 2, n_hr) if inv.lr is not None else l_fit * 0
         forward = (l_fit + l_fit2 + l_reg + l_rel) / 4
         total = weights.rec * l_rec + lam_fit * forward + weights.latent * l_lat
-        terms.update(fit2=float(l_fit2.detach()), reg=float(l_reg.detach()),
-                     rel=float(l_rel.detach()))
+        terms.update(
+            fit2=float(l_fit2.detach()), reg=float(l_reg.detach()), rel=float(l_rel.detach())
+        )
     else:  # IRN
         total = weights.rec * l_rec + lam_fit * l_fit + weights.latent * l_lat
     if rate is not None and weights.rate > 0:

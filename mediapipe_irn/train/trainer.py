@@ -1,26 +1,29 @@
 """One Trainer for training and fine-tuning (frozen-dataclass config, Adam, step LR schedule,
-gradient clipping, resumable atomic checkpoints, progress with validation PSNR, seeded)."""
+gradient clipping, resumable atomic checkpoints, progress with validation PSNR and bytes,
+seeded). The objectives are IRN's (Xiao et al., ECCV 2020) and SAIN's (Yang et al., AAAI
+2023), plus an optional rate term on the codec's size estimate (``LossWeights.rate``)."""
 
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from ..codecs import EncodeOptions, codec_proxy, get_codec
 from ..errors import InputError
 from ..metrics import psnr
 from ..models import RescaleModel, create_model, get_spec, load_weights
 from ..models.bicubic import Bicubic
-from ..codecs import EncodeOptions, codec_proxy, get_codec
 from ..pipeline.images import to_tensor, to_uint8
+from ..pipeline.output import atomic_path
 from ..simulate import real_codec, run_codec
 from .dataset import PatchSampler, find_sources, load_sources
 from .losses import LossWeights, rescaling_loss
@@ -84,9 +87,11 @@ def _rate_model(cfg: TrainConfig, q: Tensor) -> Callable[[Tensor], Tensor] | Non
     return lambda x: proxy.bits(x, q[: x.shape[0]])
 
 
-def _compressors(cfg: TrainConfig, rng: np.random.Generator
-                 ) -> tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor],
-                            Callable[[Tensor], Tensor] | None]:
+def _compressors(
+    cfg: TrainConfig, rng: np.random.Generator
+) -> tuple[
+    Callable[[Tensor], Tensor], Callable[[Tensor], Tensor], Callable[[Tensor], Tensor] | None
+]:
     cc = cfg.codec
     if cc is None:
         lo, hi = cfg.rate_quality
@@ -99,12 +104,18 @@ def _compressors(cfg: TrainConfig, rng: np.random.Generator
         proxy = codec_proxy(get_codec(cc.name))
         if proxy is None:
             raise InputError(f"no simulator for {cc.name!r}; use mode='real'")
-        return (lambda x: proxy.simulate(x, q[: x.shape[0]])), \
-            (lambda x: proxy.simulate(x, q[: x.shape[0]])), rate
+        return (
+            (lambda x: proxy.simulate(x, q[: x.shape[0]])),
+            (lambda x: proxy.simulate(x, q[: x.shape[0]])),
+            rate,
+        )
     grad = cc.gradient()
     qs = q.int().tolist()
-    return (lambda x: real_codec(x, cc.name, qs[: x.shape[0]], grad)), \
-        (lambda x: run_codec(x, cc.name, qs[: x.shape[0]])), rate
+    return (
+        (lambda x: real_codec(x, cc.name, qs[: x.shape[0]], grad)),
+        (lambda x: run_codec(x, cc.name, qs[: x.shape[0]])),
+        rate,
+    )
 
 
 def _log(msg: str) -> None:
@@ -112,6 +123,10 @@ def _log(msg: str) -> None:
 
 
 class Trainer:
+    """Trains ``cfg.model`` from scratch (lossless LR, IRN's first stage) or fine-tunes it
+    against a codec (real codec forward, the codec proxy's gradient; SAIN), resuming from
+    ``cfg.out`` when it exists. ``fit()`` runs to ``cfg.steps``."""
+
     def __init__(self, cfg: TrainConfig) -> None:
         self.cfg = cfg
         if cfg.threads:
@@ -145,8 +160,9 @@ class Trainer:
     def _resume(self) -> None:
         ck = torch.load(self.out, map_location="cpu", weights_only=True)
         if ck.get("arch") != self.cfg.model:
-            raise InputError(f"{self.out} is a checkpoint of {ck.get('arch')!r}, "
-                             f"not {self.cfg.model!r}")
+            raise InputError(
+                f"{self.out} is a checkpoint of {ck.get('arch')!r}, not {self.cfg.model!r}"
+            )
         self.model.load_state_dict(ck["model"])
         self.optim.load_state_dict(ck["optim"])
         self.step = int(ck["step"])
@@ -157,15 +173,19 @@ class Trainer:
         _log(f"resumed {self.out} at step {self.step}")
 
     def save(self) -> None:
-        ck = {"arch": self.cfg.model, "model": self.model.state_dict(),
-              "optim": self.optim.state_dict(), "step": self.step, "history": self.history,
-              "rng": self.rng.bit_generator.state, "gen": self.gen.get_state(),
-              "sampler": self.sampler.state() if self.sampler else None,
-              "config": _plain(asdict(self.cfg))}
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.out.with_name(self.out.name + ".tmp")
-        torch.save(ck, tmp)
-        os.replace(tmp, self.out)
+        ck = {
+            "arch": self.cfg.model,
+            "model": self.model.state_dict(),
+            "optim": self.optim.state_dict(),
+            "step": self.step,
+            "history": self.history,
+            "rng": self.rng.bit_generator.state,
+            "gen": self.gen.get_state(),
+            "sampler": self.sampler.state() if self.sampler else None,
+            "config": _plain(asdict(self.cfg)),
+        }
+        with atomic_path(self.out, overwrite=True) as tmp:  # fsynced, renamed into place
+            torch.save(ck, tmp)
 
     # -- schedule ----------------------------------------------------------------------
     def lr_at(self, step: int) -> float:
@@ -190,7 +210,7 @@ class Trainer:
                     c = self.cfg.val_crop
                     h, w = (min(c, a.shape[0]) // 16) * 16, (min(c, a.shape[1]) // 16) * 16
                     y0, x0 = (a.shape[0] - h) // 2, (a.shape[1] - w) // 2
-                    imgs.append(to_tensor(a[y0:y0 + h, x0:x0 + w]))
+                    imgs.append(to_tensor(a[y0 : y0 + h, x0 : x0 + w]))
             self._val = imgs
         return self._val
 
@@ -212,12 +232,14 @@ class Trainer:
                     if codec.kind == "image":  # bits per HR pixel of the real file
                         size = len(codec.encode([lr], EncodeOptions(quality=q)))
                         res.setdefault(f"bpp_{key}", []).append(
-                            8.0 * size / (hr.shape[-2] * hr.shape[-1]))
+                            8.0 * size / (hr.shape[-2] * hr.shape[-1])
+                        )
                 lt = to_tensor(lr)
                 if cc is not None:
                     lt = run_codec(lt, cc.name, [q])
                 res.setdefault(f"psnr_{key}", []).append(
-                    psnr(to_uint8(m.upscale(lt).clamp(0, 1)), to_uint8(hr)))
+                    psnr(to_uint8(m.upscale(lt).clamp(0, 1)), to_uint8(hr))
+                )
         self.model.train()
         return {f"val_{k}": float(np.mean(v)) for k, v in res.items()}
 
@@ -240,8 +262,9 @@ class Trainer:
             hr = self.sampler.sample()
             comp, comp_ref, rate = _compressors(cfg, self.rng)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-                lt = rescaling_loss(self.model, hr, comp, comp_ref, cfg.weights, self.gen,
-                                    cfg.sample_latent, rate)
+                lt = rescaling_loss(
+                    self.model, hr, comp, comp_ref, cfg.weights, self.gen, cfg.sample_latent, rate
+                )
             self.optim.zero_grad(set_to_none=True)
             lt.total.backward()
             gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
@@ -258,15 +281,19 @@ class Trainer:
                 eta = (cfg.steps - self.step) / max(rate, 1e-9)
                 avg = {k: v / cfg.log_every for k, v in agg.items()}
                 agg = {}
-                _log(f"step {self.step}/{cfg.steps} lr {self.lr_at(self.step):.2e} "
-                     + " ".join(f"{k} {v:.5f}" for k, v in avg.items())
-                     + f" | {rate:.2f} it/s, eta {eta / 60:.1f} min")
+                _log(
+                    f"step {self.step}/{cfg.steps} lr {self.lr_at(self.step):.2e} "
+                    + " ".join(f"{k} {v:.5f}" for k, v in avg.items())
+                    + f" | {rate:.2f} it/s, eta {eta / 60:.1f} min"
+                )
             if self.step % cfg.val_every == 0 or self.step == cfg.steps:
                 v = self.validate()
                 if v:
                     self.history.append({"step": self.step, **v})
-                    _log(f"step {self.step} validation: "
-                         + " ".join(f"{k} {x:.3f}" for k, x in v.items()))
+                    _log(
+                        f"step {self.step} validation: "
+                        + " ".join(f"{k} {x:.3f}" for k, x in v.items())
+                    )
             if self.step % cfg.ckpt_every == 0 or self.step == end:
                 self.save()
         return {"step": self.step, "history": self.history}
@@ -281,16 +308,4 @@ def _plain(x):
     return x
 
 
-def export_weights(checkpoint: str | Path, dest: str | Path) -> str:
-    """Write the bare state dict of a checkpoint to ``dest``; returns its sha256."""
-    from ..zoo import file_sha256
-
-    ck = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    state = {k: v.contiguous() for k, v in ck["model"].items()}
-    tmp = Path(str(dest) + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, dest)
-    return file_sha256(dest)
-
-
-__all__ = ["CodecConfig", "TrainConfig", "Trainer", "export_weights", "replace"]
+__all__ = ["CodecConfig", "TrainConfig", "Trainer"]

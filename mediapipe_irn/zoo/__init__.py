@@ -42,32 +42,54 @@ def find_weights(name: str) -> ZooEntry | None:
     return ZooEntry(name, ZOO_DIR / entry["file"], entry["sha256"], entry)
 
 
-def add_to_zoo(checkpoint: str | Path, name: str, commands: list[str],
-               notes: str = "") -> dict[str, Any]:
-    """Export a trainer checkpoint's weights into the zoo and record it in the manifest."""
+def add_to_zoo(
+    checkpoint: str | Path,
+    name: str,
+    family: str,
+    scale: int,
+    arch: dict[str, Any],
+    commands: list[str],
+    notes: str = "",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Export a trainer checkpoint's weights into the zoo and record them in the manifest
+    (both written atomically). The caller passes the model's registry facts (family, scale,
+    architecture), so the zoo never imports the registry."""
     import torch
 
-    from ..models import get_spec
+    from ..pipeline.output import atomic_path, atomic_write
 
-    spec = get_spec(name)
     ck = torch.load(checkpoint, map_location="cpu", weights_only=True)
     if ck.get("arch") != name:
         raise ValueError(f"{checkpoint} holds {ck.get('arch')!r}, not {name!r}")
     dest = ZOO_DIR / f"{name}.pt"
     state = {k: v.contiguous() for k, v in ck["model"].items()}
-    torch.save(state, dest)
+    with atomic_path(dest, overwrite=True) as tmp:
+        torch.save(state, tmp)
     cfg = ck.get("config", {})
     entry = {
-        "file": dest.name, "sha256": file_sha256(dest), "family": spec.family,
-        "scale": spec.scale, "arch": spec.kwargs,
-        "params": int(sum(v.numel() for k, v in state.items())),
-        "training": {"commands": commands, "steps": int(ck["step"]),
-                     "data": cfg.get("data"), "codec": cfg.get("codec"),
-                     "batch": cfg.get("batch"), "patch": cfg.get("patch")},
+        "file": dest.name,
+        "sha256": file_sha256(dest),
+        "family": family,
+        "scale": scale,
+        "arch": arch,
+        "params": int(sum(v.numel() for v in state.values())),
+        "training": {
+            "commands": commands,
+            "steps": int(ck["step"]),
+            "data": cfg.get("data"),
+            "codec": cfg.get("codec"),
+            "batch": cfg.get("batch"),
+            "patch": cfg.get("patch"),
+            "rate_weight": (cfg.get("weights") or {}).get("rate", 0.0),
+            **(extra or {}),
+        },
         "validation_history": ck.get("history", [])[-3:],
         "notes": notes,
     }
     manifest = read_manifest()
     manifest[name] = entry
-    MANIFEST.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    atomic_write(
+        MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), overwrite=True
+    )
     return entry

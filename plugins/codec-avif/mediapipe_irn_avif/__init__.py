@@ -8,14 +8,22 @@ without any change to the core. Restore metadata travels in an XMP packet.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import features
 
-from mediapipe_irn.codecs import (Decoded, EncodeOptions, RestoreMetadata, check_frames,
-                                  decoded_image, open_image_bytes, save_rgb, xmp_packet,
-                                  xmp_restore_text)
+from mediapipe_irn.codecs import (
+    Decoded,
+    EncodeOptions,
+    RestoreMetadata,
+    check_frames,
+    decoded_image,
+    open_image_bytes,
+    save_rgb,
+    xmp_packet,
+    xmp_restore_text,
+)
 from mediapipe_irn.errors import CodecError
 
 
@@ -29,9 +37,14 @@ class AVIFCodec:
         if not features.check("avif"):
             raise CodecError("this Pillow build has no AVIF support (Pillow ≥ 11.3 wheels do)")
 
-    def encode(self, frames: Sequence[np.ndarray], options: EncodeOptions = EncodeOptions(),
-               metadata: RestoreMetadata | None = None, icc: bytes | None = None,
-               exif: bytes | None = None) -> bytes:
+    def encode(
+        self,
+        frames: Sequence[np.ndarray],
+        options: EncodeOptions = EncodeOptions(),
+        metadata: RestoreMetadata | None = None,
+        icc: bytes | None = None,
+        exif: bytes | None = None,
+    ) -> bytes:
         (f,) = check_frames(frames, single=True)
         q = self.default_quality if options.quality is None else int(options.quality)
         if not 1 <= q <= 100:

@@ -38,13 +38,26 @@ def test_archive_uses_the_plugin(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     shutil.copy(SAMPLES / "coffee.png", src / "coffee.png")
-    r = CliRunner().invoke(main, ["archive", str(src), str(tmp_path / "arc"), "--codec",
-                                  "avif", "--quality", "60", "--model", "bicubic-x2",
-                                  "--quiet"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "archive",
+            str(src),
+            str(tmp_path / "arc"),
+            "--codec",
+            "avif",
+            "--quality",
+            "60",
+            "--model",
+            "bicubic-x2",
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "arc" / "coffee.png.irn.avif").is_file()
-    r = CliRunner().invoke(main, ["restore", str(tmp_path / "arc"), str(tmp_path / "out"),
-                                  "--quiet"])
+    r = CliRunner().invoke(
+        main, ["restore", str(tmp_path / "arc"), str(tmp_path / "out"), "--quiet"]
+    )
     assert r.exit_code == 0, r.output
     assert Image.open(tmp_path / "out" / "coffee.png").size == (600, 400)
 
@@ -55,8 +68,16 @@ def test_finetune_straight_through(tmp_path):
     data = tmp_path / "d"
     data.mkdir()
     shutil.copy(SAMPLES / "coffee.png", data / "c.png")
-    cfg = TrainConfig(model="irn-x2", data=(str(data),), out=str(tmp_path / "ck.pt"), steps=1,
-                      batch=2, patch=32, codec=CodecConfig("avif", (40, 60)), warmup=1)
+    cfg = TrainConfig(
+        model="irn-x2",
+        data=(str(data),),
+        out=str(tmp_path / "ck.pt"),
+        steps=1,
+        batch=2,
+        patch=32,
+        codec=CodecConfig("avif", (40, 60)),
+        warmup=1,
+    )
     t = Trainer(cfg)
     assert cfg.codec.gradient() == "identity"
     t.fit(progress=False)

@@ -28,9 +28,12 @@ def environment(registry: str | None = None) -> dict[str, str]:
     paths = [str(Path(mediapipe_irn.__file__).resolve().parents[1])]
     paths += site.getsitepackages()
     reg = registry or str(Path.home() / ".cache" / "mediapipe-irn" / "gst-registry.bin")
-    return {"GST_PLUGIN_PATH": str(PLUGIN_PATH), "GST_REGISTRY": reg,
-            "PYTHONPATH": ":".join(dict.fromkeys(paths)),
-            "PATH": f"{SYSTEM_BIN}:{os.environ.get('PATH', '')}"}
+    return {
+        "GST_PLUGIN_PATH": str(PLUGIN_PATH),
+        "GST_REGISTRY": reg,
+        "PYTHONPATH": ":".join(dict.fromkeys(paths)),
+        "PATH": f"{SYSTEM_BIN}:{os.environ.get('PATH', '')}",
+    }
 
 
 def print_env() -> None:

@@ -13,15 +13,20 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from mediapipe_irn_gst import environment
 
 from mediapipe_irn.metrics import psnr
-from mediapipe_irn_gst import environment
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 SYSTEM_PY = "/usr/bin/python3"
-HAVE_GST = shutil.which("gst-launch-1.0") is not None and os.path.exists(SYSTEM_PY) and \
-    subprocess.run([SYSTEM_PY, "-c", "import gi; gi.require_version('Gst', '1.0')"],
-                   capture_output=True).returncode == 0
+HAVE_GST = (
+    shutil.which("gst-launch-1.0") is not None
+    and os.path.exists(SYSTEM_PY)
+    and subprocess.run(
+        [SYSTEM_PY, "-c", "import gi; gi.require_version('Gst', '1.0')"], capture_output=True
+    ).returncode
+    == 0
+)
 pytestmark = pytest.mark.skipif(not HAVE_GST, reason="needs Debian's GStreamer + gst-python")
 
 
@@ -60,7 +65,8 @@ def run(desc):
     return frames
 src = "videotestsrc num-buffers=3 pattern=pinwheel ! video/x-raw,format=RGB,width=130,height=98"
 ref = run(src + " ! appsink name=out sync=false")
-out = run(src + " ! irndownscale model=MODEL ! irnupscale model=MODEL ! appsink name=out sync=false")
+out = run(src + " ! irndownscale model=MODEL ! irnupscale model=MODEL"
+          " ! appsink name=out sync=false")
 lr = run(src + " ! irndownscale model=MODEL ! appsink name=out sync=false")
 np.save(sys.argv[1], np.stack(ref)); np.save(sys.argv[2], np.stack([f[:98, :130] for f in out]))
 print(json.dumps({"n": len(out), "lr": list(lr[0].shape), "hr": list(out[0].shape)}))
@@ -69,9 +75,13 @@ print(json.dumps({"n": len(out), "lr": list(lr[0].shape), "hr": list(out[0].shap
 
 def test_in_process_pipeline(tmp_path, env):
     code = IN_PROCESS.replace("MODEL", "bicubic-x2")
-    r = subprocess.run([SYSTEM_PY, "-c", code, str(tmp_path / "ref.npy"),
-                        str(tmp_path / "out.npy")], capture_output=True, text=True, env=env,
-                       timeout=300)
+    r = subprocess.run(
+        [SYSTEM_PY, "-c", code, str(tmp_path / "ref.npy"), str(tmp_path / "out.npy")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads(r.stdout.strip().splitlines()[-1])
     assert res["n"] == 3
@@ -83,11 +93,32 @@ def test_in_process_pipeline(tmp_path, env):
 
 def test_gst_launch_smoke(tmp_path, env):
     out = tmp_path / "lr.mp4"
-    cmd = ["gst-launch-1.0", "-q", "filesrc", f"location={SAMPLES / 'bbb_3s.mp4'}", "!",
-           "decodebin", "!", "videoconvert", "!", "video/x-raw,format=RGB", "!",
-           "irndownscale", "model=bicubic-x2", "!",
-           "videoconvert", "!", "video/x-raw,format=I420", "!", "x264enc", "!", "mp4mux", "!",
-           "filesink", f"location={out}"]
+    cmd = [
+        "gst-launch-1.0",
+        "-q",
+        "filesrc",
+        f"location={SAMPLES / 'bbb_3s.mp4'}",
+        "!",
+        "decodebin",
+        "!",
+        "videoconvert",
+        "!",
+        "video/x-raw,format=RGB",
+        "!",
+        "irndownscale",
+        "model=bicubic-x2",
+        "!",
+        "videoconvert",
+        "!",
+        "video/x-raw,format=I420",
+        "!",
+        "x264enc",
+        "!",
+        "mp4mux",
+        "!",
+        "filesink",
+        f"location={out}",
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     with av.open(str(out)) as c:
@@ -103,8 +134,19 @@ def test_gst_launch_smoke(tmp_path, env):
     meta = read_video_metadata(out)  # the tag irndownscale sent, stored by mp4mux
     assert (meta.model, meta.width, meta.height) == ("bicubic-x2", 1280, 720)
     restored = tmp_path / "hr.mkv"
-    r = subprocess.run([sys.executable, "-m", "mediapipe_irn.cli", "decode", str(out),
-                        str(restored), "--lossless"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mediapipe_irn.cli",
+            "decode",
+            str(out),
+            str(restored),
+            "--lossless",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     with av.open(str(restored)) as c:
         hr = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
