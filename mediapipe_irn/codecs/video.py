@@ -1,4 +1,6 @@
-"""H.264 through PyAV/libx264 for short frame sequences held in memory (MP4 by default).
+"""H.264 through PyAV/libx264: a streaming encoder (frames in, packets out, explicit flush, as
+PyAV does) that the video jobs mux beside copied audio, and ``encode``/``decode`` of short
+clips held in memory (MP4 by default) built on it.
 
 Odd frame sizes are padded by edge replication to even sides for yuv420p; the true size is
 kept in the ``mediapipe-irn-frame`` container tag and cropped back on decode. Restore metadata
@@ -27,6 +29,44 @@ def _pad_even(f: np.ndarray) -> np.ndarray:
     return f
 
 
+class H264StreamEncoder:
+    """libx264 on one output stream of ``container``: ``encode(rgb, pts)`` returns the packets
+    ready to mux, ``flush()`` the rest. ``lossless`` is x264's CRF 0 with 4:4:4 chroma."""
+
+    def __init__(
+        self,
+        container,
+        width: int,
+        height: int,
+        rate: Fraction,
+        time_base: Fraction | None = None,
+        crf: int = 23,
+        preset: str = "medium",
+        lossless: bool = False,
+    ) -> None:
+        if not 0 <= crf <= 51:
+            raise CodecError(f"crf must be in 0–51, got {crf}")
+        self.stream = container.add_stream("libx264", rate=rate)
+        self.stream.width, self.stream.height = width, height
+        self.stream.pix_fmt = "yuv444p" if lossless else "yuv420p"
+        if time_base is not None:
+            self.stream.time_base = time_base
+        self.stream.options = {"crf": "0" if lossless else str(crf), "preset": preset}
+        self.time_base = time_base
+
+    def encode(self, rgb: np.ndarray, pts: int | None = None) -> list:
+        import av
+
+        vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        vf.pts = pts
+        if self.time_base is not None:
+            vf.time_base = self.time_base
+        return list(self.stream.encode(vf.reformat(format=self.stream.pix_fmt)))
+
+    def flush(self) -> list:
+        return list(self.stream.encode())
+
+
 class H264Codec:
     """libx264, yuv420p, CRF rate control (``quality`` is the CRF, default 23)."""
 
@@ -35,6 +75,21 @@ class H264Codec:
 
     def __init__(self, container: str = "mp4") -> None:
         self.container = container
+
+    def stream_encoder(
+        self,
+        container,
+        width: int,
+        height: int,
+        rate: Fraction,
+        time_base: Fraction | None = None,
+        options: EncodeOptions = EncodeOptions(),
+    ) -> H264StreamEncoder:
+        """A streaming encoder on a new stream of ``container`` (an open PyAV output)."""
+        crf = self.default_quality if options.quality is None else int(options.quality)
+        return H264StreamEncoder(
+            container, width, height, rate, time_base, crf, options.preset, options.lossless
+        )
 
     def encode(
         self,
@@ -47,9 +102,6 @@ class H264Codec:
         import av
 
         fs = check_frames(frames, single=False)
-        crf = self.default_quality if options.quality is None else int(options.quality)
-        if not 0 <= crf <= 51:
-            raise CodecError(f"crf must be in 0–51, got {crf}")
         h, w = fs[0].shape[:2]
         buf = io.BytesIO()
         opts = {"movflags": "use_metadata_tags"} if self.container == "mp4" else {}
@@ -57,16 +109,13 @@ class H264Codec:
             c.metadata[FRAME_TAG] = f"{w}x{h}"
             if metadata is not None:
                 c.metadata[TAG] = metadata.to_json()
-            st = c.add_stream("libx264", rate=Fraction(options.fps))
-            st.width, st.height = w + w % 2, h + h % 2
-            st.pix_fmt = "yuv420p"
-            st.options = {"crf": str(crf), "preset": options.preset}
+            enc = self.stream_encoder(
+                c, w + w % 2, h + h % 2, Fraction(options.fps), options=options
+            )
             for i, f in enumerate(fs):
-                vf = av.VideoFrame.from_ndarray(_pad_even(f), format="rgb24")
-                vf.pts = i
-                for pkt in st.encode(vf.reformat(format="yuv420p")):
+                for pkt in enc.encode(_pad_even(f), i):
                     c.mux(pkt)
-            for pkt in st.encode():
+            for pkt in enc.flush():
                 c.mux(pkt)
         return buf.getvalue()
 

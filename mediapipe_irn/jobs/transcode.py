@@ -1,5 +1,6 @@
-"""Video transcoding through the model: ``encode`` (downscale, H.264 at the LR size, audio and
-subtitles copied, restore metadata in container tags) and ``decode`` (restore the original size
+"""Video transcoding through the model: ``encode`` (downscale, H.264 at the LR size through
+the ``h264`` codec's streaming encoder, audio and subtitles copied, restore metadata in
+container tags) and ``decode`` (restore the original size
 to H.264, or YUV4MPEG2 on a stream). Frames are read in chunks of ``batch`` and go through the
 model one per worker thread (:func:`frame_workers`), so memory stays flat in the video's
 length; outputs appear only when complete."""
@@ -11,12 +12,12 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from ..codecs.metadata import TAG, RestoreMetadata
+from ..codecs.video import H264StreamEncoder
 from ..errors import InputError, MetadataError, TruncatedInputError
 from ..pipeline.execution import FrameMap, frame_workers
 from ..pipeline.rescale import FrameRescaler, metadata_from_model
@@ -82,24 +83,6 @@ def print_progress(done: int, total: int, elapsed: float) -> None:
     print(f"\r{done}{tot} frames  {fps:5.2f} fps  {eta}   ", end="", file=sys.stderr, flush=True)
 
 
-def _add_video_stream(
-    out,
-    width: int,
-    height: int,
-    rate: Fraction,
-    time_base: Fraction,
-    crf: int,
-    preset: str,
-    lossless: bool = False,
-):
-    st = out.add_stream("libx264", rate=rate)
-    st.width, st.height = width, height
-    st.pix_fmt = "yuv444p" if lossless else "yuv420p"
-    st.time_base = time_base
-    st.options = {"crf": "0" if lossless else str(crf), "preset": preset}
-    return st
-
-
 def _copy_streams(inp, out) -> dict[int, object]:
     """Templates for every audio/subtitle stream (copied untouched)."""
     mapping = {}
@@ -154,7 +137,7 @@ def _transcode(
             with av.open(str(tmp), "w", format=fmt, options=opts) as out:
                 for k, v in tags.items():
                     out.metadata[k] = v
-                vout = _add_video_stream(
+                vout = H264StreamEncoder(
                     out, out_size[1], out_size[0], info.rate, info.time_base, crf, preset, lossless
                 )
                 copies = _copy_streams(inp, out)
@@ -165,9 +148,7 @@ def _transcode(
                     if not pending:
                         return
                     for rgb, pts in zip(fn([p[0] for p in pending]), [p[1] for p in pending]):
-                        vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-                        vf.pts, vf.time_base = pts, info.time_base
-                        for pkt in vout.encode(vf.reformat(format=vout.pix_fmt)):
+                        for pkt in vout.encode(rgb, pts):
                             out.mux(pkt)
                         n += 1
                     pending.clear()
@@ -197,7 +178,7 @@ def _transcode(
                         ) from exc
                     warnings.warn(msg, stacklevel=2)
                 flush()
-                for pkt in vout.encode():
+                for pkt in vout.flush():
                     out.mux(pkt)
             partial = _check_complete(src, n, info, allow_partial)  # before the rename
     if progress:
