@@ -40,6 +40,11 @@ class Decoded:
 
 @runtime_checkable
 class Codec(Protocol):
+    """A codec: ``encode(frames, options, metadata) -> bytes`` and ``decode(bytes) ->
+    Decoded`` (frames and the restore metadata found). Optionally ``proxy()``: its
+    differentiable stand-in for training and HCD (:mod:`mediapipe_irn.simulate.proxy`), in
+    the forward-vs-compress split of CompressAI (Bégaint et al., 2020)."""
+
     name: str
     kind: Literal["image", "video"]
     extension: str

@@ -22,6 +22,11 @@ def haar_steps(scale: int) -> int:
 
 
 class IRN(RescaleModel):
+    """Invertible Rescaling Net (Xiao et al., "Invertible Image Rescaling", ECCV 2020): per ×2
+    step a Haar transform and ``blocks`` affine-coupling InvBlocks; the forward pass splits
+    the result into the LR (3 channels) and a latent z whose prior is N(0, I); upscaling runs
+    the inverse with z at the prior's mode (0)."""
+
     def __init__(
         self,
         scale: int = 2,

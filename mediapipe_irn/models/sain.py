@@ -16,6 +16,12 @@ from .irn import haar_steps
 
 
 class SAIN(RescaleModel):
+    """Self-Asymmetric Invertible Network (Yang et al., "Self-Asymmetric Invertible Network for
+    Compression-Aware Image Rescaling", AAAI 2023): ``e_blocks`` enhanced invertible blocks
+    produce the LR; ``v_blocks`` more model what a codec does to it (the simulated-compressed
+    LR the inverse starts from); z follows a learnable Gaussian mixture, reconstructed at its
+    mode."""
+
     def __init__(
         self,
         scale: int = 2,
