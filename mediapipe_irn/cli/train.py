@@ -61,12 +61,30 @@ def _train_options(f):
     return f
 
 
-def _run_training(cfg, force: bool = False, quiet: bool = False) -> None:
-    from ..train import Trainer
+def _run_training(model: str, opts: dict, **cfg_fields) -> None:
+    """Build the one TrainConfig from the shared options and run it (``--force`` starts
+    over)."""
+    from ..train import LossWeights, TrainConfig, Trainer
 
-    if force:
+    cfg = TrainConfig(
+        model=model,
+        data=tuple(opts["data"]),
+        val=tuple(opts["val"]),
+        steps=opts["steps"],
+        out=opts["out"],
+        batch=opts["batch"],
+        patch=opts["patch"],
+        lr=opts["lr"],
+        seed=opts["seed"],
+        weights=LossWeights(fit=opts["lambda_fit"], rate=opts["rate_weight"]),
+        threads=opts["threads"],
+        val_every=opts["val_every"],
+        ckpt_every=opts["ckpt_every"],
+        **cfg_fields,
+    )
+    if opts["force"]:
         Path(cfg.out).unlink(missing_ok=True)
-    res = Trainer(cfg).fit(progress=not quiet)
+    res = Trainer(cfg).fit(progress=not opts["quiet"])
     if res["history"]:
         click.echo(f"done at step {res['step']}: {res['history'][-1]}")
 
@@ -80,46 +98,10 @@ def _run_training(cfg, force: bool = False, quiet: bool = False) -> None:
     help="LO:HI JPEG qualities of the size estimate behind --rate-weight",
 )
 @_train_options
-def train(
-    model: str,
-    rate_quality: str,
-    data,
-    val,
-    steps,
-    out,
-    batch,
-    patch,
-    lr,
-    lambda_fit,
-    rate_weight,
-    seed,
-    threads,
-    val_every,
-    ckpt_every,
-    force,
-    quiet,
-) -> None:
+def train(model: str, rate_quality: str, **opts) -> None:
     """Train a model from scratch with a lossless LR (resumable)."""
-    from ..train import LossWeights, TrainConfig
-
     lo, hi = parse_quality(rate_quality, "range")
-    cfg = TrainConfig(
-        model=model,
-        data=tuple(data),
-        val=tuple(val),
-        steps=steps,
-        out=out,
-        batch=batch,
-        patch=patch,
-        lr=lr,
-        seed=seed,
-        weights=LossWeights(fit=lambda_fit, rate=rate_weight),
-        threads=threads,
-        val_every=val_every,
-        ckpt_every=ckpt_every,
-        rate_quality=(lo, hi),
-    )
-    _run_training(cfg, force, quiet)
+    _run_training(model, opts, rate_quality=(lo, hi))
 
 
 @main.command()
@@ -150,54 +132,28 @@ def finetune(
     codec: str,
     quality: str,
     crf: str | None,
-    mode,
-    grad,
-    data,
-    val,
-    steps,
-    out,
-    batch,
-    patch,
-    lr,
-    lambda_fit,
-    rate_weight,
-    seed,
-    threads,
-    val_every,
-    ckpt_every,
-    force,
-    quiet,
+    mode: str,
+    grad: str,
+    **opts,
 ) -> None:
     """Fine-tune a model against a codec (resumable)."""
     from ..codecs import get_codec
     from ..models import list_models
-    from ..train import CodecConfig, LossWeights, TrainConfig
+    from ..train import CodecConfig
 
     get_codec(codec)
     arch = model or (init if init in list_models() else None)
     if arch is None:
         raise click.BadParameter("--model is required when --from is a file")
     lo, hi = parse_quality(crf or quality, "range")
-    cfg = TrainConfig(
-        model=arch,
+    _run_training(
+        arch,
+        opts,
         init=init,
-        data=tuple(data),
-        val=tuple(val),
-        steps=steps,
-        out=out,
-        batch=batch,
-        patch=patch,
-        lr=lr,
-        seed=seed,
         codec=CodecConfig(codec, (lo, hi), mode, grad),
-        weights=LossWeights(fit=lambda_fit, rate=rate_weight),
-        threads=threads,
         val_quality=(lo + hi) // 2,
-        val_every=val_every,
-        ckpt_every=ckpt_every,
         warmup=0,
     )
-    _run_training(cfg, force, quiet)
 
 
 @main.command("zoo-add")
