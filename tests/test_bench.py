@@ -102,3 +102,33 @@ def test_bd_of_a_curve_against_itself_is_zero():
     same = _bd(curve, curve, "bicubic")
     assert abs(same["bd_psnr_vs_bicubic_db"]) < 1e-9 and abs(same["bd_rate_vs_bicubic_pct"]) < 1e-6
     assert abs(_bd(curve, shifted, "bicubic")["bd_psnr_vs_bicubic_db"] - 1) < 1e-9
+
+
+def test_compare_shows_every_path_at_the_same_budget(tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "cmp.png"
+    r = CliRunner().invoke(
+        main,
+        [
+            "compare",
+            str(SAMPLES / "chelsea.png"),
+            str(out),
+            "--bpp",
+            "0.4",
+            "--model",
+            "sain-x2-lite",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    budget = int(0.4 * 300 * 451 / 8)
+    rows = [ln.split() for ln in r.output.splitlines() if " B " in ln]
+    assert len(rows) == 3
+    for row in rows:
+        assert int(row[row.index("B") - 1].replace(",", "")) <= budget  # within the budget
+    im = Image.open(out)
+    assert im.size[0] > 4 * 256 and im.size[1] > 256
+    r = CliRunner().invoke(
+        main, ["compare", str(SAMPLES / "chelsea.png"), str(out), "--bpp", "0.4"]
+    )
+    assert r.exit_code == 2 and "exists" in r.output

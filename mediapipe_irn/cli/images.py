@@ -278,3 +278,51 @@ def verify(archive_dir: str, deep: bool, weights: str | None) -> None:
         + (" (decoded)" if deep else "")
     )
     sys.exit(s.exit_code)
+
+
+@main.command()
+@click.argument("image", type=click.Path(exists=True, dir_okay=False))
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--bpp", type=float, default=None, help="byte budget in bits per HR pixel")
+@click.option("--bytes", "nbytes", type=int, default=None, help="byte budget")
+@click.option("--model", default="sain-x2", show_default=True)
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--crop", default=None, help="X,Y,W,H of the region shown (default: centre)")
+@force_option
+def compare(
+    image: str,
+    out: str,
+    bpp: float | None,
+    nbytes: int | None,
+    model: str,
+    weights: str | None,
+    crop: str | None,
+    force: bool,
+) -> None:
+    """Side-by-side crops of the original, full-resolution JPEG, bicubic and the model, all
+    at the same byte budget, each labelled with its PSNR and bytes (PNG)."""
+    from ..bench.compare import panels, render
+    from ..models import create_model
+    from ..pipeline.images import read_image
+    from ..pipeline.output import atomic_write
+
+    if (bpp is None) == (nbytes is None):
+        raise click.BadParameter("give exactly one of --bpp and --bytes")
+    img = read_image(image)
+    h, w = img.size
+    budget = nbytes if nbytes is not None else int(bpp * h * w / 8)
+    box = None
+    if crop:
+        try:
+            box = tuple(int(v) for v in crop.split(","))
+            assert len(box) == 4
+        except (ValueError, AssertionError):
+            raise click.BadParameter(f"--crop takes X,Y,W,H, got {crop!r}") from None
+    ps = panels(img, budget, create_model(model, weights=weights))
+    atomic_write(out, render(ps, box), overwrite=force)
+    for p in ps[1:]:
+        click.echo(
+            f"{p.label:<22} {p.nbytes:>9,} B  {8 * p.nbytes / (h * w):.3f} bpp  "
+            f"q{p.quality:<3} {p.psnr:.2f} dB"
+        )
+    click.echo(f"wrote {out}")
