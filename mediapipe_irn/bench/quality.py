@@ -127,7 +127,8 @@ def run(
             t0 = time.perf_counter()
             for path, img in images:
                 data_b, _ = encode_lr(m, img, codec, q, refine=steps)
-                out, _, _ = decode_lr(data_b, path, codec=codec)
+                name_, _, weights = name.partition("@")  # restore with the same weights
+                out, _, _ = decode_lr(data_b, path, name_, weights or None, codec=codec)
                 rows.append(_scores(out.rgb, img.rgb, len(data_b)))
             row = {
                 "quality": q,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import EXEC_CHOICES, csv_ints, main
+from .options import EXEC_CHOICES, csv_ints, deprecated, main, resolved
 
 
 @main.group()
@@ -112,8 +112,16 @@ def bench_quality(
 @click.option("--repeat", type=int, default=3, show_default=True)
 @click.option("--threads", type=int, default=None)
 @click.option("--json", "json_path", default="results/speed.json", show_default=True)
+@deprecated("--precision", "--exec", "precisions")
+@click.pass_context
 def bench_speed(
-    models: str, sizes: str, precisions: str, repeat: int, threads: int | None, json_path: str
+    ctx: click.Context,
+    models: str,
+    sizes: str,
+    precisions: str,
+    repeat: int,
+    threads: int | None,
+    json_path: str,
 ) -> None:
     """Inference time, memory and achieved GFLOP/s per execution option."""
     from ..bench import speed
@@ -123,6 +131,7 @@ def bench_speed(
     for s in sizes.split(","):
         w, h = s.lower().split("x")
         sz.append((int(w), int(h)))
+    precisions = resolved(ctx, "precisions", precisions)
     res = speed.run(models.split(","), sz, precisions.split(","), repeat, threads)
     click.echo(speed.format_table(res))
     write_json(json_path, res)
@@ -154,7 +163,10 @@ def bench_speed(
     help="how encode/decode run the model",
 )
 @click.option("--json", "json_path", default="results/transcode.json", show_default=True)
+@deprecated("--precision", "--exec", "precision", type=click.Choice(EXEC_CHOICES))
+@click.pass_context
 def bench_transcode(
+    ctx: click.Context,
     clip: str,
     models: str,
     crf: int,
@@ -167,6 +179,7 @@ def bench_transcode(
     from ..bench import transcode
     from ..bench.common import write_json
 
+    precision = resolved(ctx, "precision", precision)
     res = transcode.run(clip, models.split(","), crf, preset, decode_preset, precision)
     click.echo(transcode.format_table(res))
     write_json(json_path, res)
