@@ -213,3 +213,45 @@ def bench_video(
     click.echo(f"wrote {json_path}")
     if video.plot(res, plot_path):
         click.echo(f"wrote {plot_path}")
+
+
+@bench.command("jpeg-rate")
+@click.option(
+    "--data",
+    multiple=True,
+    default=("../shared/data/train",),
+    show_default=True,
+    type=click.Path(exists=True),
+    help="images the fit uses (with --fit)",
+)
+@click.option(
+    "--val",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True),
+    help="folders reported separately (the LR of each whole image)",
+)
+@click.option(
+    "--quality", default="20,25,30,35,40,45,50,55,60,65,70,75,80,85,90,95", show_default=True
+)
+@click.option("--fit", is_flag=True, help="refit the weights on --data first (NNLS)")
+@click.option(
+    "--crops",
+    type=int,
+    default=4,
+    show_default=True,
+    help="random crops (32–512 px) per training image for the fit",
+)
+@click.option("--limit", type=int, default=None, help="at most this many images per folder")
+@click.option("--json", "json_path", default="results/jpeg_rate.json", show_default=True)
+def bench_jpeg_rate(
+    data, val, quality: str, fit: bool, crops: int, limit: int | None, json_path: str
+) -> None:
+    """The JPEG size estimate against libjpeg-turbo's real sizes (correlation, error)."""
+    from ..bench import jpegrate
+    from ..bench.common import write_json
+
+    res = jpegrate.run(list(data), list(val), csv_ints(quality), fit, crops, limit)
+    click.echo(jpegrate.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
