@@ -120,3 +120,41 @@ def test_forward_lr_is_the_forward_lr(name):
         full = m(x).lr
         assert torch.allclose(m.forward_lr(x), full, atol=1e-6)
         assert torch.equal(m.downscale(x), torch.round(full.clamp(0, 1) * 255) / 255)
+
+
+def test_new_weights_keep_the_old_ones_for_files_made_with_them(monkeypatch, tmp_path):
+    """Shipping new weights under a name keeps the previous file; a file restores with the
+    weights whose sha256 it records, and a file that records none (made before the sha256
+    was recorded) with the version marked "unrecorded"."""
+    import mediapipe_irn.zoo as zoo
+    from mediapipe_irn.codecs import RestoreMetadata
+    from mediapipe_irn.models import get_spec
+    from mediapipe_irn.pipeline.rescale import FrameRescaler
+
+    monkeypatch.setattr(zoo, "ZOO_DIR", tmp_path)
+    monkeypatch.setattr(zoo, "MANIFEST", tmp_path / "manifest.json")
+    name = "sain-x2-lite"
+    spec = get_spec(name)
+    states = []
+    for seed in (1, 2, 3):
+        m = randomize(create_model(name, pretrained=False), seed=seed)
+        torch.save({"arch": name, "model": m.state_dict(), "step": seed}, tmp_path / "ck.pt")
+        e = zoo.add_to_zoo(tmp_path / "ck.pt", name, spec.family, spec.scale, spec.kwargs, ["x"])
+        states.append((e["sha256"], m.state_dict()))
+    entry = zoo.read_manifest()[name]
+    assert entry["sha256"] == states[2][0]
+    assert [p["sha256"] for p in entry["previous"]] == [states[1][0], states[0][0]]
+    assert [p["unrecorded"] for p in entry["previous"]] == [False, True]
+
+    def restored_state(extra):
+        meta = RestoreMetadata(model=name, scale=2, width=8, height=8, extra=extra)
+        return FrameRescaler.for_metadata(meta).model.state_dict()
+
+    for sha, state in states:
+        got = restored_state({"weights_sha256": sha})
+        assert all(torch.equal(got[k], state[k]) for k in state)
+    got = restored_state({})  # no sha recorded: the first shipped version
+    assert all(torch.equal(got[k], states[0][1][k]) for k in got)
+    with pytest.warns(UserWarning, match="not shipped"):
+        restored_state({"weights_sha256": "0" * 64})
+    assert create_model(name).weights_sha256 == states[2][0]  # new files: the current ones

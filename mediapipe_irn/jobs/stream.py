@@ -61,8 +61,7 @@ def stream_up(
                 "the encoded video or --model"
             )
         meta = metadata_from_model(model, hdr.width, hdr.height)
-    r = FrameRescaler.load(model or meta.model, weights, video=True)
-    r.check(meta, "the stream")
+    r = FrameRescaler.for_metadata(meta, model, weights, video=True)
     out.write(Y4MHeader(meta.width, meta.height, hdr.rate).encode())
     return _pipe(inp, hdr, out, lambda rgb: r.up(rgb, meta), batch, workers)
 

@@ -246,8 +246,7 @@ def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMet
 def _up_fn(
     meta: RestoreMetadata, cfg: VideoDecodeConfig, fmap: FrameMap
 ) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
-    r = FrameRescaler.load(cfg.model or meta.model, cfg.weights, cfg.precision, video=True)
-    r.check(meta, "the video")
+    r = FrameRescaler.for_metadata(meta, cfg.model, cfg.weights, cfg.precision, video=True)
     return lambda frames: fmap(lambda rgb: r.up(rgb, meta), frames)
 
 

@@ -101,7 +101,10 @@ def load_weights(model: RescaleModel, path: str | Path, sha256: str | None = Non
 
 
 def create_model(
-    name: str, pretrained: bool | None = None, weights: str | Path | None = None
+    name: str,
+    pretrained: bool | None = None,
+    weights: str | Path | None = None,
+    made_with: str | None = None,
 ) -> RescaleModel:
     """Build a registered model in eval mode.
 
@@ -109,6 +112,9 @@ def create_model(
     initialisation, which is a Haar average-pool down / replicate up, with a warning);
     ``True`` requires shipped weights; ``False`` never loads them. ``weights`` loads a file
     instead (a state dict or a ``mediapipe-irn train`` checkpoint).
+    ``made_with`` (a
+    sha256, or ``"unrecorded"``) picks the shipped version of the weights a file was made
+    with, so a file restores with its own weights after newer ones ship.
     """
     from ..zoo import find_weights
 
@@ -117,7 +123,14 @@ def create_model(
     if weights is not None:
         load_weights(model, weights)
     elif pretrained is not False and model.invertible:
-        entry = find_weights(name)
+        entry = find_weights(name, made_with) if made_with else find_weights(name)
+        if entry is None and made_with:
+            warnings.warn(
+                f"{name} weights {made_with[:12]}… are not shipped with this version; using "
+                "the current ones: the result may be wrong",
+                stacklevel=2,
+            )
+            entry = find_weights(name)
         if entry is None:
             if pretrained:
                 raise WeightsError(

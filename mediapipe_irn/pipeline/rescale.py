@@ -52,7 +52,9 @@ def metadata_from_model(model: str, lr_width: int, lr_height: int) -> RestoreMet
     """Metadata for an LR that carries none, made up from the model the user named: the HR
     size is the LR's times the scale (nothing to crop)."""
     s = get_spec(model).scale
-    return RestoreMetadata(model=model, scale=s, width=lr_width * s, height=lr_height * s)
+    return RestoreMetadata(
+        model=model, scale=s, width=lr_width * s, height=lr_height * s, extra={"assumed": True}
+    )
 
 
 @dataclass
@@ -70,6 +72,26 @@ class FrameRescaler:
         cls, model: str, weights: str | None = None, execution: str = "auto", video: bool = False
     ) -> FrameRescaler:
         return cls(create_model(model, weights=weights), execution, video)
+
+    @classmethod
+    def for_metadata(
+        cls,
+        meta: RestoreMetadata,
+        model: str | None = None,
+        weights: str | None = None,
+        execution: str = "auto",
+        video: bool = False,
+    ) -> FrameRescaler:
+        """The rescaler that restores a file with this metadata: its model (or ``model``), and
+        unless ``weights`` are given, the shipped version of the weights that made it (the
+        sha256 it records; files from before that was recorded: the "unrecorded" version)."""
+        name = model or meta.model
+        made_with = None
+        if weights is None and name == meta.model and not meta.extra.get("assumed"):
+            made_with = meta.extra.get("weights_sha256", "unrecorded")
+        r = cls(create_model(name, weights=weights, made_with=made_with), execution, video)
+        r.check(meta)
+        return r
 
     @property
     def align(self) -> int:

@@ -35,11 +35,24 @@ def read_manifest() -> dict[str, dict[str, Any]]:
     return json.loads(MANIFEST.read_text())
 
 
-def find_weights(name: str) -> ZooEntry | None:
+def find_weights(name: str, sha256: str | None = None) -> ZooEntry | None:
+    """The shipped weights of ``name``: the current ones, or with ``sha256`` the version that
+    has it (current or ``previous``). ``sha256="unrecorded"`` asks for the weights that made
+    files written before restore metadata recorded the weights (``previous`` entries marked
+    ``unrecorded``; the current ones if none is)."""
     entry = read_manifest().get(name)
     if entry is None:
         return None
-    return ZooEntry(name, ZOO_DIR / entry["file"], entry["sha256"], entry)
+    versions = [entry] + list(entry.get("previous", []))
+    if sha256 == "unrecorded":
+        v = next((v for v in versions[1:] if v.get("unrecorded")), entry)
+    elif sha256 is not None:
+        v = next((v for v in versions if v["sha256"] == sha256), None)
+        if v is None:
+            return None
+    else:
+        v = entry
+    return ZooEntry(name, ZOO_DIR / v["file"], v["sha256"], entry)
 
 
 def add_to_zoo(
@@ -55,21 +68,45 @@ def add_to_zoo(
     """Export a trainer checkpoint's weights into the zoo and record them in the manifest
     (both written atomically). The caller passes the model's registry facts (family, scale,
     architecture), so the zoo never imports the registry."""
+    import io
+
     import torch
 
-    from ..pipeline.output import atomic_path, atomic_write
+    from ..pipeline.output import atomic_write
 
     ck = torch.load(checkpoint, map_location="cpu", weights_only=True)
     if ck.get("arch") != name:
         raise ValueError(f"{checkpoint} holds {ck.get('arch')!r}, not {name!r}")
-    dest = ZOO_DIR / f"{name}.pt"
     state = {k: v.contiguous() for k, v in ck["model"].items()}
-    with atomic_path(dest, overwrite=True) as tmp:
-        torch.save(state, tmp)
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    data = buf.getvalue()
+    sha = hashlib.sha256(data).hexdigest()
+    manifest = read_manifest()
+    old = manifest.get(name)
+    prev = list(old.get("previous", [])) if old else []
+    if old is not None and old["sha256"] != sha:
+        # keep the weights that earlier files were made with: restore picks them by the
+        # sha256 the file records (or, for files that record none, the "unrecorded" ones)
+        kept = f"{name}-{old['sha256'][:12]}.pt"
+        if (ZOO_DIR / old["file"]).is_file() and not (ZOO_DIR / kept).exists():
+            (ZOO_DIR / old["file"]).rename(ZOO_DIR / kept)
+        prev.insert(
+            0,
+            {
+                "file": kept,
+                "sha256": old["sha256"],
+                "unrecorded": not any(p.get("unrecorded") for p in prev),
+                "training": old.get("training"),
+                "notes": old.get("notes", ""),
+            },
+        )
+    dest = ZOO_DIR / f"{name}.pt"
+    atomic_write(dest, data, overwrite=True)
     cfg = ck.get("config", {})
     entry = {
         "file": dest.name,
-        "sha256": file_sha256(dest),
+        "sha256": sha,
         "family": family,
         "scale": scale,
         "arch": arch,
@@ -87,7 +124,8 @@ def add_to_zoo(
         "validation_history": ck.get("history", [])[-3:],
         "notes": notes,
     }
-    manifest = read_manifest()
+    if prev:
+        entry["previous"] = prev
     manifest[name] = entry
     atomic_write(
         MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), overwrite=True
