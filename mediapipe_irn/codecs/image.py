@@ -49,15 +49,23 @@ def xmp_restore_text(xmp: bytes | str | None) -> str | None:
     return m.group(1).decode().replace("&lt;", "<").replace("&quot;", '"').replace("&amp;", "&")
 
 
-def save_rgb(frame: np.ndarray, fmt: str, icc: bytes | None, exif: bytes | None, **kw) -> bytes:
-    """Encode an RGB frame with Pillow, carrying ICC profile and EXIF when given."""
-    if icc:
+def save_image(
+    im: Image.Image, fmt: str, icc: bytes | None = None, exif: bytes | None = None, **kw
+) -> bytes:
+    """The package's one Pillow writer: ``im`` as ``fmt``, with the ICC profile and EXIF when
+    given and the format carries them."""
+    if icc and fmt in ("JPEG", "PNG", "WEBP", "TIFF", "AVIF"):
         kw["icc_profile"] = icc
-    if exif:
+    if exif and fmt in ("JPEG", "PNG", "WEBP", "TIFF", "AVIF"):
         kw["exif"] = exif
     buf = io.BytesIO()
-    Image.fromarray(frame, "RGB").save(buf, fmt, **kw)
+    im.save(buf, fmt, **kw)
     return buf.getvalue()
+
+
+def save_rgb(frame: np.ndarray, fmt: str, icc: bytes | None, exif: bytes | None, **kw) -> bytes:
+    """Encode an RGB frame with Pillow (:func:`save_image`)."""
+    return save_image(Image.fromarray(frame, "RGB"), fmt, icc, exif, **kw)
 
 
 def open_image_bytes(data: bytes, fmt: str) -> Image.Image:

@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import io
 import json
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-
-import numpy as np
-from PIL import Image
 
 from ..api import decode_lr
 from ..errors import InputError, IntegrityError, MetadataError, OutputError
-from ..pipeline.images import decode_image
+from ..pipeline.images import decode_image, encode_image
 from ..pipeline.output import atomic_write, default_mode, is_temporary
 from .archive import SOURCES_KEY, ArchiveSummary, _progress
 from .lock import LOCK_NAME, archive_lock
@@ -101,27 +97,6 @@ def _check_out(dest: Path, out: Path, man: Manifest) -> None:
             )
 
 
-def _encode_output(img, alpha: np.ndarray | None, fmt: str, quality: int) -> bytes:
-    if alpha is not None:
-        im = Image.fromarray(np.dstack([img.rgb, alpha]), "RGBA")
-    elif img.grey:
-        im = Image.fromarray(img.rgb, "RGB").convert("L")
-    else:
-        im = Image.fromarray(img.rgb, "RGB")
-    kw: dict = {}
-    if img.icc and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
-        kw["icc_profile"] = img.icc
-    if img.exif and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
-        kw["exif"] = img.exif
-    if fmt in ("JPEG", "WEBP"):
-        kw["quality"] = quality
-    if fmt == "WEBP":
-        kw["lossless"] = True
-    buf = io.BytesIO()
-    im.save(buf, fmt, **kw)
-    return buf.getvalue()
-
-
 def _restore_one(
     dest: Path, out: Path, r: FileRecord, cfg: RestoreConfig
 ) -> tuple[Path, bytes, int]:
@@ -155,11 +130,12 @@ def _restore_one(
         if alpha is not None and fmt in ("JPEG", "BMP"):
             fmt, target = "PNG", inside(out, r.rel_path + ".png", "source path")
     else:
-        fmt = {"png": "PNG", "jpeg": "JPEG"}[cfg.format]
+        # JPEG cannot hold alpha: such files come back as PNG, named so
+        fmt = "PNG" if cfg.format == "png" or alpha is not None else "JPEG"
         new_ext = ".png" if fmt == "PNG" else ".jpg"
         if ext != new_ext:
             target = inside(out, r.rel_path + new_ext, "source path")
-    return target, _encode_output(img, alpha, fmt, cfg.quality), n
+    return target, encode_image(replace(img, alpha=alpha), fmt, cfg.quality), n
 
 
 def orphans(dest: Path, recs: list[FileRecord]) -> list[str]:

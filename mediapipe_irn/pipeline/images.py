@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..codecs.image import DEFAULT_MAX_PIXELS
+from ..codecs.image import DEFAULT_MAX_PIXELS, save_image
 from ..errors import InputError, MultiFrameError
 from .media import IMAGE_EXTENSIONS
 
@@ -142,19 +142,25 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     return arr.permute(1, 2, 0).contiguous().numpy()
 
 
-def encode_png(img: ImageData) -> bytes:
-    """PNG of the image: RGB, RGBA when it has alpha, L when it was grey; ICC/EXIF kept."""
+def encode_image(img: ImageData, fmt: str = "PNG", quality: int = 95) -> bytes:
+    """The image as ``fmt`` (PNG, JPEG, WEBP (lossless), TIFF, BMP): RGBA when it has alpha
+    (JPEG and BMP cannot: the caller picks PNG), L when it was grey; ICC/EXIF kept."""
     if img.alpha is not None:
+        if fmt in ("JPEG", "BMP"):
+            raise InputError(f"{fmt} cannot hold an alpha channel")
         im = Image.fromarray(np.dstack([img.rgb, img.alpha]), "RGBA")
     elif img.grey:
         im = Image.fromarray(img.rgb, "RGB").convert("L")
     else:
         im = Image.fromarray(img.rgb, "RGB")
-    buf = io.BytesIO()
-    kw = {}
-    if img.icc:
-        kw["icc_profile"] = img.icc
-    if img.exif:
-        kw["exif"] = img.exif
-    im.save(buf, "PNG", **kw)
-    return buf.getvalue()
+    kw: dict = {}
+    if fmt in ("JPEG", "WEBP"):
+        kw["quality"] = quality
+    if fmt == "WEBP":
+        kw["lossless"] = True
+    return save_image(im, fmt, img.icc, img.exif, **kw)
+
+
+def encode_png(img: ImageData) -> bytes:
+    """PNG of the image (:func:`encode_image`)."""
+    return encode_image(img, "PNG")
