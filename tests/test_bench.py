@@ -77,6 +77,8 @@ def test_bench_quality_ranks_models_against_bicubic_at_equal_bytes(tmp_path):
             "30,50,70,90",
             "--context",
             "webp",
+            "--hours",
+            "sain-x2-lite=0.87",
             "--json",
             str(js),
             "--plot",
@@ -92,6 +94,7 @@ def test_bench_quality_ranks_models_against_bicubic_at_equal_bytes(tmp_path):
     webp = res["context"]["webp"]
     assert len(webp) >= 4 and webp[0]["bpp"] < webp[-1]["bpp"]
     assert "BD-PSNR vs bicubic" in r.output and "full-resolution webp" in r.output
+    assert (tmp_path / "rd_hours.png").stat().st_size > 1000
 
 
 def test_bd_of_a_curve_against_itself_is_zero():

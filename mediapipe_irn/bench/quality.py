@@ -213,3 +213,37 @@ def plot(res: dict[str, Any], path: str | Path) -> bool:
     return plot_rd(
         path, [(title, "bits per HR pixel", f"full-resolution {res['codec']}", ref, curves)]
     )
+
+
+def plot_vs_hours(res: dict[str, Any], hours: dict[str, float], path: str | Path) -> bool:
+    """BD-PSNR over the bicubic path against each model's training CPU-hours (does more
+    compute still pay?); returns False without matplotlib or points."""
+    pts = [
+        (hours[n], e["bd_psnr_vs_bicubic_db"], n)
+        for n, e in res["models"].items()
+        if n in hours and "bd_psnr_vs_bicubic_db" in e
+    ]
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    if not pts:
+        return False
+    fig, ax = plt.subplots(figsize=(5.5, 4), dpi=110)
+    for h, bd, n in sorted(pts):
+        ax.plot(h, bd, "o")
+        ax.annotate(
+            n.split("/")[-1], (h, bd), fontsize=7, xytext=(4, 2), textcoords="offset points"
+        )
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("training CPU-hours (2-core AMD EPYC, one thread)")
+    ax.set_ylabel("BD-PSNR over bicubic-x2 at equal bytes (dB)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .options import EXEC_CHOICES, csv_ints, deprecated, main, resolved
@@ -59,6 +61,11 @@ def bench_jpeg_sim(data, quality: str, limit: int | None, json_path: str, speed:
     show_default=True,
     help="also measure each learned model with this many HCD steps per stage",
 )
+@click.option(
+    "--hours",
+    default="",
+    help="MODEL=CPU_HOURS;… : also plot BD-PSNR over bicubic against training CPU-hours",
+)
 @click.option("--json", "json_path", default="results/quality.json", show_default=True)
 @click.option("--plot", "plot_path", default="results/quality_rd.png", show_default=True)
 def bench_quality(
@@ -70,6 +77,7 @@ def bench_quality(
     context: str,
     limit: int | None,
     refine: int,
+    hours: str,
     json_path: str,
     plot_path: str,
 ) -> None:
@@ -96,6 +104,11 @@ def bench_quality(
         click.echo(f"wrote {plot_path}")
     else:
         click.echo("matplotlib not installed: no plot (pip install mediapipe-irn[bench])")
+    if hours:
+        h = {k: float(v) for k, _, v in (item.rpartition("=") for item in hours.split(";"))}
+        out = str(Path(plot_path).with_suffix("")) + "_hours.png"
+        if q.plot_vs_hours(res, h, out):
+            click.echo(f"wrote {out}")
 
 
 @bench.command("speed")
