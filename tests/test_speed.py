@@ -88,3 +88,37 @@ def test_compiled_execution_matches_eager():
     assert (lr - lr32).abs().max() <= 1 / 255 + 1e-6
     up = upscale_image(m, lr32, precision="compile")
     assert (up - upscale_image(m, lr32, precision="fp32")).abs().max() < 1e-4
+
+
+@pytest.mark.parametrize("forced,expect", [("1", True), ("0", False)])
+def test_capability_detection_can_be_forced(monkeypatch, forced, expect):
+    from mediapipe_irn.pipeline import execution
+
+    monkeypatch.setenv(execution.FORCE_ENV, forced)
+    assert execution.native_bf16() is expect
+    cap = execution.capability()
+    assert cap["native_bf16"] is expect
+    assert cap["auto"] == (execution.AUTO_NATIVE_BF16 if expect else "fp32")
+    monkeypatch.delenv(execution.FORCE_ENV)
+    flags = execution.cpu_flags()
+    assert execution.native_bf16() == bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+@pytest.mark.pretrained
+def test_auto_on_this_machine_stays_within_0_05_db_of_fp32():
+    """Whatever ``auto`` picks on the machine running the tests, restored quality stays within
+    0.05 dB of float32 on the samples."""
+    from mediapipe_irn.metrics import psnr
+    from mediapipe_irn.pipeline import read_image, to_tensor, to_uint8
+
+    from .conftest import SAMPLES
+
+    m = create_model("sain-x2")
+    for name in ("chelsea.png", "coffee.png"):
+        rgb = read_image(SAMPLES / name).rgb[:128, :160]
+        x = to_tensor(rgb)
+        out = {}
+        for p in ("fp32", "auto"):
+            lr, _ = downscale_image(m, x, precision=p)
+            out[p] = psnr(to_uint8(upscale_image(m, lr, size=rgb.shape[:2], precision=p)), rgb)
+        assert abs(out["auto"] - out["fp32"]) <= 0.05, (name, out)

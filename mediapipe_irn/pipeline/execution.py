@@ -24,11 +24,41 @@ from ..models.base import InverseFunction, LRFunction, RescaleModel
 
 Precision = Literal["auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile"]
 PRECISIONS: tuple[str, ...] = ("fp32", "channels_last", "bf16", "bf16_channels_last", "compile")
+AUTO_NATIVE_BF16 = "fp32"  # what auto runs where bf16 is native (README "Speed on the CPU")
+
+
+FORCE_ENV = "MPIRN_NATIVE_BF16"  # "1"/"0": force the capability answer (tests, benchmarks)
+
+
+def cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX-BF16), as torch's
+    oneDNN kernels use it; ``MPIRN_NATIVE_BF16=1/0`` forces the answer."""
+    forced = os.environ.get(FORCE_ENV)
+    if forced in ("0", "1"):
+        return forced == "1"
+    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
+
+
+def capability() -> dict[str, object]:
+    """What the CPU offers and what ``auto`` runs (recorded by jobs and benchmarks)."""
+    caps = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "unknown")()
+    return {"torch_cpu_capability": caps, "native_bf16": native_bf16(), "auto": resolve("auto")}
 
 
 def resolve(precision: str) -> str:
     if precision == "auto":
-        return "fp32"
+        return AUTO_NATIVE_BF16 if native_bf16() else "fp32"
     if precision not in PRECISIONS:
         raise ValueError(
             f"unknown precision {precision!r}; choose from auto, {', '.join(PRECISIONS)}"
