@@ -98,7 +98,9 @@ def test_capability_detection_can_be_forced(monkeypatch, forced, expect):
     assert execution.native_bf16() is expect
     cap = execution.capability()
     assert cap["native_bf16"] is expect
-    assert cap["auto"] == (execution.AUTO_NATIVE_BF16 if expect else "fp32")
+    for d in ("down", "up"):
+        assert cap[f"auto_{d}"] == (execution.AUTO_NATIVE_BF16[d] if expect else "fp32")
+        assert execution.resolve("auto", d) == cap[f"auto_{d}"]
     monkeypatch.delenv(execution.FORCE_ENV)
     flags = execution.cpu_flags()
     assert execution.native_bf16() == bool(flags & {"avx512_bf16", "amx_bf16"})

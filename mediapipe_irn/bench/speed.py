@@ -17,7 +17,7 @@ from torch import nn
 
 from ..metrics import psnr
 from ..models import create_model
-from ..pipeline.execution import PRECISIONS, prepare
+from ..pipeline.execution import PRECISIONS, capability, prepare
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.tiling import downscale_image, upscale_image
 from .common import environment
@@ -164,7 +164,12 @@ def run(
                         "psnr_delta_vs_fp32": None if base_psnr is None else m["psnr"] - base_psnr,
                     }
                 )
-    return {"rows": rows, "peak": machine_peak_gflops(), "env": environment()}
+    return {
+        "rows": rows,
+        "peak": machine_peak_gflops(),
+        "env": environment(),
+        "capability": capability(),
+    }
 
 
 def format_table(res: dict[str, Any]) -> str:
@@ -193,6 +198,26 @@ def format_table(res: dict[str, Any]) -> str:
             f"GEMM {pk['gemm_bf16_gflops']:.1f} GFLOP/s ({res['env']['threads']} "
             "threads)"
         )
+    cap = res.get("capability")
+    if cap:
+        lines.append(
+            f"capability: torch {cap['torch_cpu_capability']}, native bfloat16 "
+            f"{'yes' if cap['native_bf16'] else 'no'}; auto runs {cap['auto_down']} down, "
+            f"{cap['auto_up']} up"
+        )
+        base = {
+            (r["model"], r["size"]): r
+            for r in res["rows"]
+            if r.get("precision") == "fp32" and "error" not in r
+        }
+        for r in res["rows"]:
+            b = base.get((r["model"], r["size"]))
+            if b and r.get("precision") != "fp32" and "error" not in r:
+                lines.append(
+                    f"{r['model']} {r['size']} {r['precision']}: "
+                    f"{b['down_s'] / r['down_s']:.2f}× down, "
+                    f"{b['up_s'] / r['up_s']:.2f}× up against fp32 eager"
+                )
     return "\n".join(lines)
 
 

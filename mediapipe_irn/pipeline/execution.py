@@ -2,11 +2,10 @@
 float32 through ``torch.compile`` (inductor; static shapes, so meant for video, where every
 frame and tile has one of a few sizes: each new size compiles again).
 
-``auto`` picks float32 eager (NCHW), from ``mediapipe-irn bench speed`` on the reference CPU
-(2 cores, AVX2/FMA, no native bfloat16; README, "Speed on the CPU"): channels_last moved times
-by ±20 % with no consistent direction, and bfloat16, though within the 0.05 dB tolerance, ran
-24× slower (emulated). On a CPU with AVX-512 BF16 or AMX, run the benchmark there and pass
-``--precision`` explicitly.
+``auto`` chooses by what the CPU offers (``native_bf16``): without native bfloat16 (AVX2-only
+CPUs, where emulated bf16 ran 24× slower) float32 eager; with AVX512-BF16 or AMX-BF16,
+bfloat16 for downscaling and float32 for upscaling (``AUTO_NATIVE_BF16``), from ``mediapipe-irn
+bench speed`` and the samples' PSNR (README, "Speed on the CPU").
 """
 
 from __future__ import annotations
@@ -24,7 +23,10 @@ from ..models.base import InverseFunction, LRFunction, RescaleModel
 
 Precision = Literal["auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile"]
 PRECISIONS: tuple[str, ...] = ("fp32", "channels_last", "bf16", "bf16_channels_last", "compile")
-AUTO_NATIVE_BF16 = "fp32"  # what auto runs where bf16 is native (README "Speed on the CPU")
+# What auto runs where bfloat16 is native, per direction (README "Speed on the CPU", measured on
+# an AMD EPYC with AVX512-BF16): bf16 downscaling was 2.4x faster than float32 for sain-x2 at
+# 1080p and within 0.05 dB on the samples; bf16 upscaling cost up to 0.06 dB, so it stays fp32.
+AUTO_NATIVE_BF16 = {"down": "bf16", "up": "fp32"}
 
 
 FORCE_ENV = "MPIRN_NATIVE_BF16"  # "1"/"0": force the capability answer (tests, benchmarks)
@@ -53,12 +55,19 @@ def native_bf16() -> bool:
 def capability() -> dict[str, object]:
     """What the CPU offers and what ``auto`` runs (recorded by jobs and benchmarks)."""
     caps = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "unknown")()
-    return {"torch_cpu_capability": caps, "native_bf16": native_bf16(), "auto": resolve("auto")}
+    return {
+        "torch_cpu_capability": caps,
+        "native_bf16": native_bf16(),
+        "auto_down": resolve("auto", "down"),
+        "auto_up": resolve("auto", "up"),
+    }
 
 
-def resolve(precision: str) -> str:
+def resolve(precision: str, direction: str = "up") -> str:
+    """The execution option ``precision`` stands for; ``auto`` depends on the CPU and the
+    direction (``down`` or ``up``)."""
     if precision == "auto":
-        return AUTO_NATIVE_BF16 if native_bf16() else "fp32"
+        return AUTO_NATIVE_BF16[direction] if native_bf16() else "fp32"
     if precision not in PRECISIONS:
         raise ValueError(
             f"unknown precision {precision!r}; choose from auto, {', '.join(PRECISIONS)}"

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from ..models.base import RescaleModel, check_image_tensor, pad_to_multiple
-from .execution import autocast, model_functions, prepare
+from .execution import autocast, model_functions, prepare, resolve
 
 DEFAULT_TILE = 768  # HR pixels per tile side
 
@@ -77,6 +77,7 @@ def downscale_image(
     ``precision`` (see :mod:`.execution`) may switch the model's memory format in place.
     """
     check_image_tensor(hr, "HR input")
+    precision = resolve(precision, "down")
     x, pad = pad_to_multiple(hr, model.scale)
     ov = model.receptive_radius() if overlap is None else overlap
     prepare(model, precision)
@@ -99,6 +100,7 @@ def upscale_image(
 ) -> Tensor:
     """Upscale tile by tile (tile/overlap in HR pixels), crop to ``size``, clamp to [0, 1]."""
     check_image_tensor(lr, "LR input")
+    precision = resolve(precision, "up")
     s = model.scale
     ov = model.receptive_radius() if overlap is None else overlap
     prepare(model, precision)
