@@ -35,3 +35,30 @@ def sample_rgb(name: str = "chelsea.png") -> np.ndarray:
     from mediapipe_irn.pipeline import read_image
 
     return read_image(SAMPLES / name).rgb
+
+
+def photo_folder(root: Path, n: int) -> Path:
+    """``n`` distinct 512² photos (the astronaut sample, rolled) in a new folder ``root``."""
+    from PIL import Image
+
+    root.mkdir(parents=True)
+    base = np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB"))
+    for i in range(n):
+        Image.fromarray(np.roll(base, 7 * i, axis=1)).save(root / f"img {i:02d}.png")
+    return root
+
+
+def archive_cmd(src: Path, dest: Path, *extra: str) -> list[str]:
+    """The ``archive`` command line, run as its own process."""
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "mediapipe_irn.cli",
+        "archive",
+        str(src),
+        str(dest),
+        "--quiet",
+        *extra,
+    ]

@@ -5,7 +5,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from mediapipe_irn.errors import InputError
 from mediapipe_irn.jobs import MANIFEST_NAME, ArchiveConfig, Manifest, archive, restore
 from mediapipe_irn.metrics import psnr
 
-from .conftest import SAMPLES
+from .conftest import SAMPLES, archive_cmd, photo_folder
 
 CFG = ArchiveConfig(model="bicubic-x2", quality=90)
 
@@ -142,25 +141,11 @@ def _children(pid: int) -> list[int]:
 
 
 def test_sigkill_mid_run_then_resume(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    base = np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB"))
     n = 12
-    for i in range(n):
-        Image.fromarray(np.roll(base, 7 * i, axis=1)).save(src / f"img {i:02d}.png")
+    src = photo_folder(tmp_path / "src", n)
     before = tree_digest(src)
     dest = tmp_path / "arc"
-    cmd = [
-        sys.executable,
-        "-m",
-        "mediapipe_irn.cli",
-        "archive",
-        str(src),
-        str(dest),
-        "--model",
-        "bicubic-x2",
-        "--quiet",
-    ]
+    cmd = archive_cmd(src, dest, "--model", "bicubic-x2")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:  # kill once some, but not all, files are done

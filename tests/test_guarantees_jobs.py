@@ -6,23 +6,20 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-from PIL import Image
 
 from mediapipe_irn.cli import main
 from mediapipe_irn.codecs import get_codec
 from mediapipe_irn.jobs import MANIFEST_NAME, Manifest, verify
 from mediapipe_irn.zoo import find_weights
 
-from .conftest import SAMPLES
+from .conftest import SAMPLES, archive_cmd, photo_folder
 from .test_video import make_clip
 
 
@@ -35,28 +32,10 @@ def cli(*args):
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_stops_archive_and_rerun_completes(tmp_path, sig, code):
-    src = tmp_path / "src"
-    src.mkdir()
-    base = np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB"))
     n = 16
-    for i in range(n):
-        Image.fromarray(np.roll(base, 7 * i, axis=1)).save(src / f"img {i:02d}.png")
+    src = photo_folder(tmp_path / "src", n)
     dest = tmp_path / "arc"
-    cmd = [
-        sys.executable,
-        "-m",
-        "mediapipe_irn.cli",
-        "archive",
-        str(src),
-        str(dest),
-        "--model",
-        "sain-x2-lite",
-        "--quiet",
-        "--workers",
-        "2",
-        "--threads",
-        "1",
-    ]
+    cmd = archive_cmd(src, dest, "--model", "sain-x2-lite", "--workers", "2", "--threads", "1")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline:
