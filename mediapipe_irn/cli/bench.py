@@ -268,3 +268,21 @@ def bench_jpeg_rate(
     click.echo(jpegrate.format_table(res))
     write_json(json_path, res)
     click.echo(f"wrote {json_path}")
+
+
+@bench.command("onnx")
+@click.option("--models", default="sain-x2-lite,sain-x2", show_default=True)
+@click.option("--size", "sizes", default="1280x720,1920x1080", show_default=True)
+@click.option("--repeat", type=int, default=3, show_default=True)
+@click.option("--threads", type=int, default=2, show_default=True)
+@click.option("--json", "json_path", default="results/onnxruntime.json", show_default=True)
+def bench_onnx(models: str, sizes: str, repeat: int, threads: int, json_path: str) -> None:
+    """Probe ONNX Runtime against eager PyTorch (needs `pip install onnxruntime onnx`)."""
+    from ..bench import onnx
+    from ..bench.common import write_json
+
+    sz = [tuple(int(v) for v in s.lower().split("x")) for s in sizes.split(",")]
+    res = onnx.run(models.split(","), sz, repeat, threads)
+    click.echo(onnx.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
