@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from mediapipe_irn.cli import main
@@ -135,3 +136,13 @@ def test_compare_shows_every_path_at_the_same_budget(tmp_path):
         main, ["compare", str(SAMPLES / "chelsea.png"), str(out), "--bpp", "0.4"]
     )
     assert r.exit_code == 2 and "exists" in r.output
+
+
+def test_onnx_probe_matches_eager_output():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from mediapipe_irn.bench import onnx
+
+    res = onnx.run(["sain-x2-lite"], [(64, 48)], repeat=1, threads=1)
+    assert {r["direction"] for r in res["rows"]} == {"down", "up"}
+    assert all(r["max_abs_diff"] < 1e-4 and r["onnxruntime_s"] > 0 for r in res["rows"])
