@@ -102,10 +102,13 @@ def decoded_image(im: Image.Image, raw: str | None) -> Decoded:
     return Decoded([rgb], meta, im.info.get("icc_profile"), exif, raw)
 
 
-def _quality(options: EncodeOptions, default: int) -> int:
-    q = default if options.quality is None else int(options.quality)
-    if not 1 <= q <= 100:
-        raise CodecError(f"quality must be in 1–100, got {q}")
+def codec_quality(options: EncodeOptions, codec) -> int:
+    """``options.quality`` (the codec's default when None), checked against the codec's
+    ``quality_range``."""
+    q = codec.default_quality if options.quality is None else int(options.quality)
+    lo, hi = codec.quality_range
+    if not lo <= q <= hi:
+        raise CodecError(f"quality must be in {lo}–{hi}, got {q}")
     return q
 
 
@@ -125,7 +128,7 @@ class JPEGCodec:
     ) -> bytes:
         (f,) = check_frames(frames, single=True)
         kw: dict = {
-            "quality": _quality(options, self.default_quality),
+            "quality": codec_quality(options, self),
             "subsampling": 0 if options.subsampling == "4:4:4" else 2,
             "optimize": False,
         }
@@ -194,7 +197,7 @@ class WebPCodec:
     ) -> bytes:
         (f,) = check_frames(frames, single=True)
         kw: dict = {
-            "quality": _quality(options, self.default_quality),
+            "quality": codec_quality(options, self),
             "lossless": options.lossless,
             "method": 4,
         }

@@ -18,6 +18,7 @@ from mediapipe_irn.codecs import (
     EncodeOptions,
     RestoreMetadata,
     check_frames,
+    codec_quality,
     decoded_image,
     open_image_bytes,
     save_rgb,
@@ -46,10 +47,7 @@ class AVIFCodec:
         exif: bytes | None = None,
     ) -> bytes:
         (f,) = check_frames(frames, single=True)
-        q = self.default_quality if options.quality is None else int(options.quality)
-        if not 1 <= q <= 100:
-            raise CodecError(f"quality must be in 1–100, got {q}")
-        kw: dict = {"quality": q, "subsampling": "4:2:0", "speed": 8}
+        kw: dict = {"quality": codec_quality(options, self), "subsampling": "4:2:0", "speed": 8}
         if metadata is not None:
             kw["xmp"] = xmp_packet(metadata)
         return save_rgb(f, "AVIF", icc, exif, **kw)

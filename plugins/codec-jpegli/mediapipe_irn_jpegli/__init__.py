@@ -16,7 +16,14 @@ from collections.abc import Sequence
 import numpy as np
 import pyjpegli
 
-from mediapipe_irn.codecs import Decoded, EncodeOptions, JPEGCodec, RestoreMetadata, check_frames
+from mediapipe_irn.codecs import (
+    Decoded,
+    EncodeOptions,
+    JPEGCodec,
+    RestoreMetadata,
+    check_frames,
+    codec_quality,
+)
 from mediapipe_irn.codecs.metadata import TAG
 from mediapipe_irn.errors import CodecError
 
@@ -63,9 +70,7 @@ class JpegliCodec:
         exif: bytes | None = None,
     ) -> bytes:
         (f,) = check_frames(frames, single=True)
-        q = self.default_quality if options.quality is None else int(options.quality)
-        if not 1 <= q <= 100:
-            raise CodecError(f"quality must be in 1–100, got {q}")
+        q = codec_quality(options, self)
         h, w = f.shape[:2]
         try:
             data = pyjpegli.encode(np.ascontiguousarray(f).tobytes(), w, h, quality=q)
