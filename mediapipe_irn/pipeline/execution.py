@@ -10,6 +10,7 @@ bench speed`` and the samples' PSNR (README, "Speed on the CPU").
 
 from __future__ import annotations
 
+import functools
 import os
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -32,15 +33,17 @@ AUTO_NATIVE_BF16 = {"down": "bf16", "up": "fp32"}
 FORCE_ENV = "MPIRN_NATIVE_BF16"  # "1"/"0": force the capability answer (tests, benchmarks)
 
 
-def cpu_flags() -> set[str]:
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (read once: ``auto`` is resolved for every frame)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
+                    return frozenset(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return set()
+    return frozenset()
 
 
 def native_bf16() -> bool:

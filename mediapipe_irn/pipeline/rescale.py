@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..codecs.metadata import RestoreMetadata
 from ..errors import MetadataError
 from ..models import RescaleModel, create_model, get_spec
+from ..models.base import pad_to_multiple
 from .images import to_tensor, to_uint8
 from .tiling import DEFAULT_TILE, downscale_image, upscale_image
 
@@ -104,22 +104,11 @@ class FrameRescaler:
         extra = dict(extra or {})
         if self.model.weights_sha256:
             extra["weights_sha256"] = self.model.weights_sha256
-        pw, ph = padding(width, height, self.align)
-        return RestoreMetadata(
-            model=self.model.name,
-            scale=self.model.scale,
-            width=width,
-            height=height,
-            pad_w=pw,
-            pad_h=ph,
-            extra=extra,
-        )
+        return restore_metadata_for(width, height, self.model.name, self.video, extra)
 
     def down_tensor(self, hr: torch.Tensor) -> torch.Tensor:
         """1×3×H×W float HR → LR float tensor at 8-bit levels (padding applied)."""
-        pw, ph = padding(hr.shape[-1], hr.shape[-2], self.align)
-        if pw or ph:
-            hr = F.pad(hr, (0, pw, 0, ph), mode="replicate")
+        hr, _ = pad_to_multiple(hr, self.align)
         return downscale_image(self.model, hr, tile=self.tile, precision=self.execution)[0]
 
     def down(self, rgb: np.ndarray) -> np.ndarray:
