@@ -83,7 +83,7 @@ def symlink_reason(p: Path, src: Path) -> str:
     return "symbolic link inside SRC: its target is archived under its own name"
 
 
-def _progress(done: int, total: int, t0: float, name: str) -> None:
+def progress_bar(done: int, total: int, t0: float, name: str) -> None:
     el = time.time() - t0
     eta = el / done * (total - done) if done else 0.0
     bar = "#" * int(30 * done / max(total, 1))
@@ -195,7 +195,11 @@ def _run(
         owner.update({n: rel for n in _names(rel, ext)})
         todo.append(rel)
 
+    finished = 0
+
     def record(rec: FileRecord) -> None:
+        nonlocal finished
+        finished += 1
         with sig.deferred():
             man.put(rec)
         if rec.status == "done":
@@ -210,7 +214,7 @@ def _run(
         if on_record:
             on_record(rec)
         if progress:
-            _progress(s["done"] + s["failed"], len(todo), t0, rec.rel_path)
+            progress_bar(finished, len(todo), t0, rec.rel_path)
 
     engine = make_engine(str(src), str(dest), todo, cfg)
     stopped: int | None = None

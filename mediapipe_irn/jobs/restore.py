@@ -21,8 +21,8 @@ from pathlib import Path, PurePosixPath
 from ..api import decode_lr
 from ..errors import InputError, IntegrityError, MetadataError, OutputError
 from ..pipeline.images import decode_image, encode_image
-from ..pipeline.output import atomic_write, default_mode, is_temporary
-from .archive import SOURCES_KEY, ArchiveSummary, _progress
+from ..pipeline.output import atomic_write, is_temporary
+from .archive import SOURCES_KEY, ArchiveSummary, progress_bar
 from .lock import LOCK_NAME, archive_lock
 from .manifest import MANIFEST_NAME, FileRecord, Manifest
 
@@ -186,9 +186,9 @@ def restore(
                 warnings.simplefilter("always")
                 target, payload, n = _restore_one(dest, out, r, cfg)
             notes += [f"{r.rel_path}: {w.message}" for w in caught]
-            if not cfg.force and (target.exists() or target.is_symlink()):
-                raise OutputError(f"{target} exists (use --force to overwrite)")
-            mode = (r.mode & 0o777) if r.mode is not None else default_mode()
+            # refuses an existing target unless forced; the source's permission bits (never
+            # setuid/sticky bits from an untrusted manifest), else the umask's default
+            mode = None if r.mode is None else r.mode & 0o777
             atomic_write(target, payload, overwrite=cfg.force, mode=mode)
             s["done"] += 1
             s["bytes_in"] += n
@@ -197,7 +197,7 @@ def restore(
             s["failed"] += 1
             failures.append((r.rel_path, str(exc) or type(exc).__name__))
         if progress:
-            _progress(i, len(recs), t0, r.rel_path)
+            progress_bar(i, len(recs), t0, r.rel_path)
     if progress and recs:
         print(file=sys.stderr)
     return ArchiveSummary(**s, seconds=time.time() - t0, failures=failures, warnings=notes)
@@ -228,10 +228,10 @@ def verify(
     problems: list[tuple[str, str]] = []
     for r in recs:
         try:
-            inside(dest / "_", r.rel_path, "source path")
-            if deep:
+            if deep:  # checks the source path too
                 _restore_one(dest, dest / "_", r, RestoreConfig(weights=weights))
             else:
+                inside(dest / "_", r.rel_path, "source path")
                 for name, sha in r.stored_files():
                     read_checked(dest, name, sha)
         except Exception as exc:  # noqa: BLE001 - every problem is reported, none stops it

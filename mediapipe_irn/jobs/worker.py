@@ -14,7 +14,6 @@ parses back to one source path; the driver also checks every name against the ma
 
 from __future__ import annotations
 
-import errno
 import functools
 import hashlib
 import io
@@ -33,7 +32,7 @@ from ..errors import DiskFullError, MediapipeIRNError, MultiFrameError, Unsuppor
 from ..metrics import psnr, ssim
 from ..models import create_model, get_spec
 from ..pipeline.images import DEFAULT_MAX_PIXELS, ImageData, decode_image
-from ..pipeline.output import atomic_write
+from ..pipeline.output import atomic_write, output_error
 from .manifest import FileRecord
 
 MAX_AUTO_WORKERS = 8  # each worker holds a model and a tiled image (~0.5–1 GB)
@@ -208,8 +207,9 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
     except MediapipeIRNError as exc:
         return FileRecord(status="failed", reason=str(exc), **base)
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFullError(f"disk full ({exc.strerror or exc})") from exc
+        err = output_error(dest, exc)
+        if isinstance(err, DiskFullError):
+            raise err from exc
         return FileRecord(status="failed", reason=f"{type(exc).__name__}: {exc}", **base)
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the job
         return FileRecord(status="failed", reason=f"{type(exc).__name__}: {exc}", **base)
