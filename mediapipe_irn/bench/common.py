@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import platform
+import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,17 @@ def load_images(
     files = [f for f in find_sources(folders) if is_image(f)]
     files = files[:limit] if limit else files
     return [(str(f), read_image(f)) for f in files]
+
+
+def median_seconds(fn: Callable[[], object], repeat: int) -> float:
+    """Median wall time of ``fn`` over ``repeat`` calls, after one warm-up call."""
+    fn()
+    ts = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return float(statistics.median(ts))
 
 
 def environment() -> dict[str, Any]:

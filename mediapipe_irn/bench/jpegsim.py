@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -12,17 +11,11 @@ from ..codecs import EncodeOptions, get_codec
 from ..metrics import psnr
 from ..pipeline.images import to_tensor, to_uint8
 from ..simulate import diff_jpeg
-from .common import environment, load_images
+from .common import environment, load_images, median_seconds
 
 
 def _time(fn, repeat: int = 10) -> float:
-    fn()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return float(np.median(ts)) * 1000
+    return median_seconds(fn, repeat) * 1000  # ms
 
 
 def speed(batch: int = 16, size: int = 144) -> dict[str, float]:

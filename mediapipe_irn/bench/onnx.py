@@ -5,7 +5,6 @@ onnxruntime onnx`` (not dependencies of the package)."""
 from __future__ import annotations
 
 import tempfile
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from torch import nn
 
 from ..errors import InputError
 from ..models import RescaleModel, create_model
-from .common import environment
+from .common import environment, median_seconds
 
 
 class _Down(nn.Module):
@@ -35,16 +34,6 @@ class _Up(nn.Module):
 
     def forward(self, lr):
         return self.m.upscale(lr)
-
-
-def _median_time(fn, repeat: int) -> float:
-    fn()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return float(np.median(ts))
 
 
 def run(
@@ -78,8 +67,8 @@ def run(
                     so.intra_op_num_threads = threads
                     sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
                     a = inp.numpy()
-                    t_ort = _median_time(lambda s=sess, a=a: s.run(None, {"x": a}), repeat)
-                    t_pt = _median_time(lambda f=mod, i=inp: f(i), repeat)
+                    t_ort = median_seconds(lambda s=sess, a=a: s.run(None, {"x": a}), repeat)
+                    t_pt = median_seconds(lambda f=mod, i=inp: f(i), repeat)
                     diff = float(np.abs(sess.run(None, {"x": a})[0] - mod(inp).numpy()).max())
                     rows.append(
                         {

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from ..pipeline.images import READ_EXTENSIONS, read_image
-from ..pipeline.media import VIDEO_EXTENSIONS
+from ..pipeline.images import read_image
+from ..pipeline.media import is_image, is_video
 
 
 def _video_frames(path: Path, every: int) -> list[np.ndarray]:
@@ -34,11 +34,7 @@ def find_sources(folders: Sequence[str | Path]) -> list[Path]:
             continue
         if not p.is_dir():
             raise InputError(f"training data folder not found: {p}")
-        files.extend(
-            f
-            for f in sorted(p.rglob("*"))
-            if f.suffix.lower() in READ_EXTENSIONS + VIDEO_EXTENSIONS
-        )
+        files.extend(f for f in sorted(p.rglob("*")) if is_image(f) or is_video(f))
     if not files:
         raise InputError(f"no images or videos found in {', '.join(map(str, folders))}")
     return files
@@ -50,7 +46,7 @@ def load_sources(
     """Decode every image (and every ``video_every``-th video frame) at least ``min_side``."""
     out = []
     for f in find_sources(folders):
-        if f.suffix.lower() in VIDEO_EXTENSIONS:
+        if is_video(f):
             out.extend(_video_frames(f, video_every))
         else:
             out.append(read_image(f).rgb)
