@@ -93,7 +93,9 @@ def _compressors(
     Callable[[Tensor], Tensor], Callable[[Tensor], Tensor], Callable[[Tensor], Tensor] | None
 ]:
     cc = cfg.codec
-    if cc is None:
+    if cc is None:  # lossless LR; qualities are drawn only for a rate term
+        if cfg.weights.rate <= 0:
+            return (lambda x: x), (lambda x: x), None
         lo, hi = cfg.rate_quality
         q = torch.from_numpy(rng.integers(lo, hi + 1, size=cfg.batch)).float()
         return (lambda x: x), (lambda x: x), _rate_model(cfg, q)
@@ -104,11 +106,11 @@ def _compressors(
         proxy = codec_proxy(get_codec(cc.name))
         if proxy is None:
             raise InputError(f"no simulator for {cc.name!r}; use mode='real'")
-        return (
-            (lambda x: proxy.simulate(x, q[: x.shape[0]])),
-            (lambda x: proxy.simulate(x, q[: x.shape[0]])),
-            rate,
-        )
+
+        def sim(x: Tensor) -> Tensor:
+            return proxy.simulate(x, q[: x.shape[0]])
+
+        return sim, sim, rate
     grad = cc.gradient()
     qs = q.int().tolist()
     return (
