@@ -119,6 +119,31 @@ def up(
 @click.option("--codec", default="jpeg", show_default=True)
 @click.option("--quality", default="75", show_default=True, help="codec quality N")
 @click.option(
+    "--target-psnr",
+    type=float,
+    default=None,
+    help="keep every file at least this PSNR (dB, RGB): per file the smallest of the plain "
+    "codec at full size and the model path, quality searched",
+)
+@click.option("--target-ssim", type=float, default=None, help="the same with an SSIM floor (0–1)")
+@click.option(
+    "--max-bpp",
+    type=float,
+    default=None,
+    help="per file the best PSNR within this many bits per source pixel",
+)
+@click.option(
+    "--codecs",
+    default="jpeg",
+    show_default=True,
+    help="formats a quality target may choose from (comma-separated: jpeg,webp,avif,jpegli)",
+)
+@click.option(
+    "--models",
+    default=None,
+    help="model paths a quality target tries beside full size (comma-separated; default --model)",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=0),
     default=0,
@@ -151,6 +176,11 @@ def archive(
     weights: str | None,
     codec: str,
     quality: str,
+    target_psnr: float | None,
+    target_ssim: float | None,
+    max_bpp: float | None,
+    codecs: str,
+    models: str | None,
     workers: int,
     threads: int | None,
     verify: bool,
@@ -162,10 +192,33 @@ def archive(
     force: bool,
     quiet: bool,
 ) -> None:
-    """Archive a folder of images as self-describing LR files (resumable)."""
-    from ..jobs import ArchiveConfig
+    """Archive a folder of images as self-describing LR files (resumable). With a quality
+    target (--target-psnr, --target-ssim or --max-bpp) each file gets the smallest stored form
+    that keeps the promise."""
+    from ..jobs import ArchiveConfig, Target
     from ..jobs import archive as run_archive
     from ..pipeline import DEFAULT_MAX_PIXELS
+
+    given = [
+        o
+        for o, v in (
+            ("--target-psnr", target_psnr),
+            ("--target-ssim", target_ssim),
+            ("--max-bpp", max_bpp),
+        )
+        if v is not None
+    ]
+    if len(given) > 1:
+        raise click.UsageError(f"{' and '.join(given)} exclude each other: give one")
+    target = None
+    if given:
+        target = Target(
+            metric="ssim" if target_ssim is not None else "psnr",
+            floor=target_psnr if target_psnr is not None else target_ssim,
+            max_bpp=max_bpp,
+            codecs=_names(codecs),
+            models=_names(models) if models else (model,),
+        )
 
     cfg = ArchiveConfig(
         model=model,
@@ -181,6 +234,7 @@ def archive(
         precision=resolved(ctx, "execution", execution),
         max_pixels=max_pixels or DEFAULT_MAX_PIXELS,
         redo=force,
+        target=target,
     )
     s = run_archive(src, dest, cfg, progress=not quiet)
     if s.interrupted:
@@ -197,9 +251,30 @@ def archive(
         f"{human(s.bytes_in)} → {human(s.bytes_out)} "
         f"(ratio {s.ratio:.2f}) in {s.seconds:.1f} s"
     )
+    if target is not None and s.paths:
+        click.echo(_target_line(s, target.describe()))
     for rel, why in s.failures:
         click.echo(f"failed: {rel}: {why}", err=True)
     sys.exit(s.exit_code)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def _target_line(s, promise: str) -> str:
+    """Which path how many files took, the worst PSNR, and the saving against the plain codec
+    under the same promise."""
+    paths = ", ".join(f"{n} {k}" for k, n in sorted(s.paths.items(), key=lambda kv: -kv[1]))
+    line = f"{promise}: {paths}"
+    if s.worst_psnr is not None:
+        line += f"; worst PSNR {s.worst_psnr:.2f} dB"
+    if s.plain_bytes:
+        line += (
+            f"; {human(s.chosen_bytes)} against {human(s.plain_bytes)} for the plain codec "
+            f"({100 * s.chosen_bytes / s.plain_bytes:.1f} %)"
+        )
+    return line
 
 
 @main.command()

@@ -5,6 +5,7 @@ workers in :mod:`.worker`, engines in :mod:`.engines`), video transcoding
 from .archive import ArchiveSummary, archive
 from .manifest import MANIFEST_NAME, FileRecord, Manifest
 from .restore import RestoreConfig, VerifySummary, restore, verify
+from .target import Choice, Target, choose
 from .worker import ArchiveConfig, process_file
 
 __all__ = [
@@ -14,6 +15,9 @@ __all__ = [
     "FileRecord",
     "Manifest",
     "RestoreConfig",
+    "Choice",
+    "Target",
+    "choose",
     "VerifySummary",
     "archive",
     "process_file",

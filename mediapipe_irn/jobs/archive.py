@@ -29,7 +29,7 @@ from ..pipeline.output import clean_temporaries
 from .engines import Interrupts, JobInterrupted, interruptible, make_engine
 from .lock import LOCK_NAME, archive_lock
 from .manifest import MANIFEST_NAME, FileRecord, Manifest
-from .worker import ArchiveConfig, alpha_name, lr_name, orig_name
+from .worker import ArchiveConfig, alpha_name, full_name, lr_name, orig_name
 
 SOURCES_KEY = "sources"
 
@@ -47,6 +47,10 @@ class ArchiveSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     interrupted: int | None = None  # the signal that stopped the job
     warnings: list[str] = field(default_factory=list)
+    paths: dict[str, int] = field(default_factory=dict)  # files per stored path (jpeg@full …)
+    worst_psnr: float | None = None  # the lowest PSNR recorded among the files
+    plain_bytes: int = 0  # the plain codec under the same promise, over the files that have it
+    chosen_bytes: int = 0  # what the same files took
 
     @property
     def ratio(self) -> float:
@@ -101,8 +105,12 @@ def _record_sources(man: Manifest, src: Path) -> None:
         man.set_meta(SOURCES_KEY, json.dumps(known + [str(src)]))
 
 
-def _names(rel: str, ext: str) -> list[str]:
-    return [lr_name(rel, ext), alpha_name(rel), orig_name(rel)]
+def _names(rel: str, exts: list[str]) -> list[str]:
+    """Every name the archive may store ``rel`` under."""
+    out = [alpha_name(rel), orig_name(rel)]
+    for ext in exts:
+        out += [lr_name(rel, ext), full_name(rel, ext)]
+    return out
 
 
 def archive(
@@ -119,7 +127,8 @@ def archive(
     if src == dest or src.is_relative_to(dest):
         raise OutputError("DEST must not be SRC or contain it")
     get_spec(cfg.model)
-    ext = get_codec(cfg.codec).extension
+    codecs = cfg.target.codecs if cfg.target is not None else (cfg.codec,)
+    exts = sorted({get_codec(c).extension for c in codecs})
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -136,7 +145,7 @@ def archive(
         try:
             clean_temporaries(dest)
             _record_sources(man, src)
-            return _run(src, dest, cfg, ext, man, sig, progress, on_record)
+            return _run(src, dest, cfg, exts, man, sig, progress, on_record)
         except JobInterrupted as exc:  # before any file was dispatched
             return ArchiveSummary(interrupted=exc.signum)
 
@@ -145,7 +154,7 @@ def _run(
     src: Path,
     dest: Path,
     cfg: ArchiveConfig,
-    ext: str,
+    exts: list[str],
     man: Manifest,
     sig: Interrupts,
     progress: bool,
@@ -186,16 +195,19 @@ def _run(
             s["bytes_in"] += old.size or 0
             s["bytes_out"] += old.stored_bytes or 0
             continue
-        clash = [owner[n] for n in _names(rel, ext) if owner.get(n, rel) != rel]
+        clash = [owner[n] for n in _names(rel, exts) if owner.get(n, rel) != rel]
         if clash:  # cannot happen with this version's names; guards older archives
             s["failed"] += 1
             failures.append((rel, f"stored name collides with {clash[0]}'s"))
             man.put(FileRecord(rel, "failed", reason=failures[-1][1]))
             continue
-        owner.update({n: rel for n in _names(rel, ext)})
+        owner.update({n: rel for n in _names(rel, exts)})
         todo.append(rel)
 
     finished = 0
+    paths: dict[str, int] = {}
+    worst: list[float] = []
+    plain = [0, 0]  # plain codec's bytes, chosen bytes (files where both are known)
 
     def record(rec: FileRecord) -> None:
         nonlocal finished
@@ -206,6 +218,12 @@ def _run(
             s["done"] += 1
             s["bytes_in"] += rec.size or 0
             s["bytes_out"] += rec.stored_bytes or 0
+            paths[rec.path] = paths.get(rec.path, 0) + 1
+            if rec.psnr is not None:
+                worst.append(rec.psnr)
+            if rec.plain_bytes is not None:
+                plain[0] += rec.plain_bytes
+                plain[1] += rec.stored_bytes or 0
         elif rec.status == "skipped":
             s["unsupported"] += 1
         else:
@@ -238,7 +256,16 @@ def _run(
             print(file=sys.stderr)
     if stopped:
         clean_temporaries(dest)
-    return ArchiveSummary(**s, seconds=time.time() - t0, failures=failures, interrupted=stopped)
+    return ArchiveSummary(
+        **s,
+        seconds=time.time() - t0,
+        failures=failures,
+        interrupted=stopped,
+        paths=paths,
+        worst_psnr=min(worst, default=None),
+        plain_bytes=plain[0],
+        chosen_bytes=plain[1],
+    )
 
 
 __all__ = ["LOCK_NAME", "ArchiveConfig", "ArchiveSummary", "archive", "walk_sources"]

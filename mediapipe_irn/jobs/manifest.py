@@ -28,7 +28,16 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
-_ADDED_COLUMNS = {"stored_sha256": "TEXT", "alpha_sha256": "TEXT", "mode": "INTEGER"}
+_ADDED_COLUMNS = {
+    "stored_sha256": "TEXT",
+    "alpha_sha256": "TEXT",
+    "mode": "INTEGER",
+    "scale": "INTEGER",
+    "chroma": "TEXT",
+    "target": "TEXT",
+    "plain_bytes": "INTEGER",
+    "plain_quality": "INTEGER",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,18 @@ class FileRecord:
     stored_sha256: str | None = None
     alpha_sha256: str | None = None
     mode: int | None = None  # the source's permission bits (restored files get them back)
+    scale: int | None = None  # 1: the plain codec at full size; 2, 4: a model path
+    chroma: str | None = None  # the codec's chroma subsampling, where it has a choice
+    target: str | None = None  # the promise the file was stored under (psnr>=30, bpp<=1)
+    plain_bytes: int | None = None  # the plain codec at full size under the same promise
+    plain_quality: int | None = None
+
+    @property
+    def path(self) -> str:
+        """How the file is stored: ``unchanged``, ``jpeg@full``, ``jpeg@sain-x2`` …"""
+        if self.codec is None:
+            return "unchanged"
+        return f"{self.codec}@{'full' if self.model is None else self.model}"
 
     def stored_files(self) -> list[tuple[str, str | None]]:
         """(stored path, sha256) of every file this row owns in the archive."""

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from ..api import decode_lr
+from ..codecs import get_codec
 from ..errors import InputError, IntegrityError, MetadataError, OutputError
-from ..pipeline.images import decode_image, encode_image
+from ..pipeline.images import ImageData, decode_image, encode_image
 from ..pipeline.output import atomic_write, is_temporary
 from .archive import SOURCES_KEY, ArchiveSummary, progress_bar
 from .lock import LOCK_NAME, archive_lock
@@ -103,16 +104,20 @@ def _restore_one(
     """(target path, payload, stored bytes read) for one row; raises on any problem."""
     data = read_checked(dest, r.stored_path, r.stored_sha256)
     target = inside(out, r.rel_path, "source path")
-    if r.model is None:  # stored unchanged
+    if r.codec is None:  # stored unchanged
         return target, data, len(data)
-    try:
-        img, _, _ = decode_lr(data, r.stored_path or "", None, cfg.weights, r.codec)
-    except MetadataError as exc:
-        found = f" (found {exc.found!r})" if getattr(exc, "found", None) else ""
-        raise IntegrityError(
-            f"stored file {r.stored_path} has no usable mediapipe-irn restore "
-            f"metadata{found}: damaged or replaced"
-        ) from None
+    if r.model is None:  # the plain codec at full size: an ordinary image file
+        dec = get_codec(r.codec).decode(data)
+        img = ImageData(dec.frames[0], icc=dec.icc, exif=dec.exif)
+    else:
+        try:
+            img, _, _ = decode_lr(data, r.stored_path or "", None, cfg.weights, r.codec)
+        except MetadataError as exc:
+            found = f" (found {exc.found!r})" if getattr(exc, "found", None) else ""
+            raise IntegrityError(
+                f"stored file {r.stored_path} has no usable mediapipe-irn restore "
+                f"metadata{found}: damaged or replaced"
+            ) from None
     alpha, n = None, len(data)
     if r.alpha_path:
         ad = read_checked(dest, r.alpha_path, r.alpha_sha256)
@@ -135,6 +140,8 @@ def _restore_one(
         new_ext = ".png" if fmt == "PNG" else ".jpg"
         if ext != new_ext:
             target = inside(out, r.rel_path + new_ext, "source path")
+    if r.model is None and alpha is None and _SAVE_FORMATS.get(Path(r.stored_path).suffix) == fmt:
+        return target, data, n  # already a file of the wanted format: no second generation
     return target, encode_image(replace(img, alpha=alpha), fmt, cfg.quality), n
 
 

@@ -5,11 +5,13 @@ Stored names are the source's relative path plus a suffix from a fixed, tool-spe
 two sources can never map to one stored file, whatever they are called:
 
 - ``a.png`` → ``a.png.irn.jpg`` (the LR, in the codec's format);
+- ``a.png`` → ``a.png.irn-full.jpg`` (a quality target chose the plain codec at full size);
 - ``a.png`` → ``a.png.irn-alpha.png`` (its alpha channel, lossless, when it has one);
 - ``a.png`` → ``a.png.irn-orig.png`` (the source byte for byte, when it is too small).
 
-Each suffix ends differently (``.irn.<ext>``, ``-alpha.png``, ``-orig<ext>``), so a stored name
-parses back to one source path; the driver also checks every name against the manifest.
+Each suffix is distinct (``.irn.<ext>``, ``.irn-full.<ext>``, ``-alpha.png``, ``-orig<ext>``),
+so a stored name parses back to one source path; the driver also checks every name against the
+manifest.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import math
 import os
 import threading
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image
@@ -33,10 +36,12 @@ from ..metrics import psnr, ssim
 from ..models import create_model, get_spec
 from ..pipeline.images import DEFAULT_MAX_PIXELS, ImageData, decode_image
 from ..pipeline.output import atomic_write, output_error
+from ..pipeline.rescale import FrameRescaler
 from .manifest import FileRecord
+from .target import Target, choose
 
 MAX_AUTO_WORKERS = 8  # each worker holds a model and a tiled image (~0.5–1 GB)
-LR_MARK, ALPHA_MARK, ORIG_MARK = ".irn", ".irn-alpha.png", ".irn-orig"
+LR_MARK, FULL_MARK, ALPHA_MARK, ORIG_MARK = ".irn", ".irn-full", ".irn-alpha.png", ".irn-orig"
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class ArchiveConfig:
     refine: int = 0  # HCD steps per stage (0: off)
     precision: str = "auto"  # see mediapipe_irn.pipeline.execution
     redo: bool = False  # archive again the files that are already done
+    target: Target | None = None  # a quality floor or byte budget per file (jobs.target)
 
 
 def min_side(scale: int) -> int:
@@ -63,6 +69,10 @@ def min_side(scale: int) -> int:
 
 def lr_name(rel: str, codec_ext: str) -> str:
     return rel + LR_MARK + codec_ext
+
+
+def full_name(rel: str, codec_ext: str) -> str:
+    return rel + FULL_MARK + codec_ext
 
 
 def alpha_name(rel: str) -> str:
@@ -121,6 +131,11 @@ def _model(name: str, weights: str | None):
         return create_model(name, weights=weights)
 
 
+def _rescaler(name: str, cfg: ArchiveConfig) -> FrameRescaler:
+    weights = cfg.weights if name == cfg.model else None
+    return FrameRescaler(_model(name, weights), cfg.precision)
+
+
 def _verify(
     img: ImageData, data: bytes, name: str, codec: str, weights: str | None
 ) -> tuple[float, float]:
@@ -130,6 +145,43 @@ def _verify(
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _store(
+    dest: Path,
+    rel: str,
+    out_rel: str,
+    payload: bytes,
+    img: ImageData,
+    base: dict,
+    p: float | None,
+    s: float | None,
+    scale: int,
+    notes: str | None,
+) -> FileRecord:
+    """Write the stored file (and the alpha channel beside it, lossless); the row for it."""
+    alpha_rel = alpha_sha = None
+    total = len(payload)
+    if img.alpha is not None:
+        buf = io.BytesIO()
+        Image.fromarray(img.alpha, "L").save(buf, "PNG", optimize=True)
+        alpha_rel, alpha_sha = alpha_name(rel), _sha(buf.getvalue())
+        atomic_write(dest / alpha_rel, buf.getvalue(), overwrite=True)
+        total += len(buf.getvalue())
+    atomic_write(dest / out_rel, payload, overwrite=True)
+    return FileRecord(
+        status="done",
+        stored_path=out_rel,
+        stored_bytes=total,
+        stored_sha256=_sha(payload),
+        alpha_path=alpha_rel,
+        alpha_sha256=alpha_sha,
+        psnr=p,
+        ssim=s,
+        reason=notes,
+        scale=scale,
+        **base,
+    )
 
 
 def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) -> FileRecord:
@@ -171,35 +223,30 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
         base.update(width=w, height=h)
         if min(h, w) < min_side(get_spec(cfg.model).scale):
             return unchanged("smaller than the minimum size: stored unchanged")
+        if cfg.target is not None:
+            models = {m: _rescaler(m, cfg) for m in cfg.target.models}
+            c = choose(img, cfg.target, models, len(data))
+            base.update(
+                target=cfg.target.describe(),
+                plain_bytes=c.plain_bytes,
+                plain_quality=c.plain_quality,
+            )
+            if c.data is None:  # lossless: the source itself
+                return replace(unchanged(c.note or "stored unchanged"), psnr=math.inf, ssim=1.0)
+            ext = get_codec(c.codec).extension
+            out_rel = full_name(rel, ext) if c.model is None else lr_name(rel, ext)
+            scale = 1 if c.model is None else get_spec(c.model).scale
+            base.update(model=c.model, codec=c.codec, quality=c.quality, chroma=c.chroma)
+            return _store(dest, rel, out_rel, c.data, img, base, c.psnr, c.ssim, scale, notes)
         model = _model(cfg.model, cfg.weights)
         lr_bytes, _ = encode_lr(
             model, img, cfg.codec, cfg.quality, refine=cfg.refine, precision=cfg.precision
         )
         out_rel = lr_name(rel, get_codec(cfg.codec).extension)
-        alpha_rel = alpha_sha = None
-        total = len(lr_bytes)
-        if img.alpha is not None:  # alpha is kept losslessly beside the colour
-            buf = io.BytesIO()
-            Image.fromarray(img.alpha, "L").save(buf, "PNG", optimize=True)
-            alpha_rel, alpha_sha = alpha_name(rel), _sha(buf.getvalue())
-            atomic_write(dest / alpha_rel, buf.getvalue(), overwrite=True)
-            total += len(buf.getvalue())
-        atomic_write(dest / out_rel, lr_bytes, overwrite=True)
         p = s = None
         if cfg.verify:
             p, s = _verify(img, lr_bytes, out_rel, cfg.codec, cfg.weights)
-        return FileRecord(
-            status="done",
-            stored_path=out_rel,
-            stored_bytes=total,
-            stored_sha256=_sha(lr_bytes),
-            alpha_path=alpha_rel,
-            alpha_sha256=alpha_sha,
-            psnr=p,
-            ssim=s,
-            reason=notes,
-            **base,
-        )
+        return _store(dest, rel, out_rel, lr_bytes, img, base, p, s, model.scale, notes)
     except DiskFullError:
         raise
     except UnsupportedInputError as exc:
@@ -218,6 +265,7 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
 __all__ = [
     "ArchiveConfig",
     "alpha_name",
+    "full_name",
     "init_pool_worker",
     "init_worker",
     "lr_name",

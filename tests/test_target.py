@@ -1,0 +1,189 @@
+"""Quality-targeted archive (jobs.target): the search helpers, the per-file choice, and the
+archive/restore round trip under a floor."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from mediapipe_irn.cli import main
+from mediapipe_irn.codecs import get_codec
+from mediapipe_irn.errors import InputError
+from mediapipe_irn.jobs import MANIFEST_NAME, ArchiveConfig, Manifest, Target, archive, choose
+from mediapipe_irn.jobs.target import highest, lowest, lowest_smooth
+from mediapipe_irn.metrics import psnr
+from mediapipe_irn.pipeline import read_image
+from mediapipe_irn.pipeline.images import ImageData
+from mediapipe_irn.pipeline.rescale import FrameRescaler
+
+from .conftest import SAMPLES
+
+
+def _monotone(rng, n=100):
+    return np.cumsum(rng.uniform(0, 1, n))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_search_helpers_match_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    vals = _monotone(rng)
+    sizes = np.cumsum(rng.uniform(1, 5, 100))
+    floor = rng.uniform(vals[0] - 5, vals[-1] + 5)
+
+    def f(q):
+        return float(vals[q - 1])
+
+    want = next((q for q in range(1, 101) if f(q) >= floor), None)
+    assert lowest(lambda q: f(q) >= floor, 1, 100) == want
+    assert lowest_smooth(f, floor, 1, 100, lambda q: float(np.log(sizes[q - 1]))) == want
+    under = next((q for q in range(100, 0, -1) if f(q) <= floor), None)
+    assert highest(lambda q: f(q) <= floor, 1, 100) == under
+
+
+@pytest.fixture(scope="module")
+def photo() -> ImageData:
+    img = read_image(SAMPLES / "astronaut.png")
+    return ImageData(np.ascontiguousarray(img.rgb[96:288, 160:352]))
+
+
+@pytest.fixture(scope="module")
+def rescalers():
+    return {"sain-x2": FrameRescaler.load("sain-x2")}
+
+
+def _restored_psnr(c, img, r) -> float:
+    dec = get_codec(c.codec).decode(c.data)
+    out = dec.frames[0] if c.model is None else r[c.model].up(dec.frames[0], dec.metadata)
+    return psnr(out, img.rgb)
+
+
+@pytest.mark.parametrize("floor", [27.0, 31.0, 35.0])
+def test_choice_meets_the_floor_and_never_loses_to_plain(photo, rescalers, floor):
+    c = choose(photo, Target(floor=floor), rescalers)
+    assert c.data is not None
+    measured = _restored_psnr(c, photo, rescalers)
+    assert measured >= floor
+    assert measured == pytest.approx(c.psnr, abs=1e-6)
+    assert len(c.data) <= c.plain_bytes
+    # the plain quality recorded is the lowest that meets the floor
+    jpeg = get_codec("jpeg")
+    from mediapipe_irn.codecs import EncodeOptions
+
+    def plain(q, ch):
+        data = jpeg.encode([photo.rgb], EncodeOptions(quality=q, subsampling=ch))
+        return psnr(jpeg.decode(data).frames[0], photo.rgb), len(data)
+
+    best = min(
+        (
+            plain(q, ch)[1]
+            for ch in ("4:2:0", "4:4:4")
+            for q in range(1, 101)
+            if plain(q, ch)[0] >= floor
+        ),
+        default=None,
+    )
+    assert c.plain_bytes is not None and best is not None
+    assert c.plain_bytes <= best * 1.02  # the search finds (close to) the smallest plain file
+
+
+def test_unreachable_floor_is_stored_unchanged(photo, rescalers):
+    c = choose(photo, Target(floor=70.0), rescalers)
+    assert c.data is None and "unchanged" in c.note
+
+
+def test_source_smaller_than_any_candidate_is_kept(photo, rescalers):
+    c = choose(photo, Target(floor=30.0), rescalers, source_bytes=100)
+    assert c.data is None and "smaller" in c.note
+
+
+def test_budget_mode_stays_within_the_budget(photo, rescalers):
+    h, w = photo.size
+    c = choose(photo, Target(max_bpp=0.5), rescalers)
+    assert c.data is not None and len(c.data) <= 0.5 * h * w / 8
+    assert c.plain_bytes is not None and c.plain_bytes <= 0.5 * h * w / 8
+    assert _restored_psnr(c, photo, rescalers) == pytest.approx(c.psnr, abs=1e-6)
+
+
+def test_ssim_floor(photo, rescalers):
+    from mediapipe_irn.metrics import ssim
+
+    c = choose(photo, Target(metric="ssim", floor=0.9), rescalers)
+    dec = get_codec(c.codec).decode(c.data)
+    out = dec.frames[0] if c.model is None else rescalers[c.model].up(dec.frames[0], dec.metadata)
+    assert ssim(out, photo.rgb) >= 0.9
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"floor": 30.0, "max_bpp": 1.0},
+        {"metric": "ssim", "floor": 30.0},
+        {"max_bpp": -1.0},
+        {"floor": 30.0, "codecs": ()},
+        {"floor": 30.0, "codecs": ("h264",)},
+    ],
+)
+def test_bad_targets_are_refused(kw):
+    with pytest.raises(InputError):
+        Target(**kw)
+
+
+def test_archive_with_a_floor_round_trips(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(SAMPLES / "rocket.jpg", src / "rocket.jpg")
+    full = np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB"))
+    Image.fromarray(full[96:288, 160:352]).save(src / "crop.png")
+    rgba = np.dstack([full[:96, :128], np.full((96, 128), 200, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(src / "alpha.png")
+    dest, out = tmp_path / "arc", tmp_path / "out"
+    res = CliRunner().invoke(
+        main, ["archive", str(src), str(dest), "--target-psnr", "31", "--workers", "1", "--quiet"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "psnr>=31" in res.output and "worst PSNR" in res.output
+    with Manifest(dest / MANIFEST_NAME) as man:
+        rows = {r.rel_path: r for r in man.records()}
+    assert set(rows) == {"rocket.jpg", "crop.png", "alpha.png"}
+    for r in rows.values():
+        assert r.status == "done" and r.target == "psnr>=31"
+        assert r.psnr >= 31
+        colour = r.stored_bytes - ((dest / r.alpha_path).stat().st_size if r.alpha_path else 0)
+        assert r.plain_bytes is None or colour <= r.plain_bytes
+    assert rows["alpha.png"].alpha_path
+    res = CliRunner().invoke(main, ["restore", str(dest), str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    for name in rows:
+        got = read_image(out / name)
+        assert psnr(got.rgb, read_image(src / name).rgb) >= 31 - 0.3  # PNG/JPEG re-save
+    assert (read_image(out / "alpha.png").alpha == 200).all()
+    if rows["rocket.jpg"].path == "jpeg@full":  # a JPEG stored as JPEG comes back as is
+        assert (out / "rocket.jpg").read_bytes() == (
+            dest / rows["rocket.jpg"].stored_path
+        ).read_bytes()
+    res = CliRunner().invoke(main, ["verify", str(dest), "--deep"])
+    assert res.exit_code == 0, res.output
+
+
+def test_rerun_with_a_target_skips_done_files(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(SAMPLES / "rocket.jpg", src / "rocket.jpg")
+    cfg = ArchiveConfig(workers=1, target=Target(floor=30.0))
+    first = archive(src, tmp_path / "arc", cfg, progress=False)
+    again = archive(src, tmp_path / "arc", cfg, progress=False)
+    assert first.done == 1 and again.skipped_done == 1 and again.done == 0
+    assert sum(first.paths.values()) == 1 and first.worst_psnr >= 30
+
+
+def test_target_options_exclude_each_other(tmp_path):
+    res = CliRunner().invoke(
+        main,
+        ["archive", str(SAMPLES), str(tmp_path / "a"), "--target-psnr", "30", "--max-bpp", "1"],
+    )
+    assert res.exit_code != 0 and "exclude each other" in res.output
