@@ -111,6 +111,31 @@ def bench_quality(
             click.echo(f"wrote {out}")
 
 
+@bench.command("archive")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--floors", default="26,28,30,32,34,36", show_default=True, help="PSNR floors (dB)")
+@click.option(
+    "--models", default="sain-x2", show_default=True, help="model paths (comma-separated)"
+)
+@click.option("--limit", type=int, default=None, help="at most this many images")
+@click.option("--json", "json_path", default="results/archive.json", show_default=True)
+@click.option("--plot", "plot_path", default="results/archive.png", show_default=True)
+def bench_archive(
+    data, floors: str, models: str, limit: int | None, json_path: str, plot_path: str
+) -> None:
+    """Total bytes per PSNR floor: plain JPEG/jpegli with per-image search, model paths, and the
+    archive's per-file choice; time against a fixed-quality --verify archive."""
+    from ..bench import archive as a
+    from ..bench.common import write_json
+
+    res = a.run(list(data), [float(f) for f in floors.split(",")], models.split(","), limit)
+    click.echo(a.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+    if a.plot(res, plot_path):
+        click.echo(f"wrote {plot_path}")
+
+
 @bench.command("speed")
 @click.option("--models", default="sain-x2-lite,sain-x2,irn-x2,sain-x2-paper", show_default=True)
 @click.option("--size", "sizes", default="1280x720,1920x1080,3840x2160", show_default=True)

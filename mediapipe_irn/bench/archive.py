@@ -1,0 +1,156 @@
+"""Archive benchmark: total bytes per quality floor of each way to keep a folder of photos at
+least that good (PSNR RGB against the source, whole image):
+
+- ``jpeg``: plain libjpeg-turbo 4:2:0 with a per-image quality search (what jpeg-archive's
+  ``jpeg-recompress`` does);
+- ``jpegli``: plain jpegli, per-image search (when the plugin is installed);
+- ``<model>``: the model path alone (×2 …, JPEG), per-image search;
+- ``choice``: the archive's per-file choice with JPEG only (:func:`..jobs.target.choose`);
+- ``choice+jpegli``: the same, jpegli allowed.
+
+An image a way cannot bring to the floor counts at its source size (stored unchanged), for
+every way alike. Seconds per image: the JPEG-only choice, against a fixed-quality ``--verify``
+archive of the same image (downscale, encode, restore, PSNR and SSIM) in the same run.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from ..api import decode_lr, encode_lr
+from ..codecs import list_codecs
+from ..jobs.target import Target, _Model, _Plain, _search_model, choose, lowest_smooth
+from ..metrics import psnr, ssim
+from ..pipeline.execution import capability
+from ..pipeline.rescale import FrameRescaler
+from .common import environment, load_images
+
+
+def _plain_bytes(img, codec: str, floor: float) -> int | None:
+    p = _Plain(img, codec, "psnr")
+    q = lowest_smooth(p.value, floor, *p.codec.quality_range, p.log_size)
+    return None if q is None else p.size(q)
+
+
+def _fixed_verify_seconds(img, r: FrameRescaler, quality: int) -> float:
+    t = time.perf_counter()
+    data, _ = encode_lr(r.model, img, "jpeg", quality)
+    out, _, _ = decode_lr(data, "bench", None, None, "jpeg")
+    psnr(out.rgb, img.rgb), ssim(out.rgb, img.rgb)
+    return time.perf_counter() - t
+
+
+def run(
+    data: list[str], floors: list[float], models: list[str], limit: int | None = None
+) -> dict[str, Any]:
+    images = load_images(data, limit)
+    if not images:
+        raise ValueError(f"no images under {data}")
+    rescalers = {m: FrameRescaler.load(m) for m in models}
+    jpegli = "jpegli" in list_codecs()
+    ways = ["jpeg"] + (["jpegli"] if jpegli else []) + models + ["choice"]
+    ways += ["choice+jpegli"] if jpegli else []
+    rows: list[dict[str, Any]] = []
+    for floor in floors:
+        total = dict.fromkeys(ways, 0)
+        met = dict.fromkeys(ways, 0)
+        paths: dict[str, int] = {}
+        t_choice = t_fixed = 0.0
+        worst = float("inf")
+        for path, img in images:
+            source = Path(path).stat().st_size  # stored unchanged
+            got: dict[str, int | None] = {"jpeg": _plain_bytes(img, "jpeg", floor)}
+            if jpegli:
+                got["jpegli"] = _plain_bytes(img, "jpegli", floor)
+            for m in models:
+                p = _Model(img, "jpeg", "psnr", rescalers[m])
+                q = _search_model(p, floor, None)
+                got[m] = None if q is None else p.size(q)
+            t = time.perf_counter()
+            c = choose(img, Target(floor=floor, models=tuple(models)), rescalers)
+            t_choice += time.perf_counter() - t
+            t_fixed += _fixed_verify_seconds(img, rescalers[models[0]], 75)
+            got["choice"] = None if c.data is None else len(c.data)
+            key = "unchanged" if c.data is None else f"{c.codec}@{c.model or 'full'}"
+            paths[key] = paths.get(key, 0) + 1
+            worst = min(worst, c.psnr)
+            if jpegli:
+                cj = choose(
+                    img,
+                    Target(floor=floor, codecs=("jpeg", "jpegli"), models=tuple(models)),
+                    rescalers,
+                )
+                got["choice+jpegli"] = None if cj.data is None else len(cj.data)
+            for w in ways:
+                total[w] += got[w] if got[w] is not None else source
+                met[w] += got[w] is not None
+        n = len(images)
+        rows.append(
+            {
+                "floor": floor,
+                "bytes": total,
+                "files_meeting_floor": met,
+                "vs_jpeg": {w: total[w] / total["jpeg"] for w in ways},
+                "paths": paths,
+                "worst_psnr_choice": worst,
+                "seconds_per_image_choice": t_choice / n,
+                "seconds_per_image_fixed_verify": t_fixed / n,
+            }
+        )
+    return {
+        "data": data,
+        "images": len(images),
+        "models": models,
+        "ways": ways,
+        "rows": rows,
+        "capability": capability(),
+        "env": environment(),
+    }
+
+
+def format_table(res: dict[str, Any]) -> str:
+    ways = res["ways"]
+    head = f"{'floor':>6} " + " ".join(f"{w:>14}" for w in ways)
+    lines = [f"{res['images']} images; total KB (share of plain JPEG)", head]
+    for r in res["rows"]:
+        cells = [f"{r['bytes'][w] / 1e3:8.1f} ({100 * r['vs_jpeg'][w]:3.0f}%)" for w in ways]
+        lines.append(f"{r['floor']:6.1f} " + " ".join(f"{c:>14}" for c in cells))
+    lines.append("")
+    lines.append(
+        f"{'floor':>6} {'paths (JPEG-only choice)':<44} {'worst':>6} {'s/img':>6} "
+        f"{'fixed':>6} {'ratio':>6}"
+    )
+    for r in res["rows"]:
+        paths = ", ".join(f"{n} {k}" for k, n in sorted(r["paths"].items()))
+        tc, tf = r["seconds_per_image_choice"], r["seconds_per_image_fixed_verify"]
+        lines.append(
+            f"{r['floor']:6.1f} {paths:<44} {r['worst_psnr_choice']:6.2f} {tc:6.2f} {tf:6.2f} "
+            f"{tc / tf:6.2f}"
+        )
+    return "\n".join(lines)
+
+
+def plot(res: dict[str, Any], path: str | Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, ax = plt.subplots(figsize=(6.5, 4.3), dpi=110)
+    floors = [r["floor"] for r in res["rows"]]
+    for w in res["ways"]:
+        ax.plot(floors, [100 * r["vs_jpeg"][w] for r in res["rows"]], marker="o", label=w)
+    ax.set_xlabel("PSNR floor per image (dB, RGB)")
+    ax.set_ylabel("total bytes, % of plain JPEG (per-image quality search)")
+    ax.set_title(f"archive bytes at a floor ({res['images']} images)")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return True
