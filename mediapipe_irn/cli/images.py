@@ -144,6 +144,19 @@ def up(
     help="model paths a quality target tries beside full size (comma-separated; default --model)",
 )
 @click.option(
+    "--video-model",
+    default="sain-x2-lite",
+    show_default=True,
+    help="the model path for videos (the video default)",
+)
+@click.option(
+    "--crf",
+    type=click.IntRange(0, 51),
+    default=23,
+    show_default=True,
+    help="videos without a PSNR floor: x264 CRF",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=0),
     default=0,
@@ -181,6 +194,8 @@ def archive(
     max_bpp: float | None,
     codecs: str,
     models: str | None,
+    video_model: str,
+    crf: int,
     workers: int,
     threads: int | None,
     verify: bool,
@@ -192,7 +207,7 @@ def archive(
     force: bool,
     quiet: bool,
 ) -> None:
-    """Archive a folder of images as self-describing LR files (resumable). With a quality
+    """Archive a folder of images and videos as self-describing files (resumable). With a quality
     target (--target-psnr, --target-ssim or --max-bpp) each file gets the smallest stored form
     that keeps the promise."""
     from ..jobs import ArchiveConfig, Target
@@ -235,6 +250,8 @@ def archive(
         max_pixels=max_pixels or DEFAULT_MAX_PIXELS,
         redo=force,
         target=target,
+        video_model=video_model,
+        crf=crf,
     )
     s = run_archive(src, dest, cfg, progress=not quiet)
     if s.interrupted:
@@ -298,6 +315,7 @@ def _target_line(s, promise: str) -> str:
 )
 @deprecated("--quality", "--jpeg-quality", "quality", type=click.IntRange(1, 100))
 @click.option("--only", "pattern", default=None, help="glob over relative paths")
+@click.option("--lossless", is_flag=True, help="videos: lossless H.264 (4:4:4) instead of CRF 18")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--force", is_flag=True, help="replace files that already exist in OUT")
 @click.option("--quiet", is_flag=True)
@@ -309,6 +327,7 @@ def restore(
     fmt: str,
     quality: int,
     pattern: str | None,
+    lossless: bool,
     weights: str | None,
     force: bool,
     quiet: bool,
@@ -320,7 +339,10 @@ def restore(
 
     quality = resolved(ctx, "quality", quality)
     s = run_restore(
-        archive_dir, out, RestoreConfig(fmt, quality, pattern, weights, force), progress=not quiet
+        archive_dir,
+        out,
+        RestoreConfig(fmt, quality, pattern, weights, force, lossless),
+        progress=not quiet,
     )
     click.echo(
         f"{s.files} files: {s.done} restored, {s.failed} failed; "

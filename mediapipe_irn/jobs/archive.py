@@ -24,12 +24,14 @@ from pathlib import Path
 from ..codecs import get_codec
 from ..errors import DiskFullError, InputError, OutputError
 from ..models import get_spec
-from ..pipeline.images import READ_EXTENSIONS
+from ..pipeline.media import is_image, is_video
 from ..pipeline.output import clean_temporaries
 from .engines import Interrupts, JobInterrupted, interruptible, make_engine
 from .lock import LOCK_NAME, archive_lock
 from .manifest import MANIFEST_NAME, FileRecord, Manifest
-from .worker import ArchiveConfig, alpha_name, full_name, lr_name, orig_name
+from .stored import alpha_name, full_name, lr_name, orig_name
+from .video_archive import video_ext
+from .worker import ArchiveConfig
 
 SOURCES_KEY = "sources"
 
@@ -108,7 +110,7 @@ def _record_sources(man: Manifest, src: Path) -> None:
 def _names(rel: str, exts: list[str]) -> list[str]:
     """Every name the archive may store ``rel`` under."""
     out = [alpha_name(rel), orig_name(rel)]
-    for ext in exts:
+    for ext in [video_ext(rel)] if is_video(rel) else exts:
         out += [lr_name(rel, ext), full_name(rel, ext)]
     return out
 
@@ -173,7 +175,7 @@ def _run(
             owner[name] = r.rel_path
     for p in files:
         rel = p.relative_to(src).as_posix()
-        if p.is_symlink() or p.suffix.lower() not in READ_EXTENSIONS:
+        if p.is_symlink() or not (is_image(p) or is_video(p)):
             why = (
                 symlink_reason(p, src)
                 if p.is_symlink()

@@ -37,6 +37,7 @@ _ADDED_COLUMNS = {
     "target": "TEXT",
     "plain_bytes": "INTEGER",
     "plain_quality": "INTEGER",
+    "worst_psnr": "REAL",
 }
 
 
@@ -65,6 +66,7 @@ class FileRecord:
     target: str | None = None  # the promise the file was stored under (psnr>=30, bpp<=1)
     plain_bytes: int | None = None  # the plain codec at full size under the same promise
     plain_quality: int | None = None
+    worst_psnr: float | None = None  # videos: the worst one-second window's mean PSNR
 
     @property
     def path(self) -> str:

@@ -52,6 +52,7 @@ class RestoreConfig:
     pattern: str | None = None  # glob over relative paths
     weights: str | None = None
     force: bool = False  # replace existing files in OUT
+    lossless: bool = False  # videos: lossless H.264 (4:4:4) instead of CRF 18
 
 
 def inside(root: Path, rel: str | None, what: str) -> Path:
@@ -145,6 +146,33 @@ def _restore_one(
     return target, encode_image(replace(img, alpha=alpha), fmt, cfg.quality), n
 
 
+def _restore_video(
+    dest: Path, out: Path, r: FileRecord, cfg: RestoreConfig
+) -> tuple[Path, bytes | None, int]:
+    """A clip: full-size ones come back as stored; model ones are restored to full size
+    (H.264 at CRF 18, or lossless 4:4:4 with ``lossless``). Payload None: written here."""
+    from .transcode import VideoDecodeConfig, decode_video
+    from .video_archive import restored_name
+
+    data = read_checked(dest, r.stored_path, r.stored_sha256)
+    target = inside(out, restored_name(r.rel_path), "source path")
+    if r.model is None:
+        return target, data, len(data)
+    if target.exists() and not cfg.force:
+        raise OutputError(f"{target} exists; --force replaces it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stored = inside(dest, r.stored_path, "stored path")
+    decode_video(stored, target, VideoDecodeConfig(lossless=cfg.lossless, weights=cfg.weights))
+    return target, None, len(data)
+
+
+def _video_metadata(stored: Path) -> None:
+    from ..pipeline.rescale import FrameRescaler
+    from .transcode import read_video_metadata
+
+    FrameRescaler.for_metadata(read_video_metadata(stored), video=True)
+
+
 def orphans(dest: Path, recs: list[FileRecord]) -> list[str]:
     """Files in the archive folder that no manifest row names (the tool's own aside)."""
     named = {n for r in recs for n, _ in r.stored_files()}
@@ -191,15 +219,24 @@ def restore(
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                target, payload, n = _restore_one(dest, out, r, cfg)
+                if r.codec == "h264":  # a clip: written by the video job itself
+                    target, payload, n = _restore_video(dest, out, r, cfg)
+                else:
+                    target, payload, n = _restore_one(dest, out, r, cfg)
             notes += [f"{r.rel_path}: {w.message}" for w in caught]
             # refuses an existing target unless forced; the source's permission bits (never
             # setuid/sticky bits from an untrusted manifest), else the umask's default
             mode = None if r.mode is None else r.mode & 0o777
-            atomic_write(target, payload, overwrite=cfg.force, mode=mode)
+            if payload is None:  # already written
+                size = target.stat().st_size
+                if mode is not None:
+                    target.chmod(mode)
+            else:
+                atomic_write(target, payload, overwrite=cfg.force, mode=mode)
+                size = len(payload)
             s["done"] += 1
             s["bytes_in"] += n
-            s["bytes_out"] += len(payload)
+            s["bytes_out"] += size
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the restore
             s["failed"] += 1
             failures.append((r.rel_path, str(exc) or type(exc).__name__))
@@ -235,7 +272,11 @@ def verify(
     problems: list[tuple[str, str]] = []
     for r in recs:
         try:
-            if deep:  # checks the source path too
+            if deep and r.codec == "h264":  # a clip: its file and its restore metadata
+                read_checked(dest, r.stored_path, r.stored_sha256)
+                if r.model is not None:
+                    _video_metadata(inside(dest, r.stored_path, "stored path"))
+            elif deep:  # checks the source path too
                 _restore_one(dest, dest / "_", r, RestoreConfig(weights=weights))
             else:
                 inside(dest / "_", r.rel_path, "source path")

@@ -1,29 +1,17 @@
 """What one archive worker does with one source file (any engine runs this: the local process
 pool, Dask). Workers read sources and write outputs atomically; they never write the manifest.
-
-Stored names are the source's relative path plus a suffix from a fixed, tool-specific set, so
-two sources can never map to one stored file, whatever they are called:
-
-- ``a.png`` → ``a.png.irn.jpg`` (the LR, in the codec's format);
-- ``a.png`` → ``a.png.irn-full.jpg`` (a quality target chose the plain codec at full size);
-- ``a.png`` → ``a.png.irn-alpha.png`` (its alpha channel, lossless, when it has one);
-- ``a.png`` → ``a.png.irn-orig.png`` (the source byte for byte, when it is too small).
-
-Each suffix is distinct (``.irn.<ext>``, ``.irn-full.<ext>``, ``-alpha.png``, ``-orig<ext>``),
-so a stored name parses back to one source path; the driver also checks every name against the
-manifest.
-"""
+Stored names: :mod:`.stored`; videos: :mod:`.video_archive`."""
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import math
 import os
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -35,13 +23,14 @@ from ..errors import DiskFullError, MediapipeIRNError, MultiFrameError, Unsuppor
 from ..metrics import psnr, ssim
 from ..models import create_model, get_spec
 from ..pipeline.images import DEFAULT_MAX_PIXELS, ImageData, decode_image
+from ..pipeline.media import is_video
 from ..pipeline.output import atomic_write, output_error
 from ..pipeline.rescale import FrameRescaler
 from .manifest import FileRecord
+from .stored import alpha_name, full_name, lr_name, min_side, sha256_of, stored_unchanged
 from .target import Target, choose
 
 MAX_AUTO_WORKERS = 8  # each worker holds a model and a tiled image (~0.5–1 GB)
-LR_MARK, FULL_MARK, ALPHA_MARK, ORIG_MARK = ".irn", ".irn-full", ".irn-alpha.png", ".irn-orig"
 
 
 @dataclass(frozen=True)
@@ -60,27 +49,8 @@ class ArchiveConfig:
     precision: str = "auto"  # see mediapipe_irn.pipeline.execution
     redo: bool = False  # archive again the files that are already done
     target: Target | None = None  # a quality floor or byte budget per file (jobs.target)
-
-
-def min_side(scale: int) -> int:
-    """Images with a side below this are stored unchanged (too small to rescale usefully)."""
-    return 8 * scale
-
-
-def lr_name(rel: str, codec_ext: str) -> str:
-    return rel + LR_MARK + codec_ext
-
-
-def full_name(rel: str, codec_ext: str) -> str:
-    return rel + FULL_MARK + codec_ext
-
-
-def alpha_name(rel: str) -> str:
-    return rel + ALPHA_MARK
-
-
-def orig_name(rel: str) -> str:
-    return rel + ORIG_MARK + Path(rel).suffix
+    video_model: str = "sain-x2-lite"  # the model path for videos (the video default)
+    crf: int = 23  # videos without a PSNR floor
 
 
 def resolve_workers(cfg: ArchiveConfig) -> int:
@@ -143,10 +113,6 @@ def _verify(
     return psnr(out.rgb, img.rgb), ssim(out.rgb, img.rgb)
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _store(
     dest: Path,
     rel: str,
@@ -165,7 +131,7 @@ def _store(
     if img.alpha is not None:
         buf = io.BytesIO()
         Image.fromarray(img.alpha, "L").save(buf, "PNG", optimize=True)
-        alpha_rel, alpha_sha = alpha_name(rel), _sha(buf.getvalue())
+        alpha_rel, alpha_sha = alpha_name(rel), sha256_of(buf.getvalue())
         atomic_write(dest / alpha_rel, buf.getvalue(), overwrite=True)
         total += len(buf.getvalue())
     atomic_write(dest / out_rel, payload, overwrite=True)
@@ -173,7 +139,7 @@ def _store(
         status="done",
         stored_path=out_rel,
         stored_bytes=total,
-        stored_sha256=_sha(payload),
+        stored_sha256=sha256_of(payload),
         alpha_path=alpha_rel,
         alpha_sha256=alpha_sha,
         psnr=p,
@@ -194,59 +160,62 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
         base["mode"] = path.stat().st_mode & 0o777
     except OSError as exc:
         return FileRecord(status="failed", reason=f"unreadable: {exc.strerror or exc}", **base)
-    base.update(size=len(data), sha256=_sha(data))
+    base.update(size=len(data), sha256=sha256_of(data))
     dest = Path(dest_root)
+    if is_video(rel):
+        from .video_archive import process_video
 
-    def unchanged(reason: str) -> FileRecord:  # stored byte for byte
-        out_rel = orig_name(rel)
-        atomic_write(dest / out_rel, data, overwrite=True)
-        return FileRecord(
-            status="done",
-            stored_path=out_rel,
-            stored_bytes=len(data),
-            stored_sha256=base["sha256"],
-            reason=reason,
-            **{**base, "model": None, "codec": None, "quality": None},
+        return _guarded(lambda: process_video(path, dest, rel, cfg, base), dest, base)
+    return _guarded(lambda: _process_image(dest, rel, data, cfg, base), dest, base)
+
+
+def _process_image(dest: Path, rel: str, data: bytes, cfg: ArchiveConfig, base: dict) -> FileRecord:
+    def unchanged(reason: str) -> FileRecord:
+        return stored_unchanged(dest, rel, data, base, reason)
+
+    if Path(rel).suffix.lower() == ".gif":  # palette images: the model path cannot help
+        return unchanged("GIF: stored unchanged")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            img = decode_image(data, rel, cfg.max_pixels)
+        except MultiFrameError as exc:
+            return unchanged(f"{exc}: stored unchanged, every frame kept")
+    notes = "; ".join(str(w.message) for w in caught) or None
+    h, w = img.size
+    base.update(width=w, height=h)
+    if min(h, w) < min_side(get_spec(cfg.model).scale):
+        return unchanged("smaller than the minimum size: stored unchanged")
+    if cfg.target is not None:
+        models = {m: _rescaler(m, cfg) for m in cfg.target.models}
+        c = choose(img, cfg.target, models, len(data))
+        base.update(
+            target=cfg.target.describe(),
+            plain_bytes=c.plain_bytes,
+            plain_quality=c.plain_quality,
         )
+        if c.data is None:  # lossless: the source itself
+            return replace(unchanged(c.note or "stored unchanged"), psnr=math.inf, ssim=1.0)
+        ext = get_codec(c.codec).extension
+        out_rel = full_name(rel, ext) if c.model is None else lr_name(rel, ext)
+        scale = 1 if c.model is None else get_spec(c.model).scale
+        base.update(model=c.model, codec=c.codec, quality=c.quality, chroma=c.chroma)
+        return _store(dest, rel, out_rel, c.data, img, base, c.psnr, c.ssim, scale, notes)
+    model = _model(cfg.model, cfg.weights)
+    lr_bytes, _ = encode_lr(
+        model, img, cfg.codec, cfg.quality, refine=cfg.refine, precision=cfg.precision
+    )
+    out_rel = lr_name(rel, get_codec(cfg.codec).extension)
+    p = s = None
+    if cfg.verify:
+        p, s = _verify(img, lr_bytes, out_rel, cfg.codec, cfg.weights)
+    return _store(dest, rel, out_rel, lr_bytes, img, base, p, s, model.scale, notes)
 
+
+def _guarded(work: Callable[[], FileRecord], dest: Path, base: dict) -> FileRecord:
+    """``work()``, with every error but a full disk turned into the file's row."""
     try:
-        if Path(rel).suffix.lower() == ".gif":  # palette images: the model path cannot help
-            return unchanged("GIF: stored unchanged")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                img = decode_image(data, rel, cfg.max_pixels)
-            except MultiFrameError as exc:
-                return unchanged(f"{exc}: stored unchanged, every frame kept")
-        notes = "; ".join(str(w.message) for w in caught) or None
-        h, w = img.size
-        base.update(width=w, height=h)
-        if min(h, w) < min_side(get_spec(cfg.model).scale):
-            return unchanged("smaller than the minimum size: stored unchanged")
-        if cfg.target is not None:
-            models = {m: _rescaler(m, cfg) for m in cfg.target.models}
-            c = choose(img, cfg.target, models, len(data))
-            base.update(
-                target=cfg.target.describe(),
-                plain_bytes=c.plain_bytes,
-                plain_quality=c.plain_quality,
-            )
-            if c.data is None:  # lossless: the source itself
-                return replace(unchanged(c.note or "stored unchanged"), psnr=math.inf, ssim=1.0)
-            ext = get_codec(c.codec).extension
-            out_rel = full_name(rel, ext) if c.model is None else lr_name(rel, ext)
-            scale = 1 if c.model is None else get_spec(c.model).scale
-            base.update(model=c.model, codec=c.codec, quality=c.quality, chroma=c.chroma)
-            return _store(dest, rel, out_rel, c.data, img, base, c.psnr, c.ssim, scale, notes)
-        model = _model(cfg.model, cfg.weights)
-        lr_bytes, _ = encode_lr(
-            model, img, cfg.codec, cfg.quality, refine=cfg.refine, precision=cfg.precision
-        )
-        out_rel = lr_name(rel, get_codec(cfg.codec).extension)
-        p = s = None
-        if cfg.verify:
-            p, s = _verify(img, lr_bytes, out_rel, cfg.codec, cfg.weights)
-        return _store(dest, rel, out_rel, lr_bytes, img, base, p, s, model.scale, notes)
+        return work()
     except DiskFullError:
         raise
     except UnsupportedInputError as exc:
@@ -264,13 +233,8 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
 
 __all__ = [
     "ArchiveConfig",
-    "alpha_name",
-    "full_name",
     "init_pool_worker",
     "init_worker",
-    "lr_name",
-    "min_side",
-    "orig_name",
     "process_file",
     "resolve_workers",
     "worker_threads",
