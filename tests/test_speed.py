@@ -124,3 +124,33 @@ def test_auto_on_this_machine_stays_within_0_05_db_of_fp32():
             lr, _ = downscale_image(m, x, precision=p)
             out[p] = psnr(to_uint8(upscale_image(m, lr, size=rgb.shape[:2], precision=p)), rgb)
         assert abs(out["auto"] - out["fp32"]) <= 0.05, (name, out)
+
+
+@pytest.mark.parametrize("name", ["sain-x2-lite", "sain-x2", "irn-x2"])
+def test_onnx_execution_matches_float32(name):
+    """The ONNX Runtime option gives float32's output (odd sizes, tiles and all)."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    m = create_model(name)
+    hr = torch.rand(1, 3, 70, 98, generator=torch.Generator().manual_seed(1))
+    lr32, _ = downscale_image(m, hr, precision="fp32")
+    lr, _ = downscale_image(m, hr, precision="onnx", tile=48)
+    assert (lr - lr32).abs().max() <= 1 / 255 + 1e-6
+    assert (lr != lr32).float().mean() < 0.001  # a level may round the other way, rarely
+    up32 = upscale_image(m, lr32, precision="fp32")
+    assert (upscale_image(m, lr32, precision="onnx", tile=48) - up32).abs().max() < 1e-4
+
+
+def test_auto_picks_onnx_only_where_it_won_and_is_installed(monkeypatch):
+    from mediapipe_irn.errors import InputError
+    from mediapipe_irn.pipeline import execution, onnx_backend
+
+    monkeypatch.setattr(onnx_backend, "available", lambda: True)
+    for name in onnx_backend.AUTO_MODELS:
+        assert execution.resolve("auto", "down", name) == "onnx"
+        assert execution.capability(name)["auto_up"] == "onnx"
+    assert execution.resolve("auto", "up", "sain-x2") != "onnx"
+    monkeypatch.setattr(onnx_backend, "available", lambda: False)
+    assert execution.resolve("auto", "up", "sain-x2-lite") != "onnx"
+    with pytest.raises(InputError, match="mediapipe-irn\\[onnx\\]"):
+        onnx_backend.functions(create_model("sain-x2-lite"))

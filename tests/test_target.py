@@ -187,3 +187,81 @@ def test_target_options_exclude_each_other(tmp_path):
         ["archive", str(SAMPLES), str(tmp_path / "a"), "--target-psnr", "30", "--max-bpp", "1"],
     )
     assert res.exit_code != 0 and "exclude each other" in res.output
+
+
+def _clip(path, frames=30, size=(96, 160), audio=True):
+    """A short H.264 clip panning over a photo, with an AAC tone when ``audio``."""
+    import av
+
+    photo = np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB"))
+    h, w = size
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("libx264", rate=15)
+        v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+        v.options = {"crf": "12"}
+        a = c.add_stream("aac", rate=16000) if audio else None
+        for i in range(frames):
+            rgb = np.ascontiguousarray(photo[100 : 100 + h, 100 + 3 * i : 100 + 3 * i + w])
+            for p in v.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+        if a is not None:
+            t = np.arange(16000 * frames // 15) / 16000
+            tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None]
+            af = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
+            af.sample_rate = 16000
+            for p in a.encode(af):
+                c.mux(p)
+            for p in a.encode():
+                c.mux(p)
+
+
+def _streams(path):
+    import av
+
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        n = sum(1 for _ in c.decode(video=0))
+        return n, (v.height, v.width), sorted(s.type for s in c.streams)
+
+
+def test_videos_are_archived_to_a_floor_and_restored(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    _clip(src / "clip.mp4")
+    dest, out = tmp_path / "arc", tmp_path / "out"
+    res = CliRunner().invoke(
+        main, ["archive", str(src), str(dest), "--target-psnr", "30", "--workers", "1", "--quiet"]
+    )
+    assert res.exit_code == 0, res.output
+    with Manifest(dest / MANIFEST_NAME) as man:
+        (r,) = list(man.records())
+    assert r.status == "done" and r.codec == "h264", r
+    assert r.psnr >= 30 and r.worst_psnr is not None and r.target == "psnr>=30"
+    assert r.stored_bytes < r.size
+    n, size, kinds = _streams(dest / r.stored_path)
+    assert kinds == ["audio", "video"]  # the audio is copied
+    res = CliRunner().invoke(main, ["restore", str(dest), str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert _streams(out / "clip.mp4") == (30, (96, 160), ["audio", "video"])
+    assert CliRunner().invoke(main, ["verify", str(dest), "--deep"]).exit_code == 0
+    # restore never overwrites what is there
+    res = CliRunner().invoke(main, ["restore", str(dest), str(out), "--quiet"])
+    assert res.exit_code == 1 and "exists" in res.output
+
+
+def test_videos_without_a_floor_go_through_the_model(tmp_path):
+    from mediapipe_irn.jobs.video_archive import measure_clip
+
+    src = tmp_path / "src"
+    src.mkdir()
+    _clip(src / "c.mov", frames=12, audio=False)
+    cfg = ArchiveConfig(workers=1, crf=30)
+    s = archive(src, tmp_path / "arc", cfg, progress=False)
+    assert s.done == 1 and s.paths == {"h264@sain-x2-lite": 1}
+    with Manifest(tmp_path / "arc" / MANIFEST_NAME) as man:
+        (r,) = list(man.records())
+    assert r.quality == 30 and r.scale == 2 and r.stored_path.endswith(".irn.mov")
+    mean, worst = measure_clip(src / "c.mov", tmp_path / "arc" / r.stored_path)
+    assert worst <= mean and mean > 20

@@ -24,7 +24,7 @@ import click
 
 from ..errors import MediapipeIRNError
 
-EXEC_CHOICES = ["auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile"]
+EXEC_CHOICES = ["auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile", "onnx"]
 
 
 class Group(click.Group):

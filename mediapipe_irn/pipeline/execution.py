@@ -2,10 +2,14 @@
 float32 through ``torch.compile`` (inductor; static shapes, so meant for video, where every
 frame and tile has one of a few sizes: each new size compiles again).
 
-``auto`` chooses by what the CPU offers (``native_bf16``): without native bfloat16 (AVX2-only
-CPUs, where emulated bf16 ran 24× slower) float32 eager; with AVX512-BF16 or AMX-BF16,
-bfloat16 for downscaling and float32 for upscaling (``AUTO_NATIVE_BF16``), from ``mediapipe-irn
-bench speed`` and the samples' PSNR (README, "Speed on the CPU").
+``onnx``: float32 through ONNX Runtime (optional extra, :mod:`.onnx_backend`).
+
+``auto`` chooses by the model and what the machine offers: ONNX Runtime for the models where it
+won (``onnx_backend.AUTO_MODELS``) when it is installed; otherwise by the CPU
+(``native_bf16``): without native bfloat16 (AVX2-only CPUs, where emulated bf16 ran 24× slower)
+float32 eager; with AVX512-BF16 or AMX-BF16, bfloat16 for downscaling and float32 for upscaling
+(``AUTO_NATIVE_BF16``), from ``mediapipe-irn bench speed`` and the samples' PSNR (README,
+"Speed on the CPU").
 """
 
 from __future__ import annotations
@@ -22,8 +26,17 @@ import torch
 
 from ..models.base import InverseFunction, LRFunction, RescaleModel
 
-Precision = Literal["auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile"]
-PRECISIONS: tuple[str, ...] = ("fp32", "channels_last", "bf16", "bf16_channels_last", "compile")
+Precision = Literal[
+    "auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile", "onnx"
+]
+PRECISIONS: tuple[str, ...] = (
+    "fp32",
+    "channels_last",
+    "bf16",
+    "bf16_channels_last",
+    "compile",
+    "onnx",
+)
 # What auto runs where bfloat16 is native, per direction (README "Speed on the CPU", measured on
 # an AMD EPYC with AVX512-BF16): bf16 downscaling was 2.4x faster than float32 for sain-x2 at
 # 1080p and within 0.05 dB on the samples; bf16 upscaling cost up to 0.06 dB, so it stays fp32.
@@ -55,21 +68,40 @@ def native_bf16() -> bool:
     return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
 
 
-def capability() -> dict[str, object]:
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def capability(model: str | None = None) -> dict[str, object]:
     """What the CPU offers and what ``auto`` runs (recorded by jobs and benchmarks)."""
+    from . import onnx_backend
+
     caps = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "unknown")()
     return {
+        "cpu": cpu_name(),
         "torch_cpu_capability": caps,
         "native_bf16": native_bf16(),
-        "auto_down": resolve("auto", "down"),
-        "auto_up": resolve("auto", "up"),
+        "onnxruntime": onnx_backend.available(),
+        "auto_down": resolve("auto", "down", model),
+        "auto_up": resolve("auto", "up", model),
     }
 
 
-def resolve(precision: str, direction: str = "up") -> str:
-    """The execution option ``precision`` stands for; ``auto`` depends on the CPU and the
-    direction (``down`` or ``up``)."""
+def resolve(precision: str, direction: str = "up", model: str | None = None) -> str:
+    """The execution option ``precision`` stands for; ``auto`` depends on the model, what is
+    installed, the CPU and the direction (``down`` or ``up``)."""
     if precision == "auto":
+        from . import onnx_backend
+
+        if model in onnx_backend.AUTO_MODELS and onnx_backend.available():
+            return "onnx"
         return AUTO_NATIVE_BF16[direction] if native_bf16() else "fp32"
     if precision not in PRECISIONS:
         raise ValueError(
@@ -96,8 +128,14 @@ def model_functions(
     model: RescaleModel, precision: str
 ) -> tuple[LRFunction | None, InverseFunction | None]:
     """``(forward_lr, inverse)`` replacements for ``precision``: compiled ones for
-    ``compile`` (built once per model), ``(None, None)`` (the model's own) otherwise."""
-    if resolve(precision) != "compile":
+    ``compile`` (built once per model), ONNX Runtime sessions for ``onnx``, ``(None, None)``
+    (the model's own) otherwise."""
+    p = resolve(precision)
+    if p == "onnx":
+        from . import onnx_backend
+
+        return onnx_backend.functions(model)
+    if p != "compile":
         return None, None
     fns = _COMPILED.get(model)
     if fns is None:

@@ -77,7 +77,7 @@ def downscale_image(
     ``precision`` (see :mod:`.execution`) may switch the model's memory format in place.
     """
     check_image_tensor(hr, "HR input")
-    precision = resolve(precision, "down")
+    precision = resolve(precision, "down", model.name)
     x, pad = pad_to_multiple(hr, model.scale)
     ov = model.receptive_radius() if overlap is None else overlap
     prepare(model, precision)
@@ -100,7 +100,7 @@ def upscale_image(
 ) -> Tensor:
     """Upscale tile by tile (tile/overlap in HR pixels), crop to ``size``, clamp to [0, 1]."""
     check_image_tensor(lr, "LR input")
-    precision = resolve(precision, "up")
+    precision = resolve(precision, "up", model.name)
     s = model.scale
     ov = model.receptive_radius() if overlap is None else overlap
     prepare(model, precision)
