@@ -25,7 +25,7 @@ from ..jobs.target import Target, _Model, _Plain, _search_model, choose, lowest_
 from ..metrics import psnr, ssim
 from ..pipeline.execution import capability
 from ..pipeline.rescale import FrameRescaler
-from .common import environment, load_images
+from .common import environment, load_images, pyplot, save_figure
 
 
 def _plain_bytes(img, codec: str, floor: float) -> int | None:
@@ -133,12 +133,8 @@ def format_table(res: dict[str, Any]) -> str:
 
 
 def plot(res: dict[str, Any], path: str | Path) -> bool:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     fig, ax = plt.subplots(figsize=(6.5, 4.3), dpi=110)
     floors = [r["floor"] for r in res["rows"]]
@@ -149,8 +145,4 @@ def plot(res: dict[str, Any], path: str | Path) -> bool:
     ax.set_title(f"archive bytes at a floor ({res['images']} images)")
     ax.grid(True, alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return True
+    return save_figure(fig, path)

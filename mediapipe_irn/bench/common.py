@@ -55,17 +55,36 @@ def write_json(path: str | Path, payload: dict[str, Any]) -> None:
 Curve = list[tuple[float, float]]
 
 
-def plot_rd(path: str | Path, panels: list[tuple[str, str, str, Curve, dict[str, Curve]]]) -> bool:
-    """Rate–distortion panels: (title, x label, reference label, reference curve, curves).
-
-    Returns False when matplotlib (``mediapipe-irn[bench]``) is not installed.
-    """
+def pyplot():
+    """matplotlib's pyplot on the Agg backend, or None when ``mediapipe-irn[bench]`` is not
+    installed."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        return None
+    return plt
+
+
+def save_figure(fig, path: str | Path) -> bool:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def plot_rd(path: str | Path, panels: list[tuple[str, str, str, Curve, dict[str, Curve]]]) -> bool:
+    """Rate–distortion panels: (title, x label, reference label, reference curve, curves).
+
+    Returns False when matplotlib (``mediapipe-irn[bench]``) is not installed.
+    """
+    plt = pyplot()
+    if plt is None:
         return False
     fig, axes = plt.subplots(
         1, len(panels), figsize=(5.5 * len(panels), 4.3), dpi=110, squeeze=False
@@ -80,8 +99,4 @@ def plot_rd(path: str | Path, panels: list[tuple[str, str, str, Curve, dict[str,
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return True
+    return save_figure(fig, path)

@@ -15,7 +15,7 @@ from ..api import decode_lr, encode_lr
 from ..codecs import EncodeOptions, get_codec
 from ..metrics import bd_psnr, bd_rate, bits_per_pixel, psnr, ssim
 from ..models import create_model
-from .common import environment, load_images, plot_rd
+from .common import environment, load_images, plot_rd, pyplot, save_figure
 
 REFERENCE_QUALITIES = [5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
 
@@ -223,14 +223,8 @@ def plot_vs_hours(res: dict[str, Any], hours: dict[str, float], path: str | Path
         for n, e in res["models"].items()
         if n in hours and "bd_psnr_vs_bicubic_db" in e
     ]
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    if not pts:
+    plt = pyplot()
+    if plt is None or not pts:
         return False
     fig, ax = plt.subplots(figsize=(5.5, 4), dpi=110)
     for h, bd, n in sorted(pts):
@@ -242,8 +236,4 @@ def plot_vs_hours(res: dict[str, Any], hours: dict[str, float], path: str | Path
     ax.set_xlabel("training CPU-hours (2-core AMD EPYC, one thread)")
     ax.set_ylabel("BD-PSNR over bicubic-x2 at equal bytes (dB)")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return True
+    return save_figure(fig, path)
