@@ -302,7 +302,8 @@ def bench_jpeg_rate(
 @click.option("--threads", type=int, default=2, show_default=True)
 @click.option("--json", "json_path", default="results/onnxruntime.json", show_default=True)
 def bench_onnx(models: str, sizes: str, repeat: int, threads: int, json_path: str) -> None:
-    """Probe ONNX Runtime against eager PyTorch (needs `pip install onnxruntime onnx`)."""
+    """Probe ONNX Runtime (and OpenVINO when installed) against eager PyTorch (needs
+    `pip install mediapipe-irn[onnx]`)."""
     from ..bench import onnx
     from ..bench.common import write_json
 
