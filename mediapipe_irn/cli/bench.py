@@ -25,12 +25,15 @@ def bench() -> None:
     show_default=True,
     help="also time forward/backward (run on an idle machine)",
 )
-def bench_jpeg_sim(data, quality: str, limit: int | None, json_path: str, speed: bool) -> None:
-    """Differentiable JPEG against libjpeg-turbo: fidelity and speed."""
+@click.option("--codec", default="jpeg", show_default=True, help="the real JPEG encoder (jpegli …)")
+def bench_jpeg_sim(
+    data, quality: str, limit: int | None, json_path: str, speed: bool, codec: str
+) -> None:
+    """Differentiable JPEG against a real JPEG encoder: fidelity and speed."""
     from ..bench import jpegsim
     from ..bench.common import write_json
 
-    res = jpegsim.run(list(data), csv_ints(quality), limit, speed)
+    res = jpegsim.run(list(data), csv_ints(quality), limit, speed, codec)
     click.echo(jpegsim.format_table(res))
     write_json(json_path, res)
     click.echo(f"wrote {json_path}")
