@@ -24,7 +24,16 @@ import click
 
 from ..errors import MediapipeIRNError
 
-EXEC_CHOICES = ["auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile", "onnx"]
+EXEC_CHOICES = [
+    "auto",
+    "fp32",
+    "channels_last",
+    "bf16",
+    "bf16_channels_last",
+    "compile",
+    "onnx",
+    "openvino",
+]
 
 
 class Group(click.Group):

@@ -2,14 +2,16 @@
 float32 through ``torch.compile`` (inductor; static shapes, so meant for video, where every
 frame and tile has one of a few sizes: each new size compiles again).
 
-``onnx``: float32 through ONNX Runtime (optional extra, :mod:`.onnx_backend`).
+``onnx`` / ``openvino``: float32 through ONNX Runtime / OpenVINO (optional extras,
+:mod:`.onnx_backend`).
 
-``auto`` chooses by the model and what the machine offers: ONNX Runtime for the models where it
-won (``onnx_backend.AUTO_MODELS``) when it is installed; otherwise by the CPU
-(``native_bf16``): without native bfloat16 (AVX2-only CPUs, where emulated bf16 ran 24× slower)
-float32 eager; with AVX512-BF16 or AMX-BF16, bfloat16 for downscaling and float32 for upscaling
-(``AUTO_NATIVE_BF16``), from ``mediapipe-irn bench speed`` and the samples' PSNR (README,
-"Speed on the CPU").
+``auto`` chooses by the model, what is installed and what the CPU offers (README, "Speed on the
+CPU", measured side by side): where bfloat16 is native (AVX512-BF16 or AMX-BF16), bfloat16
+eager downscaling (faster than either runtime in float32 there, within 0.05 dB); otherwise, and
+for upscaling, OpenVINO when installed (1.4–5.5× eager float32, same output), else ONNX Runtime
+for the models where it won (``onnx_backend.AUTO_MODELS``), else float32 eager
+(``AUTO_NATIVE_BF16`` where bfloat16 is native: bf16 down, fp32 up). Without native bfloat16
+(AVX2-only CPUs, where emulated bf16 ran 24× slower) eager runs float32.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import torch
 from ..models.base import InverseFunction, LRFunction, RescaleModel
 
 Precision = Literal[
-    "auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile", "onnx"
+    "auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile", "onnx", "openvino"
 ]
 PRECISIONS: tuple[str, ...] = (
     "fp32",
@@ -36,6 +38,7 @@ PRECISIONS: tuple[str, ...] = (
     "bf16_channels_last",
     "compile",
     "onnx",
+    "openvino",
 )
 # What auto runs where bfloat16 is native, per direction (README "Speed on the CPU", measured on
 # an AMD EPYC with AVX512-BF16): bf16 downscaling was 2.4x faster than float32 for sain-x2 at
@@ -88,10 +91,20 @@ def capability(model: str | None = None) -> dict[str, object]:
         "cpu": cpu_name(),
         "torch_cpu_capability": caps,
         "native_bf16": native_bf16(),
-        "onnxruntime": onnx_backend.available(),
+        "onnxruntime": onnx_backend.available("onnx"),
+        "openvino": onnx_backend.available("openvino"),
         "auto_down": resolve("auto", "down", model),
         "auto_up": resolve("auto", "up", model),
     }
+
+
+def _exportable(model: str) -> bool:
+    from ..models import get_spec
+
+    try:
+        return get_spec(model).family != "bicubic"
+    except Exception:  # noqa: BLE001 - an unknown name is refused where the model is built
+        return False
 
 
 def resolve(precision: str, direction: str = "up", model: str | None = None) -> str:
@@ -100,9 +113,14 @@ def resolve(precision: str, direction: str = "up", model: str | None = None) -> 
     if precision == "auto":
         from . import onnx_backend
 
-        if model in onnx_backend.AUTO_MODELS and onnx_backend.available():
+        eager = AUTO_NATIVE_BF16[direction] if native_bf16() else "fp32"
+        if model is None or eager.startswith("bf16") or not _exportable(model):
+            return eager
+        if onnx_backend.available("openvino"):
+            return "openvino"
+        if model in onnx_backend.AUTO_MODELS and onnx_backend.available("onnx"):
             return "onnx"
-        return AUTO_NATIVE_BF16[direction] if native_bf16() else "fp32"
+        return eager
     if precision not in PRECISIONS:
         raise ValueError(
             f"unknown precision {precision!r}; choose from auto, {', '.join(PRECISIONS)}"
@@ -131,10 +149,10 @@ def model_functions(
     ``compile`` (built once per model), ONNX Runtime sessions for ``onnx``, ``(None, None)``
     (the model's own) otherwise."""
     p = resolve(precision)
-    if p == "onnx":
+    if p in ("onnx", "openvino"):
         from . import onnx_backend
 
-        return onnx_backend.functions(model)
+        return onnx_backend.functions(model, p)
     if p != "compile":
         return None, None
     fns = _COMPILED.get(model)

@@ -1,11 +1,13 @@
-"""The ``onnx`` execution option: a model's downscale and restore through ONNX Runtime
-(float32, CPU), exported once per model and process (in memory, dynamic height and width).
+"""The ``onnx`` and ``openvino`` execution options: a model's downscale and restore exported
+to ONNX once per model and process (in memory, dynamic height and width) and run, float32 on
+the CPU, by ONNX Runtime or by OpenVINO (its inference precision pinned to f32).
 
-Optional: ``pip install mediapipe-irn[onnx]`` (onnxruntime, and onnx for the export). Measured
-against eager PyTorch in one run (``mediapipe-irn bench onnx``, README "Speed on the CPU"): on
-the compact conv model ``sain-x2-lite`` 2.2–2.7× faster both ways, on the dense-block models
-1.2–1.5×, outputs within 1e-5; ``auto`` therefore picks it for the models in
-:data:`AUTO_MODELS` when it is installed.
+Optional: ``pip install mediapipe-irn[onnx]`` (onnxruntime + onnx, the exporter's package) or
+``mediapipe-irn[openvino]``. Measured against eager PyTorch in one run (``mediapipe-irn bench
+onnx``, README "Speed on the CPU"), outputs within 1e-6: on ``sain-x2-lite`` ONNX Runtime
+1.8–4.4× faster, OpenVINO 2.2–5.5×; on the dense-block models (``sain-x2``, ``irn-x2``, 720p)
+ONNX Runtime 1.1–1.3×, OpenVINO 1.4–1.8×. ``auto`` (:func:`..execution.resolve`) uses them
+accordingly where installed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import io
 import threading
 import warnings
 import weakref
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -23,12 +26,13 @@ from torch import Tensor, nn
 from ..errors import InputError
 from ..models.base import InverseFunction, InverseOutput, LRFunction, RescaleModel
 
-AUTO_MODELS = frozenset({"sain-x2-lite"})  # where it was ≥ 1.5× eager float32 (README)
+AUTO_MODELS = frozenset({"sain-x2-lite"})  # where ONNX Runtime was ≥ 1.5× eager (README)
+ENGINES = {"onnx": "onnxruntime", "openvino": "openvino"}  # option → the package it runs on
 
 
-def available() -> bool:
-    """Whether ONNX Runtime and the ONNX exporter's package are installed."""
-    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
+def available(engine: str = "onnx") -> bool:
+    """Whether ``engine``'s runtime and the ONNX exporter's package are installed."""
+    return all(importlib.util.find_spec(m) is not None for m in (ENGINES[engine], "onnx"))
 
 
 class _Call(nn.Module):
@@ -42,10 +46,9 @@ class _Call(nn.Module):
         return self.model.inverse(x).hr
 
 
-def _session(model: RescaleModel, direction: str, channels: int):
-    import onnxruntime as ort
-
+def _export(model: RescaleModel, direction: str) -> bytes:
     buf = io.BytesIO()
+    channels = 3 if direction == "down" else model.channels
     x = torch.zeros(1, channels, 16 * model.scale, 16 * model.scale)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -59,44 +62,65 @@ def _session(model: RescaleModel, direction: str, channels: int):
             dynamo=False,
             dynamic_axes={"x": {2: "h", 3: "w"}, "y": {2: "oh", 3: "ow"}},
         )
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = torch.get_num_threads()
-    so.inter_op_num_threads = 1
-    return ort.InferenceSession(buf.getvalue(), so, providers=["CPUExecutionProvider"])
+    return buf.getvalue()
 
 
-_SESSIONS: weakref.WeakKeyDictionary[RescaleModel, dict[str, object]] = weakref.WeakKeyDictionary()
+def _runner(model: RescaleModel, direction: str, engine: str) -> Callable[[np.ndarray], np.ndarray]:
+    """``run(x) -> y`` on float32 arrays, through ``engine``; safe to call from several
+    threads (ONNX Runtime sessions are; OpenVINO gets one infer request per call)."""
+    onnx_bytes = _export(model, direction)
+    threads = torch.get_num_threads()
+    if engine == "onnx":
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        sess = ort.InferenceSession(onnx_bytes, so, providers=["CPUExecutionProvider"])
+        return lambda a: sess.run(None, {"x": a})[0]
+    import openvino as ov
+
+    core = ov.Core()
+    cm = core.compile_model(
+        core.read_model(onnx_bytes, b""),
+        "CPU",
+        {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": threads},
+    )
+    out = cm.output(0)
+    return lambda a: np.array(cm.create_infer_request().infer({0: a})[out])
+
+
+_RUNNERS: weakref.WeakKeyDictionary[RescaleModel, dict[tuple[str, str], Callable]] = (
+    weakref.WeakKeyDictionary()
+)
 _LOCK = threading.Lock()
 
 
-def _get(model: RescaleModel, direction: str):
-    with _LOCK:  # one export per model and direction, whichever thread asks first
-        per = _SESSIONS.setdefault(model, {})
-        if direction not in per:
-            channels = 3 if direction == "down" else model.channels
-            per[direction] = _session(model, direction, channels)
-        return per[direction]
+def _run(model: RescaleModel, direction: str, engine: str, x: Tensor) -> Tensor:
+    with _LOCK:  # one export per model, direction and engine, whichever thread asks first
+        per = _RUNNERS.setdefault(model, {})
+        if (direction, engine) not in per:
+            per[direction, engine] = _runner(model, direction, engine)
+        run = per[direction, engine]
+    return torch.from_numpy(run(np.ascontiguousarray(x.detach().float().cpu().numpy())))
 
 
-def _run(sess, x: Tensor) -> Tensor:
-    a = np.ascontiguousarray(x.detach().float().cpu().numpy())
-    return torch.from_numpy(sess.run(None, {"x": a})[0])
-
-
-def functions(model: RescaleModel) -> tuple[LRFunction, InverseFunction]:
-    """``(forward_lr, inverse)`` running through ONNX Runtime (see module docstring)."""
-    if not available():
-        raise InputError("the onnx execution option needs `pip install mediapipe-irn[onnx]`")
+def functions(model: RescaleModel, engine: str = "onnx") -> tuple[LRFunction, InverseFunction]:
+    """``(forward_lr, inverse)`` running through ``engine`` (see module docstring)."""
+    if not available(engine):
+        raise InputError(
+            f"the {engine} execution option needs `pip install mediapipe-irn[{engine}]`"
+        )
     if not model.invertible:
-        raise InputError(f"{model.name}: the onnx option runs the invertible models only")
+        raise InputError(f"{model.name}: the {engine} option runs the invertible models only")
 
     def forward_lr(m: RescaleModel, x: Tensor) -> Tensor:
-        return _run(_get(m, "down"), x)
+        return _run(m, "down", engine, x)
 
     def inverse(m: RescaleModel, y: Tensor) -> InverseOutput:
-        return InverseOutput(_run(_get(m, "up"), y), None)
+        return InverseOutput(_run(m, "up", engine, y), None)
 
     return forward_lr, inverse
 
 
-__all__ = ["AUTO_MODELS", "available", "functions"]
+__all__ = ["AUTO_MODELS", "ENGINES", "available", "functions"]
