@@ -146,3 +146,38 @@ def test_onnx_probe_matches_eager_output():
     res = onnx.run(["sain-x2-lite"], [(64, 48)], repeat=1, threads=1)
     assert {r["direction"] for r in res["rows"]} == {"down", "up"}
     assert all(r["max_abs_diff"] < 1e-4 and r["onnxruntime_s"] > 0 for r in res["rows"])
+
+
+def test_bench_archive_totals_every_way_and_meets_the_floor(tmp_path):
+    from PIL import Image
+
+    data = tmp_path / "data"
+    data.mkdir()
+    Image.open(SAMPLES / "astronaut.png").crop((100, 60, 292, 220)).save(data / "a.png")
+    js = tmp_path / "a.json"
+    r = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "archive",
+            "--data",
+            str(data),
+            "--floors",
+            "30,34",
+            "--json",
+            str(js),
+            "--plot",
+            str(tmp_path / "a.png"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    res = json.loads(js.read_text())
+    assert [row["floor"] for row in res["rows"]] == [30, 34]
+    for row in res["rows"]:
+        b = row["bytes"]
+        assert b["choice"] <= b["jpeg"] <= b["jpeg-4:2:0"]  # the choice never loses
+        assert row["worst_psnr_choice"] >= row["floor"]
+        assert row["vs_jpeg"]["jpeg"] == 1.0
+        assert sum(row["paths"].values()) == 1
+    assert res["rows"][0]["bytes"]["jpeg"] < res["rows"][1]["bytes"]["jpeg"]
+    assert "cpu" in res["capability"]
