@@ -90,18 +90,25 @@ def _runner(model: RescaleModel, direction: str, engine: str) -> Callable[[np.nd
     return lambda a: np.array(cm.create_infer_request().infer({0: a})[out])
 
 
-_RUNNERS: weakref.WeakKeyDictionary[RescaleModel, dict[tuple[str, str], Callable]] = (
+# Runners of shipped or loaded weights are shared by every model object carrying the same
+# weights (a restore job builds a model per file; an export and compile costs seconds); others
+# live as long as their model object.
+_BY_WEIGHTS: dict[tuple, Callable] = {}
+_BY_OBJECT: weakref.WeakKeyDictionary[RescaleModel, dict[tuple, Callable]] = (
     weakref.WeakKeyDictionary()
 )
 _LOCK = threading.Lock()
 
 
 def _run(model: RescaleModel, direction: str, engine: str, x: Tensor) -> Tensor:
+    key = (direction, engine, torch.get_num_threads())
     with _LOCK:  # one export per model, direction and engine, whichever thread asks first
-        per = _RUNNERS.setdefault(model, {})
-        if (direction, engine) not in per:
-            per[direction, engine] = _runner(model, direction, engine)
-        run = per[direction, engine]
+        sha = getattr(model, "weights_sha256", None)
+        cache = _BY_WEIGHTS if sha else _BY_OBJECT.setdefault(model, {})
+        full = (type(model).__name__, model.name, sha, *key) if sha else key
+        if full not in cache:
+            cache[full] = _runner(model, direction, engine)
+        run = cache[full]
     return torch.from_numpy(run(np.ascontiguousarray(x.detach().float().cpu().numpy())))
 
 
