@@ -126,7 +126,7 @@ def test_auto_on_this_machine_stays_within_0_05_db_of_fp32():
         assert abs(out["auto"] - out["fp32"]) <= 0.05, (name, out)
 
 
-@pytest.mark.parametrize("engine", ["onnx", "openvino"])
+@pytest.mark.parametrize("engine", ["onnx", "openvino"])  # openvino_bf16: the auto test
 @pytest.mark.parametrize("name", ["sain-x2-lite", "sain-x2", "irn-x2", "dlv-x2"])
 def test_runtime_execution_matches_float32(name, engine):
     """ONNX Runtime and OpenVINO give float32's output (odd sizes, tiles and all)."""
@@ -161,7 +161,7 @@ def test_auto_uses_a_runtime_only_where_it_won_and_is_installed(monkeypatch):
     assert execution.resolve("auto", "up", "bicubic-x2") == "fp32"  # nothing to export
     monkeypatch.setenv(execution.FORCE_ENV, "1")  # native bf16: eager bf16 downscaling wins
     assert execution.resolve("auto", "down", "sain-x2") == "bf16"
-    assert execution.resolve("auto", "up", "sain-x2") == "openvino"
+    assert execution.resolve("auto", "up", "sain-x2") == "openvino_bf16"
     have.update(onnx=False, openvino=False)
     assert execution.resolve("auto", "up", "sain-x2-lite") == "fp32"
     with pytest.raises(InputError, match="mediapipe-irn\\[openvino\\]"):

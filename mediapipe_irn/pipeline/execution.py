@@ -6,12 +6,13 @@ frame and tile has one of a few sizes: each new size compiles again).
 :mod:`.onnx_backend`).
 
 ``auto`` chooses by the model, what is installed and what the CPU offers (README, "Speed on the
-CPU", measured side by side): where bfloat16 is native (AVX512-BF16 or AMX-BF16), bfloat16
-eager downscaling (faster than either runtime in float32 there, within 0.05 dB); otherwise, and
-for upscaling, OpenVINO when installed (1.4–5.5× eager float32, same output), else ONNX Runtime
-for the models where it won (``onnx_backend.AUTO_MODELS``), else float32 eager
-(``AUTO_NATIVE_BF16`` where bfloat16 is native: bf16 down, fp32 up). Without native bfloat16
-(AVX2-only CPUs, where emulated bf16 ran 24× slower) eager runs float32.
+CPU", measured side by side). Where bfloat16 is native (AVX512-BF16 or AMX-BF16): bfloat16
+eager downscaling (faster than the runtimes there, within 0.05 dB) and, when OpenVINO is
+installed, OpenVINO in bfloat16 for upscaling (1.9× float32 eager for ``sain-x2`` at 1080p,
+≤ 0.003 dB on the samples, where eager bf16 upscaling cost 0.06) else float32 eager
+(``AUTO_NATIVE_BF16``). Elsewhere OpenVINO (float32) when installed, else ONNX Runtime for the
+models where it won (``onnx_backend.AUTO_MODELS``), else float32 eager; without native bfloat16
+(AVX2-only CPUs, where emulated bf16 ran 24× slower) eager never runs bf16.
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ import torch
 from ..models.base import InverseFunction, LRFunction, RescaleModel
 
 Precision = Literal[
-    "auto", "fp32", "channels_last", "bf16", "bf16_channels_last", "compile", "onnx", "openvino"
+    "auto",
+    "fp32",
+    "channels_last",
+    "bf16",
+    "bf16_channels_last",
+    "compile",
+    "onnx",
+    "openvino",
+    "openvino_bf16",
 ]
 PRECISIONS: tuple[str, ...] = (
     "fp32",
@@ -39,6 +48,7 @@ PRECISIONS: tuple[str, ...] = (
     "compile",
     "onnx",
     "openvino",
+    "openvino_bf16",
 )
 # What auto runs where bfloat16 is native, per direction (README "Speed on the CPU", measured on
 # an AMD EPYC with AVX512-BF16): bf16 downscaling was 2.4x faster than float32 for sain-x2 at
@@ -114,10 +124,10 @@ def resolve(precision: str, direction: str = "up", model: str | None = None) -> 
         from . import onnx_backend
 
         eager = AUTO_NATIVE_BF16[direction] if native_bf16() else "fp32"
-        if model is None or eager.startswith("bf16") or not _exportable(model):
+        if model is None or not _exportable(model) or eager.startswith("bf16"):
             return eager
         if onnx_backend.available("openvino"):
-            return "openvino"
+            return "openvino_bf16" if native_bf16() else "openvino"
         if model in onnx_backend.AUTO_MODELS and onnx_backend.available("onnx"):
             return "onnx"
         return eager
@@ -149,7 +159,7 @@ def model_functions(
     ``compile`` (built once per model), ONNX Runtime sessions for ``onnx``, ``(None, None)``
     (the model's own) otherwise."""
     p = resolve(precision)
-    if p in ("onnx", "openvino"):
+    if p in ("onnx", "openvino", "openvino_bf16"):
         from . import onnx_backend
 
         return onnx_backend.functions(model, p)

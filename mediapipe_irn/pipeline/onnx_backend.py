@@ -27,7 +27,8 @@ from ..errors import InputError
 from ..models.base import InverseFunction, InverseOutput, LRFunction, RescaleModel
 
 AUTO_MODELS = frozenset({"sain-x2-lite"})  # where ONNX Runtime was ≥ 1.5× eager (README)
-ENGINES = {"onnx": "onnxruntime", "openvino": "openvino"}  # option → the package it runs on
+# option → the package it runs on; openvino_bf16 lets OpenVINO run bfloat16 where the CPU has it
+ENGINES = {"onnx": "onnxruntime", "openvino": "openvino", "openvino_bf16": "openvino"}
 
 
 def available(engine: str = "onnx") -> bool:
@@ -84,7 +85,10 @@ def _runner(model: RescaleModel, direction: str, engine: str) -> Callable[[np.nd
     cm = core.compile_model(
         core.read_model(onnx_bytes, b""),
         "CPU",
-        {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": threads},
+        {
+            "INFERENCE_PRECISION_HINT": "bf16" if engine == "openvino_bf16" else "f32",
+            "INFERENCE_NUM_THREADS": threads,
+        },
     )
     out = cm.output(0)
     return lambda a: np.array(cm.create_infer_request().infer({0: a})[out])
