@@ -150,10 +150,12 @@ def test_auto_uses_a_runtime_only_where_it_won_and_is_installed(monkeypatch):
 
     have = {"onnx": True, "openvino": False}
     monkeypatch.setattr(onnx_backend, "available", lambda engine="onnx": have[engine])
+    for forced in ("0", "1"):  # whatever the CPU, the video default goes through ONNX Runtime
+        monkeypatch.setenv(execution.FORCE_ENV, forced)
+        for name in onnx_backend.AUTO_MODELS:
+            assert execution.resolve("auto", "down", name) == "onnx"
+            assert execution.capability(name)["auto_up"] == "onnx"
     monkeypatch.setenv(execution.FORCE_ENV, "0")  # float32-only CPU
-    for name in onnx_backend.AUTO_MODELS:
-        assert execution.resolve("auto", "down", name) == "onnx"
-        assert execution.capability(name)["auto_up"] == "onnx"
     assert execution.resolve("auto", "up", "sain-x2") == "fp32"  # ONNX Runtime lost there
     have["openvino"] = True
     assert execution.resolve("auto", "up", "sain-x2") == "openvino"

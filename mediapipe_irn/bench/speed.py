@@ -169,6 +169,7 @@ def run(
         "peak": machine_peak_gflops(),
         "env": environment(),
         "capability": capability(),
+        "auto": {m: {d: capability(m)[f"auto_{d}"] for d in ("down", "up")} for m in models},
     }
 
 
@@ -202,8 +203,12 @@ def format_table(res: dict[str, Any]) -> str:
     if cap:
         lines.append(
             f"capability: torch {cap['torch_cpu_capability']}, native bfloat16 "
-            f"{'yes' if cap['native_bf16'] else 'no'}; auto runs {cap['auto_down']} down, "
-            f"{cap['auto_up']} up"
+            f"{'yes' if cap['native_bf16'] else 'no'}, onnxruntime "
+            f"{'yes' if cap.get('onnxruntime') else 'no'}, openvino "
+            f"{'yes' if cap.get('openvino') else 'no'}; auto runs "
+            + ", ".join(
+                f"{m}: {a['down']} down, {a['up']} up" for m, a in res.get("auto", {}).items()
+            )
         )
         base = {
             (r["model"], r["size"]): r

@@ -6,13 +6,14 @@ frame and tile has one of a few sizes: each new size compiles again).
 :mod:`.onnx_backend`).
 
 ``auto`` chooses by the model, what is installed and what the CPU offers (README, "Speed on the
-CPU", measured side by side). Where bfloat16 is native (AVX512-BF16 or AMX-BF16): bfloat16
-eager downscaling (faster than the runtimes there, within 0.05 dB) and, when OpenVINO is
-installed, OpenVINO in bfloat16 for upscaling (1.9× float32 eager for ``sain-x2`` at 1080p,
-≤ 0.003 dB on the samples, where eager bf16 upscaling cost 0.06) else float32 eager
-(``AUTO_NATIVE_BF16``). Elsewhere OpenVINO (float32) when installed, else ONNX Runtime for the
-models where it won (``onnx_backend.AUTO_MODELS``), else float32 eager; without native bfloat16
-(AVX2-only CPUs, where emulated bf16 ran 24× slower) eager never runs bf16.
+CPU", measured side by side). ONNX Runtime for the models where it won end to end
+(``onnx_backend.AUTO_MODELS``: the video default, 4.05 → 5.58 frames/s on 720p) when installed.
+Otherwise, where bfloat16 is native (AVX512-BF16 or AMX-BF16): bfloat16 eager downscaling
+(faster than the runtimes there, within 0.05 dB) and, when OpenVINO is installed, OpenVINO in
+bfloat16 for upscaling (``sain-x2`` 1080p 1.6–1.9× float32 eager, ≤ 0.003 dB on the samples,
+where eager bf16 upscaling cost 0.06) else float32 eager (``AUTO_NATIVE_BF16``). Elsewhere
+OpenVINO (float32) when installed, else float32 eager; without native bfloat16 (AVX2-only CPUs,
+where emulated bf16 ran 24× slower) eager never runs bf16.
 """
 
 from __future__ import annotations
@@ -124,13 +125,13 @@ def resolve(precision: str, direction: str = "up", model: str | None = None) -> 
         from . import onnx_backend
 
         eager = AUTO_NATIVE_BF16[direction] if native_bf16() else "fp32"
-        if model is None or not _exportable(model) or eager.startswith("bf16"):
+        if model is None or not _exportable(model):
             return eager
-        if onnx_backend.available("openvino"):
-            return "openvino_bf16" if native_bf16() else "openvino"
         if model in onnx_backend.AUTO_MODELS and onnx_backend.available("onnx"):
             return "onnx"
-        return eager
+        if eager.startswith("bf16") or not onnx_backend.available("openvino"):
+            return eager
+        return "openvino_bf16" if native_bf16() else "openvino"
     if precision not in PRECISIONS:
         raise ValueError(
             f"unknown precision {precision!r}; choose from auto, {', '.join(PRECISIONS)}"
