@@ -6,8 +6,8 @@
 - ``--quality``: the codec quality of what is written, in one syntax per command kind (``N``;
   ``LO:HI`` sampled per image in training; ``A,B,C`` in benchmarks), parsed by
   :func:`parse_quality`; ``--jpeg-quality``: the quality of JPEG files ``restore`` writes;
-- ``--exec``: how the model runs (``auto``, ``fp32``, ``channels_last``, ``bf16``,
-  ``bf16_channels_last``, ``compile``); ``--force``: replace existing outputs; ``--quiet``: no
+- ``--exec``: how the model runs (``auto`` or one of ``pipeline.execution.PRECISIONS``);
+  ``--force``: replace existing outputs; ``--quiet``: no
   progress output.
 
 Old spellings (``--precision``, ``--workers`` of the video commands, ``--batch`` of
@@ -23,17 +23,9 @@ from collections.abc import Callable
 import click
 
 from ..errors import MediapipeIRNError
+from ..pipeline.execution import PRECISIONS
 
-EXEC_CHOICES = [
-    "auto",
-    "fp32",
-    "channels_last",
-    "bf16",
-    "bf16_channels_last",
-    "compile",
-    "onnx",
-    "openvino",
-]
+EXEC_CHOICES = ["auto", *PRECISIONS]
 
 
 class Group(click.Group):
