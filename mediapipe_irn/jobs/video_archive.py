@@ -11,7 +11,6 @@ window is reported beside it. Without a floor the clip goes through the model at
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 from ..codecs import EncodeOptions
 from ..codecs.video import H264Codec
 from ..errors import InputError, IntegrityError, MetadataError
+from ..metrics import psnr
 from ..pipeline.media import VIDEO_OUTPUTS
 from ..pipeline.rescale import FrameRescaler
 from ..pipeline.video import open_input, video_info
@@ -77,11 +77,6 @@ def sample_segments(src: str | Path) -> tuple[list[list[np.ndarray]], float]:
     return segs, float(info.rate)
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float32) - b) ** 2))
-    return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
-
-
 class _ClipPath:
     """One path for one clip's sampled segments: bytes and mean PSNR at a CRF."""
 
@@ -101,7 +96,7 @@ class _ClipPath:
                 n += len(data)
                 for ref, f in zip(src, codec.decode(data).frames):
                     out = self.r.up(f, self.meta) if self.r else f
-                    scores.append(_psnr(out, ref))
+                    scores.append(psnr(out, ref))
             self._cache[crf] = (n, float(np.mean(scores)))
         return self._cache[crf]
 
@@ -169,7 +164,7 @@ def measure_clip(
         if f is None:
             raise IntegrityError(f"{stored}: fewer frames than its source")
         out = r.up(f, meta) if r is not None else f[: ref.shape[0], : ref.shape[1]]
-        scores.append(_psnr(out, ref))
+        scores.append(psnr(out, ref))
     if not scores:
         raise InputError(f"{stored}: no frames to measure")
     windows = [np.mean(scores[i : i + fps]) for i in range(0, len(scores), fps)]
