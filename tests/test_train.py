@@ -54,3 +54,34 @@ def test_finetune_against_real_jpeg_changes_weights(tmp_path):
     changed = [k for k, v in t.model.state_dict().items() if not torch.equal(v, before[k])]
     assert changed
     assert all(math.isfinite(float(v.abs().sum())) for v in t.model.state_dict().values())
+
+
+def test_time_budget_stops_and_drives_the_schedule(tmp_path):
+    # a budget far shorter than one step: exactly one step runs, then the run ends saved
+    t = Trainer(_cfg(tmp_path, steps=1000, minutes=1e-6, ckpt_every=1000))
+    t.fit(progress=False)
+    assert t.step == 1
+    ck = torch.load(tmp_path / "ck.pt", weights_only=True)
+    assert ck["step"] == 1 and ck["elapsed"] > 0 and ck["device"] == "cpu"
+    # the LR milestones follow elapsed time under a budget, steps without one
+    timed = Trainer(_cfg(tmp_path, steps=1000, minutes=1.0, out=str(tmp_path / "b.pt")))
+    assert timed.lr_at(10, elapsed=20.0) == timed.cfg.lr
+    assert timed.lr_at(10, elapsed=40.0) == timed.cfg.lr * 0.5
+    assert timed.lr_at(10, elapsed=50.0) == timed.cfg.lr * 0.25
+    plain = Trainer(_cfg(tmp_path, steps=1000, out=str(tmp_path / "c.pt")))
+    assert plain.lr_at(10, elapsed=1e6) == plain.cfg.lr
+
+
+def test_device_names_resolve_with_clear_errors():
+    import pytest
+
+    from mediapipe_irn.errors import InputError
+    from mediapipe_irn.train.trainer import resolve_device
+
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(InputError, match="device"):
+        resolve_device("no-such-device")
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="CUDA"):
+            resolve_device("cuda")

@@ -47,6 +47,18 @@ def _train_options(f):
             ),
             click.option("--seed", type=int, default=0, show_default=True),
             click.option("--threads", type=int, default=None),
+            click.option(
+                "--device",
+                default="cpu",
+                show_default=True,
+                help="torch device to train on: cpu, cuda, cuda:1, or auto",
+            ),
+            click.option(
+                "--minutes",
+                type=float,
+                default=None,
+                help="wall-clock budget (all runs of --out); the LR schedule follows it",
+            ),
             click.option("--val-every", type=int, default=500, show_default=True),
             click.option("--ckpt-every", type=int, default=200, show_default=True),
             click.option(
@@ -78,6 +90,8 @@ def _run_training(model: str, opts: dict, **cfg_fields) -> None:
         seed=opts["seed"],
         weights=LossWeights(fit=opts["lambda_fit"], rate=opts["rate_weight"]),
         threads=opts["threads"],
+        device=opts["device"],
+        minutes=opts["minutes"],
         val_every=opts["val_every"],
         ckpt_every=opts["ckpt_every"],
         **cfg_fields,
@@ -97,11 +111,12 @@ def _run_training(model: str, opts: dict, **cfg_fields) -> None:
     show_default=True,
     help="LO:HI JPEG qualities of the size estimate behind --rate-weight",
 )
+@click.option("--from", "init", default=None, help="zoo model name or weights file to start from")
 @_train_options
-def train(model: str, rate_quality: str, **opts) -> None:
-    """Train a model from scratch with a lossless LR (resumable)."""
+def train(model: str, rate_quality: str, init: str | None, **opts) -> None:
+    """Train a model with a lossless LR, from scratch or from ``--from`` (resumable)."""
     lo, hi = parse_quality(rate_quality, "range")
-    _run_training(model, opts, rate_quality=(lo, hi))
+    _run_training(model, opts, rate_quality=(lo, hi), init=init)
 
 
 @main.command()

@@ -47,7 +47,8 @@ class DLV(IRN):
 
     def forward(self, hr: Tensor) -> TrainOutput:
         if self.training and self.v_std > 0:
-            v = torch.randn(hr.shape[0], 1, *hr.shape[2:], dtype=hr.dtype) * self.v_std
+            v = torch.randn(hr.shape[0], 1, *hr.shape[2:], dtype=hr.dtype, device=hr.device)
+            v = v * self.v_std
             return self.forward_v(hr, v)
         return self.forward_v(hr)
 

@@ -139,7 +139,7 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     """1×3×H×W float in [0, 1] → H×W×3 uint8 (rounded)."""
     # one float temporary (in-place clamp and round): a 4K frame's float copies are 100 MB each
     arr = x[0].detach().float().mul(255.0).clamp_(0, 255).round_().to(torch.uint8)
-    return arr.permute(1, 2, 0).contiguous().numpy()
+    return arr.permute(1, 2, 0).contiguous().cpu().numpy()
 
 
 def encode_image(img: ImageData, fmt: str = "PNG", quality: int = 95) -> bytes:

@@ -22,7 +22,8 @@ Gradient = Literal["simulator", "identity"]
 
 def _to_frames(x: Tensor) -> list[np.ndarray]:
     arr = (x.detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8)
-    return [a.permute(1, 2, 0).contiguous().numpy() for a in arr]
+    arr = arr.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+    return list(arr)
 
 
 def run_codec(x: Tensor, codec: str, quality: Sequence[int]) -> Tensor:

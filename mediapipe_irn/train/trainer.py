@@ -74,6 +74,21 @@ class TrainConfig:
     val_crop: int = 256
     val_quality: int = 75
     rate_quality: tuple[int, int] = (30, 90)  # JPEG qualities of the size proxy, lossless stage
+    device: str = "cpu"  # torch device of the model and batches ("auto": CUDA when present)
+    minutes: float | None = None  # wall-clock budget over all runs; the schedule follows it
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; any other name as torch spells it."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError as e:
+        raise InputError(f"unknown device {name!r}: {e}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError("--device cuda asked for, but torch sees no CUDA device")
+    return dev
 
 
 def _rate_model(cfg: TrainConfig, q: Tensor) -> Callable[[Tensor], Tensor] | None:
@@ -135,12 +150,15 @@ class Trainer:
             torch.set_num_threads(cfg.threads)
         get_spec(cfg.model)  # clear error on unknown names
         torch.manual_seed(cfg.seed)
+        self.device = resolve_device(cfg.device)
         self.model: RescaleModel = create_model(cfg.model, pretrained=False).train()
+        self.model.to(self.device)
         self.optim = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
         self.step = 0
+        self.elapsed = 0.0  # seconds of training, over every run of this checkpoint
         self.history: list[dict] = []
         self.rng = np.random.default_rng(cfg.seed + 1)
-        self.gen = torch.Generator().manual_seed(cfg.seed + 2)
+        self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 2)
         self.sampler: PatchSampler | None = None
         self.out = Path(cfg.out)
         if self.out.is_file():
@@ -168,9 +186,13 @@ class Trainer:
         self.model.load_state_dict(ck["model"])
         self.optim.load_state_dict(ck["optim"])
         self.step = int(ck["step"])
+        self.elapsed = float(ck.get("elapsed", 0.0))
         self.history = list(ck.get("history", []))
         self.rng.bit_generator.state = ck["rng"]
-        self.gen.set_state(ck["gen"])
+        try:
+            self.gen.set_state(ck["gen"])
+        except RuntimeError:  # saved on another kind of device: latent draws restart
+            _log("latent generator state is from another device; reseeded")
         self._sampler_state = ck.get("sampler")
         _log(f"resumed {self.out} at step {self.step}")
 
@@ -180,9 +202,11 @@ class Trainer:
             "model": self.model.state_dict(),
             "optim": self.optim.state_dict(),
             "step": self.step,
+            "elapsed": self.elapsed,
+            "device": self.device.type,
             "history": self.history,
             "rng": self.rng.bit_generator.state,
-            "gen": self.gen.get_state(),
+            "gen": self.gen.get_state().cpu(),
             "sampler": self.sampler.state() if self.sampler else None,
             "config": _plain(asdict(self.cfg)),
         }
@@ -190,11 +214,18 @@ class Trainer:
             torch.save(ck, tmp)
 
     # -- schedule ----------------------------------------------------------------------
-    def lr_at(self, step: int) -> float:
+    def progress(self, step: int, elapsed: float = 0.0) -> float:
+        """Fraction of the run done: by steps, or by wall clock under ``minutes``."""
+        frac = step / max(1, self.cfg.steps)
+        if self.cfg.minutes:
+            frac = max(frac, elapsed / (60.0 * self.cfg.minutes))
+        return frac
+
+    def lr_at(self, step: int, elapsed: float = 0.0) -> float:
         cfg = self.cfg
         lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
         for m in cfg.milestones:
-            if step >= m * cfg.steps:
+            if self.progress(step, elapsed) >= m:
                 lr *= cfg.gamma
         return lr
 
@@ -212,7 +243,7 @@ class Trainer:
                     c = self.cfg.val_crop
                     h, w = (min(c, a.shape[0]) // 16) * 16, (min(c, a.shape[1]) // 16) * 16
                     y0, x0 = (a.shape[0] - h) // 2, (a.shape[1] - w) // 2
-                    imgs.append(to_tensor(a[y0 : y0 + h, x0 : x0 + w]))
+                    imgs.append(to_tensor(a[y0 : y0 + h, x0 : x0 + w]).to(self.device))
             self._val = imgs
         return self._val
 
@@ -236,7 +267,7 @@ class Trainer:
                         res.setdefault(f"bpp_{key}", []).append(
                             8.0 * size / (hr.shape[-2] * hr.shape[-1])
                         )
-                lt = to_tensor(lr)
+                lt = to_tensor(lr).to(self.device)
                 if cc is not None:
                     lt = run_codec(lt, cc.name, [q])
                 res.setdefault(f"psnr_{key}", []).append(
@@ -256,14 +287,15 @@ class Trainer:
             st = getattr(self, "_sampler_state", None)
             if st:
                 self.sampler.set_state(st)
-        t0, s0 = time.time(), self.step
+        t0, s0, e0 = time.time(), self.step, self.elapsed
         agg: dict[str, float] = {}
-        while self.step < end:
+        while self.step < end and self.progress(self.step, self.elapsed) < 1.0:
             for g in self.optim.param_groups:
-                g["lr"] = self.lr_at(self.step)
-            hr = self.sampler.sample()
+                g["lr"] = self.lr_at(self.step, self.elapsed)
+            hr = self.sampler.sample().to(self.device, non_blocking=True)
             comp, comp_ref, rate = _compressors(cfg, self.rng)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            dev = self.device.type
+            with torch.autocast(dev, dtype=torch.bfloat16, enabled=cfg.bf16):
                 lt = rescaling_loss(
                     self.model, hr, comp, comp_ref, cfg.weights, self.gen, cfg.sample_latent, rate
                 )
@@ -276,27 +308,31 @@ class Trainer:
             else:
                 self.optim.step()
             self.step += 1
+            self.elapsed = e0 + time.time() - t0
             for k, v in lt.terms.items():
                 agg[k] = agg.get(k, 0.0) + v
             if progress and self.step % cfg.log_every == 0:
                 rate = (self.step - s0) / max(1e-9, time.time() - t0)
                 eta = (cfg.steps - self.step) / max(rate, 1e-9)
+                if cfg.minutes:
+                    eta = min(eta, 60.0 * cfg.minutes - self.elapsed)
                 avg = {k: v / cfg.log_every for k, v in agg.items()}
                 agg = {}
                 _log(
-                    f"step {self.step}/{cfg.steps} lr {self.lr_at(self.step):.2e} "
+                    f"step {self.step}/{cfg.steps} lr {self.lr_at(self.step, self.elapsed):.2e} "
                     + " ".join(f"{k} {v:.5f}" for k, v in avg.items())
                     + f" | {rate:.2f} it/s, eta {eta / 60:.1f} min"
                 )
-            if self.step % cfg.val_every == 0 or self.step == cfg.steps:
+            done = self.step == cfg.steps or self.progress(self.step, self.elapsed) >= 1.0
+            if self.step % cfg.val_every == 0 or done:
                 v = self.validate()
                 if v:
-                    self.history.append({"step": self.step, **v})
+                    self.history.append({"step": self.step, "hours": self.elapsed / 3600, **v})
                     _log(
                         f"step {self.step} validation: "
                         + " ".join(f"{k} {x:.3f}" for k, x in v.items())
                     )
-            if self.step % cfg.ckpt_every == 0 or self.step == end:
+            if self.step % cfg.ckpt_every == 0 or self.step == end or done:
                 self.save()
         return {"step": self.step, "history": self.history}
 
@@ -310,4 +346,4 @@ def _plain(x):
     return x
 
 
-__all__ = ["CodecConfig", "TrainConfig", "Trainer"]
+__all__ = ["CodecConfig", "TrainConfig", "Trainer", "resolve_device"]
