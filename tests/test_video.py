@@ -174,12 +174,19 @@ def test_bench_video_reports_rd_and_fps(tmp_path):
     from mediapipe_irn.bench import video
 
     clip = make_clip(tmp_path / "c.mp4", n=4, audio=False)
-    res = video.run([str(clip)], ["bicubic-x2"], [18, 24, 30, 36], preset="ultrafast")
+    from mediapipe_irn.zoo import ZOO_DIR
+
+    lite = f"sain-x2-lite@{ZOO_DIR / 'sain-x2-lite.pt'}"  # a model given by its weights file
+    res = video.run([str(clip)], ["bicubic-x2", lite], [18, 24, 30, 36], preset="ultrafast")
     e = res["clips"]["c.mp4"]
     curve = e["models"]["bicubic-x2"]["curve"]
     assert curve[0]["kbps"] > curve[-1]["kbps"] and curve[0]["psnr"] > curve[-1]["psnr"]
     assert e["models"]["bicubic-x2"]["downscale_fps"] > 0
-    assert "full-res x264" in video.format_table(res)
+    # the learned path is ranked against bicubic at equal bitrate; bicubic is the reference
+    assert "bd_rate_vs_bicubic_pct" not in e["models"]["bicubic-x2"]
+    assert abs(e["models"][lite]["bd_psnr_vs_bicubic_db"]) < 10
+    table = video.format_table(res)
+    assert "full-res x264" in table and "BD-rate vs bicubic" in table
 
 
 def test_bench_transcode_times_the_cli_and_scores_the_result(tmp_path):

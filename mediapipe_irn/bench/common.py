@@ -17,6 +17,14 @@ from ..pipeline.media import is_image
 from ..train.dataset import find_sources
 
 
+def build_model(spec: str):
+    """``name`` (shipped weights) or ``name@path`` (a weights file or trainer checkpoint)."""
+    from ..models import create_model
+
+    name, _, path = spec.partition("@")
+    return create_model(name, weights=path or None)
+
+
 def load_images(
     folders: tuple[str, ...] | list[str], limit: int | None = None
 ) -> list[tuple[str, ImageData]]:

@@ -14,8 +14,7 @@ import numpy as np
 from ..api import decode_lr, encode_lr
 from ..codecs import EncodeOptions, get_codec
 from ..metrics import bd_psnr, bd_rate, bits_per_pixel, psnr, ssim
-from ..models import create_model
-from .common import environment, load_images, plot_rd, pyplot, save_figure
+from .common import build_model, environment, load_images, plot_rd, pyplot, save_figure
 
 REFERENCE_QUALITIES = [5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
 
@@ -81,12 +80,6 @@ def _full_res_curve(images, codec: str, qualities: list[int]) -> list[dict[str, 
     return out
 
 
-def _build(spec: str):
-    """``name`` (shipped weights) or ``name@path`` (a weights file or trainer checkpoint)."""
-    name, _, path = spec.partition("@")
-    return create_model(name, weights=path or None)
-
-
 def run(
     data: list[str],
     models: list[str],
@@ -116,7 +109,7 @@ def run(
     results["context"] = {
         name: _full_res_curve(images, name, REFERENCE_QUALITIES) for name in context
     }
-    built = {n: _build(n) for n in models}
+    built = {n: build_model(n) for n in models}
     runs = [(n, 0) for n in models]
     runs += [(n, refine) for n in models if refine > 0 and built[n].invertible]
     for name, steps in runs:

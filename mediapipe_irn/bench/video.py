@@ -12,12 +12,11 @@ import numpy as np
 
 from ..codecs import EncodeOptions, get_codec
 from ..metrics import bd_psnr, bd_rate, psnr
-from ..models import create_model
 from ..pipeline.execution import frame_workers
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.media import VIDEO_EXTENSIONS
 from ..pipeline.tiling import downscale_image, upscale_image
-from .common import environment, plot_rd
+from .common import build_model, environment, plot_rd
 
 CLIP_SUFFIXES = VIDEO_EXTENSIONS
 
@@ -91,7 +90,7 @@ def run(
             full.append({"crf": crf, "kbps": kbps(len(data_b)), "psnr": p, "psnr_y": py})
         entry["full_resolution"] = full
         for name in models:
-            m = create_model(name)
+            m = build_model(name)
             s = m.scale
             lr, down_fps = _apply(lambda x, m=m: downscale_image(m, x)[0], src)
             curve = []
@@ -125,8 +124,24 @@ def run(
             except ValueError as exc:
                 e["bd_error"] = str(exc)
             entry["models"][name] = e
+        _against_bicubic(entry["models"])
         res["clips"][clip.name] = entry
     return res
+
+
+def _against_bicubic(models: dict[str, dict[str, Any]]) -> None:
+    """BD-rate and BD-PSNR of each learned path against ``bicubic-x{scale}`` of the same run
+    (equal bitrate: the measure that ranks the LR paths with each other)."""
+    for name, e in models.items():
+        ref = models.get(f"bicubic-x{e['scale']}")
+        if ref is None or name.startswith("bicubic") or "bd_error" in e:
+            continue
+        args = [[r[k] for r in c] for c in (ref["curve"], e["curve"]) for k in ("kbps", "psnr")]
+        try:
+            e["bd_rate_vs_bicubic_pct"] = bd_rate(*args)
+            e["bd_psnr_vs_bicubic_db"] = bd_psnr(*args)
+        except ValueError:
+            pass
 
 
 def format_table(res: dict[str, Any]) -> str:
@@ -147,16 +162,25 @@ def format_table(res: dict[str, Any]) -> str:
                 lines.append(
                     f"| {n} | {r['crf']} | {r['kbps']:.0f} | {r['psnr']:.2f} | {r['psnr_y']:.2f} |"
                 )
-        lines.append("| model | BD-rate vs full-res (%) | BD-PSNR (dB) | down fps | up fps |")
-        lines.append("|---|---|---|---|---|")
+        lines.append(
+            "| model | BD-rate vs full-res (%) | BD-PSNR (dB) | BD-rate vs bicubic (%) | "
+            "BD-PSNR vs bicubic (dB) | down fps | up fps |"
+        )
+        lines.append("|---|---|---|---|---|---|---|")
         for n, m in e["models"].items():
             bd = (
                 ("—", "—")
                 if "bd_error" in m
                 else (f"{m['bd_rate_vs_full_res_pct']:+.1f}", f"{m['bd_psnr_vs_full_res_db']:+.2f}")
             )
+            vb = (
+                (f"{m['bd_rate_vs_bicubic_pct']:+.1f}", f"{m['bd_psnr_vs_bicubic_db']:+.2f}")
+                if "bd_rate_vs_bicubic_pct" in m
+                else ("—", "—")
+            )
             lines.append(
-                f"| {n} | {bd[0]} | {bd[1]} | {m['downscale_fps']:.2f} | {m['upscale_fps']:.2f} |"
+                f"| {n} | {bd[0]} | {bd[1]} | {vb[0]} | {vb[1]} | {m['downscale_fps']:.2f} | "
+                f"{m['upscale_fps']:.2f} |"
             )
         lines.append("")
     return "\n".join(lines)
