@@ -44,6 +44,16 @@ def test_measure_one_reports_rss_and_times():
     assert r["down_s"] > 0 and r["peak_rss_mb"] > 10 and r["psnr"] > 20
 
 
+def test_speed_run_passes_the_tile_to_each_measurement():
+    res = speed.run(["sain-x2-lite"], [(96, 64)], ["fp32"], repeat=1, tile=32)
+    (row,) = res["rows"]
+    assert "error" not in row, row
+    assert res["tile"] == 32
+    # tiled (32 px tiles: 6 of them) and untiled results agree: the tile really was used
+    whole = speed.measure_one("sain-x2-lite", 64, 96, "fp32", repeat=1, tile=768)
+    assert abs(row["psnr"] - whole["psnr"]) < 0.05
+
+
 @pytest.mark.parametrize("batch", [1, 2])
 def test_dense_block_inference_path_matches_training_path(batch):
     from mediapipe_irn.nn.subnets import DenseBlock

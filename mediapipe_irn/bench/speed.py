@@ -19,7 +19,7 @@ from ..metrics import psnr
 from ..models import create_model
 from ..pipeline.execution import PRECISIONS, capability, prepare
 from ..pipeline.images import to_tensor, to_uint8
-from ..pipeline.tiling import downscale_image, upscale_image
+from ..pipeline.tiling import DEFAULT_TILE, downscale_image, upscale_image
 from .common import environment
 
 
@@ -78,7 +78,9 @@ def _test_image(h: int, w: int) -> torch.Tensor:
     return torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0))
 
 
-def measure_one(model_name: str, h: int, w: int, precision: str, repeat: int) -> dict[str, Any]:
+def measure_one(
+    model_name: str, h: int, w: int, precision: str, repeat: int, tile: int = DEFAULT_TILE
+) -> dict[str, Any]:
     """Run in a fresh process: times, quality and peak RSS of one configuration."""
     model = prepare(create_model(model_name), precision)
     hr = _test_image(h, w)
@@ -91,9 +93,9 @@ def measure_one(model_name: str, h: int, w: int, precision: str, repeat: int) ->
         for i in range(repeat + 1):
             lr = out = None  # the previous run's images would count in this run's peak RSS
             t = time.perf_counter()
-            lr, _ = downscale_image(model, hr, precision=precision)
+            lr, _ = downscale_image(model, hr, tile=tile, precision=precision)
             t1 = time.perf_counter()
-            out = upscale_image(model, lr, size=(h, w), precision=precision)
+            out = upscale_image(model, lr, size=(h, w), tile=tile, precision=precision)
             t2 = time.perf_counter()
             if i:  # first run is warm-up (and compilation, for ``compile``)
                 times["down"].append(t1 - t)
@@ -118,7 +120,9 @@ def run(
     precisions: list[str],
     repeat: int = 3,
     threads: int | None = None,
+    tile: int = DEFAULT_TILE,
 ) -> dict[str, Any]:
+    """Each configuration in a fresh process; ``tile``: HR pixels per tile side."""
     rows = []
     for name in models:
         fl = {d: conv_flops_per_hr_pixel(name, d) for d in ("down", "up")}
@@ -135,6 +139,7 @@ def run(
                     p,
                     str(repeat),
                     str(threads or 0),
+                    str(tile),
                 ]
                 r = subprocess.run(cmd, capture_output=True, text=True)
                 if r.returncode != 0:
@@ -166,6 +171,7 @@ def run(
                 )
     return {
         "rows": rows,
+        "tile": tile,
         "peak": machine_peak_gflops(),
         "env": environment(),
         "capability": capability(),
@@ -230,10 +236,10 @@ if __name__ == "__main__":  # one configuration, in its own process (for peak RS
     import warnings
 
     warnings.simplefilter("ignore")
-    _name, _h, _w, _p, _rep, _thr = sys.argv[1:7]
+    _name, _h, _w, _p, _rep, _thr, _tile = sys.argv[1:8]
     if int(_thr):
         torch.set_num_threads(int(_thr))
-    print(json.dumps(measure_one(_name, int(_h), int(_w), _p, int(_rep))))
+    print(json.dumps(measure_one(_name, int(_h), int(_w), _p, int(_rep), int(_tile))))
 
 __all__ = [
     "PRECISIONS",

@@ -152,6 +152,7 @@ def bench_archive(
 )
 @click.option("--repeat", type=int, default=3, show_default=True)
 @click.option("--threads", type=int, default=None)
+@click.option("--tile", type=int, default=768, show_default=True, help="HR pixels per tile side")
 @click.option("--json", "json_path", default="results/speed.json", show_default=True)
 @deprecated("--precision", "--exec", "precisions")
 @click.pass_context
@@ -162,6 +163,7 @@ def bench_speed(
     precisions: str,
     repeat: int,
     threads: int | None,
+    tile: int,
     json_path: str,
 ) -> None:
     """Inference time, memory and achieved GFLOP/s per execution option."""
@@ -173,7 +175,7 @@ def bench_speed(
         w, h = s.lower().split("x")
         sz.append((int(w), int(h)))
     precisions = resolved(ctx, "precisions", precisions)
-    res = speed.run(models.split(","), sz, precisions.split(","), repeat, threads)
+    res = speed.run(models.split(","), sz, precisions.split(","), repeat, threads, tile)
     click.echo(speed.format_table(res))
     write_json(json_path, res)
     click.echo(f"wrote {json_path}")
