@@ -9,7 +9,7 @@ from .codecs import EncodeOptions, RestoreMetadata, get_codec, list_codecs, snif
 from .errors import InputError, MediapipeIRNError, MetadataError, OutputError
 from .metrics import bits_per_pixel, psnr, ssim
 from .models import RescaleModel, create_model
-from .pipeline import DEFAULT_TILE, decode_image, encode_png, read_image, to_tensor, to_uint8
+from .pipeline import decode_image, encode_png, read_image, to_tensor, to_uint8
 from .pipeline.images import ImageData
 from .pipeline.output import atomic_write, same_file
 from .pipeline.rescale import FrameRescaler, metadata_from_model
@@ -28,7 +28,7 @@ def encode_lr(
 
     ``refine`` > 0 runs that many HCD steps per stage against this codec and quality.
     """
-    r = FrameRescaler(model, precision, video=False, tile=tile or DEFAULT_TILE)
+    r = FrameRescaler(model, precision, video=False, tile=tile)
     hr = to_tensor(img.rgb)
     h, w = img.size
     lr = r.down_tensor(hr)

@@ -33,3 +33,12 @@ def test_too_little_overlap_shows_seams():
         seams = upscale_image(m, lr, tile=32, overlap=0)
     assert (full - upscale_image(m, lr, tile=4096)).abs().max() == 0
     assert (full - seams).abs().max() > 1 / 255
+
+
+def test_each_execution_gets_its_own_default_tile():
+    from mediapipe_irn.pipeline.tiling import DEFAULT_TILE, default_tile
+
+    assert default_tile("fp32", 1080, 1920) == default_tile("bf16", 64, 64) == DEFAULT_TILE
+    assert default_tile("onnx", 1080, 1920) == default_tile("openvino_bf16", 720, 1280)
+    assert default_tile("openvino", 1080, 1920) >= 1920  # a 1080p frame in one tile
+    assert default_tile("openvino", 2160, 3840) == DEFAULT_TILE  # larger: bounded memory

@@ -19,7 +19,7 @@ from ..metrics import psnr
 from ..models import create_model
 from ..pipeline.execution import PRECISIONS, capability, prepare
 from ..pipeline.images import to_tensor, to_uint8
-from ..pipeline.tiling import DEFAULT_TILE, downscale_image, upscale_image
+from ..pipeline.tiling import downscale_image, upscale_image
 from .common import environment
 
 
@@ -79,7 +79,7 @@ def _test_image(h: int, w: int) -> torch.Tensor:
 
 
 def measure_one(
-    model_name: str, h: int, w: int, precision: str, repeat: int, tile: int = DEFAULT_TILE
+    model_name: str, h: int, w: int, precision: str, repeat: int, tile: int | None = None
 ) -> dict[str, Any]:
     """Run in a fresh process: times, quality and peak RSS of one configuration."""
     model = prepare(create_model(model_name), precision)
@@ -120,9 +120,10 @@ def run(
     precisions: list[str],
     repeat: int = 3,
     threads: int | None = None,
-    tile: int = DEFAULT_TILE,
+    tile: int | None = None,
 ) -> dict[str, Any]:
-    """Each configuration in a fresh process; ``tile``: HR pixels per tile side."""
+    """Each configuration in a fresh process; ``tile``: HR pixels per tile side (``None``:
+    each execution's default)."""
     rows = []
     for name in models:
         fl = {d: conv_flops_per_hr_pixel(name, d) for d in ("down", "up")}
@@ -139,7 +140,7 @@ def run(
                     p,
                     str(repeat),
                     str(threads or 0),
-                    str(tile),
+                    str(tile or 0),
                 ]
                 r = subprocess.run(cmd, capture_output=True, text=True)
                 if r.returncode != 0:
@@ -239,7 +240,7 @@ if __name__ == "__main__":  # one configuration, in its own process (for peak RS
     _name, _h, _w, _p, _rep, _thr, _tile = sys.argv[1:8]
     if int(_thr):
         torch.set_num_threads(int(_thr))
-    print(json.dumps(measure_one(_name, int(_h), int(_w), _p, int(_rep), int(_tile))))
+    print(json.dumps(measure_one(_name, int(_h), int(_w), _p, int(_rep), int(_tile) or None)))
 
 __all__ = [
     "PRECISIONS",

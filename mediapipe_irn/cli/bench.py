@@ -152,7 +152,9 @@ def bench_archive(
 )
 @click.option("--repeat", type=int, default=3, show_default=True)
 @click.option("--threads", type=int, default=None)
-@click.option("--tile", type=int, default=768, show_default=True, help="HR pixels per tile side")
+@click.option(
+    "--tile", type=int, default=None, help="HR pixels per tile side (default: each option's own)"
+)
 @click.option("--json", "json_path", default="results/speed.json", show_default=True)
 @deprecated("--precision", "--exec", "precisions")
 @click.pass_context
@@ -163,7 +165,7 @@ def bench_speed(
     precisions: str,
     repeat: int,
     threads: int | None,
-    tile: int,
+    tile: int | None,
     json_path: str,
 ) -> None:
     """Inference time, memory and achieved GFLOP/s per execution option."""

@@ -22,7 +22,7 @@ from ..errors import MetadataError
 from ..models import RescaleModel, create_model, get_spec
 from ..models.base import pad_to_multiple
 from .images import to_tensor, to_uint8
-from .tiling import DEFAULT_TILE, downscale_image, upscale_image
+from .tiling import downscale_image, upscale_image
 
 
 def padding(width: int, height: int, align: int) -> tuple[int, int]:
@@ -65,7 +65,7 @@ class FrameRescaler:
     model: RescaleModel
     execution: str = "auto"  # see mediapipe_irn.pipeline.execution
     video: bool = False
-    tile: int = DEFAULT_TILE
+    tile: int | None = None  # HR pixels per tile side; None: the execution's default
 
     @classmethod
     def load(

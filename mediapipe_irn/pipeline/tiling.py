@@ -15,7 +15,21 @@ from torch import Tensor
 from ..models.base import RescaleModel, check_image_tensor, pad_to_multiple
 from .execution import autocast, model_functions, prepare, resolve
 
-DEFAULT_TILE = 768  # HR pixels per tile side
+DEFAULT_TILE = 768  # HR pixels per tile side (eager PyTorch)
+# ONNX Runtime / OpenVINO run an image up to this side in one tile. The overlap (sain-x2: 60 px
+# a side) is a quarter of the work at 768 px on a 1080p frame; one tile took sain-x2's
+# OpenVINO-bf16 upscaling there from 2.20 to 1.89 s. Larger images keep 768 px tiles: 1920 px
+# tiles tripled OpenVINO's peak memory on 4K (1.6 → 4.8 GB) for 2-16 % (README "Speed on the CPU")
+RUNTIME_TILE = 1920
+RUNTIMES = ("onnx", "openvino", "openvino_bf16")
+
+
+def default_tile(precision: str, height: int = 0, width: int = 0) -> int:
+    """Tile side for a resolved execution option and an HR size: the whole image for the
+    compiled runtimes up to ``RUNTIME_TILE``, else ``DEFAULT_TILE``."""
+    if precision in RUNTIMES and max(height, width) <= RUNTIME_TILE:
+        return RUNTIME_TILE
+    return DEFAULT_TILE
 
 
 def _spans(n: int, tile: int) -> list[tuple[int, int]]:
@@ -68,16 +82,18 @@ def apply_tiled(
 def downscale_image(
     model: RescaleModel,
     hr: Tensor,
-    tile: int = DEFAULT_TILE,
+    tile: int | None = None,
     overlap: int | None = None,
     precision: str = "auto",
 ) -> tuple[Tensor, tuple[int, int]]:
     """Pad to the model's alignment, downscale tile by tile. Returns (LR, (pad_h, pad_w)).
 
-    ``precision`` (see :mod:`.execution`) may switch the model's memory format in place.
+    ``precision`` (see :mod:`.execution`) may switch the model's memory format in place;
+    ``tile`` ``None``: the execution's own default (:func:`default_tile`).
     """
     check_image_tensor(hr, "HR input")
     precision = resolve(precision, "down", model.name)
+    tile = default_tile(precision, *hr.shape[-2:]) if tile is None else tile
     x, pad = pad_to_multiple(hr, model.scale)
     ov = model.receptive_radius() if overlap is None else overlap
     prepare(model, precision)
@@ -94,13 +110,16 @@ def upscale_image(
     model: RescaleModel,
     lr: Tensor,
     size: tuple[int, int] | None = None,
-    tile: int = DEFAULT_TILE,
+    tile: int | None = None,
     overlap: int | None = None,
     precision: str = "auto",
 ) -> Tensor:
-    """Upscale tile by tile (tile/overlap in HR pixels), crop to ``size``, clamp to [0, 1]."""
+    """Upscale tile by tile (tile/overlap in HR pixels; ``tile`` ``None``: the execution's
+    default), crop to ``size``, clamp to [0, 1]."""
     check_image_tensor(lr, "LR input")
     precision = resolve(precision, "up", model.name)
+    if tile is None:
+        tile = default_tile(precision, lr.shape[-2] * model.scale, lr.shape[-1] * model.scale)
     s = model.scale
     ov = model.receptive_radius() if overlap is None else overlap
     prepare(model, precision)
