@@ -151,6 +151,8 @@ class Trainer:
         get_spec(cfg.model)  # clear error on unknown names
         torch.manual_seed(cfg.seed)
         self.device = resolve_device(cfg.device)
+        if self.device.type == "cuda":  # fixed batch shapes: let cuDNN pick its fastest kernels
+            torch.backends.cudnn.benchmark = True
         self.model: RescaleModel = create_model(cfg.model, pretrained=False).train()
         self.model.to(self.device)
         self.optim = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
