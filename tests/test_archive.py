@@ -141,7 +141,7 @@ def _children(pid: int) -> list[int]:
 
 
 def test_sigkill_mid_run_then_resume(tmp_path):
-    n = 12
+    n = 40  # enough that the job cannot finish between two polls on a fast, idle machine
     src = photo_folder(tmp_path / "src", n)
     before = tree_digest(src)
     dest = tmp_path / "arc"
