@@ -150,10 +150,10 @@ def model_functions(
     """``(forward_lr, inverse)`` replacements for ``precision``: compiled ones for
     ``compile`` (built once per model), ONNX Runtime sessions for ``onnx``, ``(None, None)``
     (the model's own) otherwise."""
-    p = resolve(precision)
-    if p in ("onnx", "openvino", "openvino_bf16"):
-        from . import onnx_backend
+    from . import onnx_backend
 
+    p = resolve(precision)
+    if p in onnx_backend.ENGINES:
         return onnx_backend.functions(model, p)
     if p != "compile":
         return None, None

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from ..models.base import RescaleModel, check_image_tensor, pad_to_multiple
 from .execution import autocast, model_functions, prepare, resolve
+from .onnx_backend import ENGINES
 
 DEFAULT_TILE = 768  # HR pixels per tile side (eager PyTorch)
 # ONNX Runtime / OpenVINO run an image up to this side in one tile. The overlap (sain-x2: 60 px
@@ -21,13 +22,12 @@ DEFAULT_TILE = 768  # HR pixels per tile side (eager PyTorch)
 # OpenVINO-bf16 upscaling there from 2.20 to 1.89 s. Larger images keep 768 px tiles: 1920 px
 # tiles tripled OpenVINO's peak memory on 4K (1.6 → 4.8 GB) for 2-16 % (README "Speed on the CPU")
 RUNTIME_TILE = 1920
-RUNTIMES = ("onnx", "openvino", "openvino_bf16")
 
 
 def default_tile(precision: str, height: int = 0, width: int = 0) -> int:
     """Tile side for a resolved execution option and an HR size: the whole image for the
     compiled runtimes up to ``RUNTIME_TILE``, else ``DEFAULT_TILE``."""
-    if precision in RUNTIMES and max(height, width) <= RUNTIME_TILE:
+    if precision in ENGINES and max(height, width) <= RUNTIME_TILE:
         return RUNTIME_TILE
     return DEFAULT_TILE
 
@@ -118,9 +118,9 @@ def upscale_image(
     default), crop to ``size``, clamp to [0, 1]."""
     check_image_tensor(lr, "LR input")
     precision = resolve(precision, "up", model.name)
-    if tile is None:
-        tile = default_tile(precision, lr.shape[-2] * model.scale, lr.shape[-1] * model.scale)
     s = model.scale
+    if tile is None:
+        tile = default_tile(precision, lr.shape[-2] * s, lr.shape[-1] * s)
     ov = model.receptive_radius() if overlap is None else overlap
     prepare(model, precision)
     _, inv = model_functions(model, precision)

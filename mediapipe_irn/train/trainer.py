@@ -296,8 +296,7 @@ class Trainer:
                 g["lr"] = self.lr_at(self.step, self.elapsed)
             hr = self.sampler.sample().to(self.device, non_blocking=True)
             comp, comp_ref, rate = _compressors(cfg, self.rng)
-            dev = self.device.type
-            with torch.autocast(dev, dtype=torch.bfloat16, enabled=cfg.bf16):
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                 lt = rescaling_loss(
                     self.model, hr, comp, comp_ref, cfg.weights, self.gen, cfg.sample_latent, rate
                 )
@@ -325,7 +324,7 @@ class Trainer:
                     + " ".join(f"{k} {v:.5f}" for k, v in avg.items())
                     + f" | {rate:.2f} it/s, eta {eta / 60:.1f} min"
                 )
-            done = self.step == cfg.steps or self.progress(self.step, self.elapsed) >= 1.0
+            done = self.progress(self.step, self.elapsed) >= 1.0  # steps or budget spent
             if self.step % cfg.val_every == 0 or done:
                 v = self.validate()
                 if v:
