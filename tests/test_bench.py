@@ -99,13 +99,13 @@ def test_bench_quality_ranks_models_against_bicubic_at_equal_bytes(tmp_path):
 
 
 def test_bd_of_a_curve_against_itself_is_zero():
-    from mediapipe_irn.bench.quality import _bd
+    from mediapipe_irn.bench.common import bd_against
 
     curve = [{"bpp": b, "psnr": p} for b, p in [(0.2, 25), (0.4, 28), (0.8, 31), (1.6, 34)]]
     shifted = [{"bpp": c["bpp"], "psnr": c["psnr"] + 1} for c in curve]
-    same = _bd(curve, curve, "bicubic")
+    same = bd_against(curve, curve, against="bicubic")
     assert abs(same["bd_psnr_vs_bicubic_db"]) < 1e-9 and abs(same["bd_rate_vs_bicubic_pct"]) < 1e-6
-    assert abs(_bd(curve, shifted, "bicubic")["bd_psnr_vs_bicubic_db"] - 1) < 1e-9
+    assert abs(bd_against(curve, shifted, against="bicubic")["bd_psnr_vs_bicubic_db"] - 1) < 1e-9
 
 
 def test_compare_shows_every_path_at_the_same_budget(tmp_path):

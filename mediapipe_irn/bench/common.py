@@ -25,6 +25,27 @@ def build_model(spec: str):
     return create_model(name, weights=path or None)
 
 
+def bd_against(
+    ref: list[dict[str, float]],
+    curve: list[dict[str, float]],
+    rate: str = "bpp",
+    against: str = "full_res",
+) -> dict[str, Any]:
+    """BD-rate and BD-PSNR of ``curve`` against ``ref`` (rows keyed by ``rate`` and ``psnr``),
+    as ``bd_rate_vs_{against}_pct`` / ``bd_psnr_vs_{against}_db``, or why they cannot be had."""
+    from ..metrics import bd_psnr, bd_rate
+
+    args = [[p[k] for p in c] for c in (ref, curve) for k in (rate, "psnr")]
+    try:
+        return {
+            f"bd_rate_vs_{against}_pct": bd_rate(*args),
+            f"bd_psnr_vs_{against}_db": bd_psnr(*args),
+        }
+    except ValueError as exc:
+        key = "bd_error" if against == "full_res" else f"bd_error_vs_{against}"
+        return {key: str(exc)}
+
+
 def load_images(
     folders: tuple[str, ...] | list[str], limit: int | None = None
 ) -> list[tuple[str, ImageData]]:

@@ -13,8 +13,8 @@ import numpy as np
 
 from ..api import decode_lr, encode_lr
 from ..codecs import EncodeOptions, get_codec
-from ..metrics import bd_psnr, bd_rate, bits_per_pixel, psnr, ssim
-from .common import build_model, environment, load_images, plot_rd, pyplot, save_figure
+from ..metrics import bits_per_pixel, psnr, ssim
+from .common import bd_against, build_model, environment, load_images, plot_rd, pyplot, save_figure
 
 REFERENCE_QUALITIES = [5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
 
@@ -44,28 +44,6 @@ def _interp_psnr(ref: list[dict[str, float]], bpp: float) -> float | None:
     if x < r[0] or x > r[-1]:
         return None
     return float(np.interp(x, r, d))
-
-
-def _bd(
-    ref: list[dict[str, float]], curve: list[dict[str, float]], against: str = "full_res"
-) -> dict[str, Any]:
-    args = (
-        [p["bpp"] for p in ref],
-        [p["psnr"] for p in ref],
-        [p["bpp"] for p in curve],
-        [p["psnr"] for p in curve],
-    )
-    try:
-        return {
-            f"bd_rate_vs_{against}_pct": bd_rate(*args),
-            f"bd_psnr_vs_{against}_db": bd_psnr(*args),
-        }
-    except ValueError as exc:
-        return (
-            {f"bd_error_vs_{against}": str(exc)}
-            if against != "full_res"
-            else {"bd_error": str(exc)}
-        )
 
 
 def _full_res_curve(images, codec: str, qualities: list[int]) -> list[dict[str, float]]:
@@ -136,13 +114,14 @@ def run(
         if lossless:
             entry["bd_error"] = "lossless codec: no rate-distortion curve"
         else:
-            entry.update(_bd(ref_rows, curve))
+            entry.update(bd_against(ref_rows, curve))
         results["models"][name if steps == 0 else f"{name}+hcd{steps}"] = entry
     base = next((n for n in results["models"] if n.startswith("bicubic")), None)
     if base and not lossless:
         for name, entry in results["models"].items():
             if name != base:
-                entry.update(_bd(results["models"][base]["curve"], entry["curve"], "bicubic"))
+                ref = results["models"][base]["curve"]
+                entry.update(bd_against(ref, entry["curve"], against="bicubic"))
         results["bicubic_reference"] = base
     return results
 

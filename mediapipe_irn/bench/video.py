@@ -11,12 +11,12 @@ import av
 import numpy as np
 
 from ..codecs import EncodeOptions, get_codec
-from ..metrics import bd_psnr, bd_rate, psnr
+from ..metrics import psnr
 from ..pipeline.execution import frame_workers
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.media import VIDEO_EXTENSIONS
 from ..pipeline.tiling import downscale_image, upscale_image
-from .common import build_model, environment, plot_rd
+from .common import bd_against, build_model, environment, plot_rd
 
 CLIP_SUFFIXES = VIDEO_EXTENSIONS
 
@@ -108,21 +108,7 @@ def run(
                 "upscale_fps": float(np.median(up_fps)),
                 "scale": s,
             }
-            try:
-                e["bd_rate_vs_full_res_pct"] = bd_rate(
-                    [r["kbps"] for r in full],
-                    [r["psnr"] for r in full],
-                    [r["kbps"] for r in curve],
-                    [r["psnr"] for r in curve],
-                )
-                e["bd_psnr_vs_full_res_db"] = bd_psnr(
-                    [r["kbps"] for r in full],
-                    [r["psnr"] for r in full],
-                    [r["kbps"] for r in curve],
-                    [r["psnr"] for r in curve],
-                )
-            except ValueError as exc:
-                e["bd_error"] = str(exc)
+            e.update(bd_against(full, curve, rate="kbps"))
             entry["models"][name] = e
         _against_bicubic(entry["models"])
         res["clips"][clip.name] = entry
@@ -136,12 +122,7 @@ def _against_bicubic(models: dict[str, dict[str, Any]]) -> None:
         ref = models.get(f"bicubic-x{e['scale']}")
         if ref is None or name.startswith("bicubic") or "bd_error" in e:
             continue
-        args = [[r[k] for r in c] for c in (ref["curve"], e["curve"]) for k in ("kbps", "psnr")]
-        try:
-            e["bd_rate_vs_bicubic_pct"] = bd_rate(*args)
-            e["bd_psnr_vs_bicubic_db"] = bd_psnr(*args)
-        except ValueError:
-            pass
+        e.update(bd_against(ref["curve"], e["curve"], rate="kbps", against="bicubic"))
 
 
 def format_table(res: dict[str, Any]) -> str:
