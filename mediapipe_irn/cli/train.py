@@ -59,6 +59,11 @@ def _train_options(f):
                 default=None,
                 help="wall-clock budget (all runs of --out); the LR schedule follows it",
             ),
+            click.option(
+                "--bf16",
+                is_flag=True,
+                help="bfloat16 autocast for the model's passes (faster on GPUs; losses in float32)",
+            ),
             click.option("--val-every", type=int, default=500, show_default=True),
             click.option("--ckpt-every", type=int, default=200, show_default=True),
             click.option(
@@ -92,6 +97,7 @@ def _run_training(model: str, opts: dict, **cfg_fields) -> None:
         threads=opts["threads"],
         device=opts["device"],
         minutes=opts["minutes"],
+        bf16=opts["bf16"],
         val_every=opts["val_every"],
         ckpt_every=opts["ckpt_every"],
         **cfg_fields,

@@ -33,7 +33,7 @@ class LossWeights:
 
 class LossTerms(NamedTuple):
     total: Tensor
-    terms: dict[str, float]
+    terms: dict[str, Tensor]  # detached scalars, read on the host only when logged
     hr: Tensor  # the reconstruction (for logging)
 
 
@@ -72,12 +72,12 @@ def rescaling_loss(
     inv = model.inverse(torch.cat((lr_c, z), 1))
     l_rec = _sum_per_hr((inv.hr - hr).abs(), n_hr)
     l_fit = _sum_per_hr((out.lr - lr_ref) ** 2, n_hr)
-    terms = {"rec": float(l_rec.detach()), "fit": float(l_fit.detach())}
+    terms = {"rec": l_rec.detach(), "fit": l_fit.detach()}
     # Latent term: IRN's Σz²/2 (its prior's mode is 0). For SAIN the same pull is toward the
     # mixture's mode, which inference uses, so forward and inverse agree on z.
     z_mode = model.latent(out.lr, sample=False) if out.z is not None else None
     l_lat = _sum_per_hr((out.z - z_mode) ** 2, n_hr) / 2 if z_mode is not None else l_fit * 0
-    terms["latent"] = float(l_lat.detach())
+    terms["latent"] = l_lat.detach()
     if out.lr_sim is not None:  # SAIN
         with torch.no_grad():
             ref_c = compress_ref(quantize(lr_ref))
@@ -87,14 +87,12 @@ def rescaling_loss(
         l_reg = _sum_per_hr((lr_q - inv.lr) ** 2, n_hr) if inv.lr is not None else l_fit * 0
         forward = (l_fit + l_fit2 + l_reg + l_rel) / 4
         total = weights.rec * l_rec + lam_fit * forward + weights.latent * l_lat
-        terms.update(
-            fit2=float(l_fit2.detach()), reg=float(l_reg.detach()), rel=float(l_rel.detach())
-        )
+        terms.update(fit2=l_fit2.detach(), reg=l_reg.detach(), rel=l_rel.detach())
     else:  # IRN
         total = weights.rec * l_rec + lam_fit * l_fit + weights.latent * l_lat
     if rate is not None and weights.rate > 0:
         bpp = rate(lr_q).mean() / (hr.shape[-2] * hr.shape[-1])
         total = total + weights.rate * bpp
-        terms["bpp"] = float(bpp.detach())
-    terms["total"] = float(total.detach())
+        terms["bpp"] = bpp.detach()
+    terms["total"] = total.detach()
     return LossTerms(total, terms, inv.hr)

@@ -290,7 +290,7 @@ class Trainer:
             if st:
                 self.sampler.set_state(st)
         t0, s0, e0 = time.time(), self.step, self.elapsed
-        agg: dict[str, float] = {}
+        agg: dict[str, torch.Tensor] = {}
         while self.step < end and self.progress(self.step, self.elapsed) < 1.0:
             for g in self.optim.param_groups:
                 g["lr"] = self.lr_at(self.step, self.elapsed)
@@ -310,14 +310,14 @@ class Trainer:
                 self.optim.step()
             self.step += 1
             self.elapsed = e0 + time.time() - t0
-            for k, v in lt.terms.items():
-                agg[k] = agg.get(k, 0.0) + v
+            for k, v in lt.terms.items():  # summed on the device: no sync per step
+                agg[k] = agg[k] + v if k in agg else v
             if progress and self.step % cfg.log_every == 0:
                 rate = (self.step - s0) / max(1e-9, time.time() - t0)
                 eta = (cfg.steps - self.step) / max(rate, 1e-9)
                 if cfg.minutes:
                     eta = min(eta, 60.0 * cfg.minutes - self.elapsed)
-                avg = {k: v / cfg.log_every for k, v in agg.items()}
+                avg = {k: float(v) / cfg.log_every for k, v in agg.items()}
                 agg = {}
                 _log(
                     f"step {self.step}/{cfg.steps} lr {self.lr_at(self.step, self.elapsed):.2e} "
