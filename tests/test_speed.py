@@ -112,8 +112,25 @@ def test_capability_detection_can_be_forced(monkeypatch, forced, expect):
         assert cap[f"auto_{d}"] == (execution.AUTO_NATIVE_BF16[d] if expect else "fp32")
         assert execution.resolve("auto", d) == cap[f"auto_{d}"]
     monkeypatch.delenv(execution.FORCE_ENV)
+    for env in execution.ISA_CAP_ENVS:
+        monkeypatch.delenv(env, raising=False)
     flags = execution.cpu_flags()
     assert execution.native_bf16() == bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+@pytest.mark.parametrize("cap,native", [("AVX2", False), ("avx512_core", False), ("ALL", None)])
+def test_a_onednn_isa_cap_below_bf16_reads_as_a_float32_only_cpu(monkeypatch, cap, native):
+    from mediapipe_irn.pipeline import execution
+
+    monkeypatch.delenv(execution.FORCE_ENV, raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    monkeypatch.setattr(execution, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
+    expect = True if native is None else native  # an uncapping value leaves the flags' answer
+    assert execution.native_bf16() is expect
+    cap_report = execution.capability()
+    assert cap_report["isa_cap"] == cap.upper()
+    assert cap_report["auto_down"] == ("bf16" if expect else "fp32")
 
 
 @pytest.mark.pretrained

@@ -64,12 +64,31 @@ def cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
+# oneDNN's ISA caps (its ONEDNN_MAX_CPU_ISA values) under which it has no native bfloat16: a
+# machine capped to one of them runs as a CPU without it (how an AVX2-only CPU is emulated).
+ISA_CAP_ENVS = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
+NO_BF16_ISAS = frozenset(
+    {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"}
+)
+
+
+def isa_cap() -> str | None:
+    """oneDNN's ISA cap from the environment (``ONEDNN_MAX_CPU_ISA``), upper-cased, or None."""
+    for env in ISA_CAP_ENVS:
+        if os.environ.get(env):
+            return os.environ[env].strip().upper()
+    return None
+
+
 def native_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX-BF16), as torch's
-    oneDNN kernels use it; ``MPIRN_NATIVE_BF16=1/0`` forces the answer."""
+    oneDNN kernels use it, and no oneDNN ISA cap below that is set; ``MPIRN_NATIVE_BF16=1/0``
+    forces the answer."""
     forced = os.environ.get(FORCE_ENV)
     if forced in ("0", "1"):
         return forced == "1"
+    if isa_cap() in NO_BF16_ISAS:
+        return False
     return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
 
 
@@ -92,6 +111,7 @@ def capability(model: str | None = None) -> dict[str, object]:
     return {
         "cpu": cpu_name(),
         "torch_cpu_capability": caps,
+        "isa_cap": isa_cap(),
         "native_bf16": native_bf16(),
         "onnxruntime": onnx_backend.available("onnx"),
         "openvino": onnx_backend.available("openvino"),
