@@ -23,10 +23,12 @@ def encode_lr(
     tile: int | None = None,
     refine: int = 0,
     precision: str = "auto",
+    optimize: bool = False,
 ) -> tuple[bytes, dict]:
     """Downscale ``img`` with ``model`` and encode the LR with restore metadata.
 
-    ``refine`` > 0 runs that many HCD steps per stage against this codec and quality.
+    ``refine`` > 0 runs that many HCD steps per stage against this codec and quality;
+    ``optimize``: per-image Huffman tables (JPEG).
     """
     r = FrameRescaler(model, precision, video=False, tile=tile)
     hr = to_tensor(img.rgb)
@@ -40,7 +42,11 @@ def encode_lr(
     meta = r.metadata(w, h, {"grey": True} if img.grey else None)
     c = get_codec(codec)
     data = c.encode(
-        [to_uint8(lr)], EncodeOptions(quality=quality), meta, icc=img.icc, exif=img.exif
+        [to_uint8(lr)],
+        EncodeOptions(quality=quality, optimize=optimize),
+        meta,
+        icc=img.icc,
+        exif=img.exif,
     )
     info = {
         "lr_height": lr.shape[2],

@@ -27,6 +27,7 @@ class EncodeOptions:
     preset: str = "medium"
     fps: Fraction = Fraction(25)
     lossless: bool = False
+    optimize: bool = False  # JPEG: per-image Huffman tables (baseline still; smaller, slower)
 
 
 @dataclass(frozen=True)

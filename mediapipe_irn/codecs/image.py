@@ -131,7 +131,7 @@ class JPEGCodec:
         kw: dict = {
             "quality": codec_quality(options, self),
             "subsampling": 0 if options.subsampling == "4:4:4" else 2,
-            "optimize": False,
+            "optimize": options.optimize,
         }
         if metadata is not None:
             kw["comment"] = (TAG + ":" + metadata.to_json()).encode()

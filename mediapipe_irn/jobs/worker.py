@@ -28,7 +28,7 @@ from ..pipeline.output import atomic_write, output_error
 from ..pipeline.rescale import FrameRescaler
 from .manifest import FileRecord
 from .stored import alpha_name, full_name, lr_name, min_side, sha256_of, stored_unchanged
-from .target import Target, choose
+from .target import OPTIMIZE, Target, choose
 
 MAX_AUTO_WORKERS = 8  # each worker holds a model and a tiled image (~0.5–1 GB)
 
@@ -203,7 +203,13 @@ def _process_image(dest: Path, rel: str, data: bytes, cfg: ArchiveConfig, base: 
         return _store(dest, rel, out_rel, c.data, img, base, c.psnr, c.ssim, scale, notes)
     model = _model(cfg.model, cfg.weights)
     lr_bytes, _ = encode_lr(
-        model, img, cfg.codec, cfg.quality, refine=cfg.refine, precision=cfg.precision
+        model,
+        img,
+        cfg.codec,
+        cfg.quality,
+        refine=cfg.refine,
+        precision=cfg.precision,
+        optimize=OPTIMIZE,
     )
     out_rel = lr_name(rel, get_codec(cfg.codec).extension)
     p = s = None

@@ -68,7 +68,7 @@ def _export(model: RescaleModel, direction: str) -> bytes:
 
 def _runner(model: RescaleModel, direction: str, engine: str) -> Callable[[np.ndarray], np.ndarray]:
     """``run(x) -> y`` on float32 arrays, through ``engine``; safe to call from several
-    threads (ONNX Runtime sessions are; OpenVINO gets one infer request per call)."""
+    threads (ONNX Runtime sessions are; OpenVINO keeps one infer request per thread)."""
     onnx_bytes = _export(model, direction)
     threads = torch.get_num_threads()
     if engine == "onnx":
@@ -90,8 +90,15 @@ def _runner(model: RescaleModel, direction: str, engine: str) -> Callable[[np.nd
             "INFERENCE_NUM_THREADS": threads,
         },
     )
-    out = cm.output(0)
-    return lambda a: np.array(cm.create_infer_request().infer({0: a})[out])
+    out, local = cm.output(0), threading.local()
+
+    def run(a: np.ndarray) -> np.ndarray:  # one infer request per thread, reused (a copy out)
+        req = getattr(local, "req", None)
+        if req is None:
+            req = local.req = cm.create_infer_request()
+        return np.array(req.infer({0: a})[out])
+
+    return run
 
 
 # Runners of shipped or loaded weights are shared by every model object carrying the same
