@@ -80,6 +80,17 @@ def test_jpeg_huffman_optimisation_is_lossless_and_smaller():
         assert b.metadata == META
 
 
+def test_optimised_jpeg_of_a_detailed_image_at_high_quality_444():
+    # more than one byte per pixel: Pillow's in-memory buffer for optimised JPEG overflows
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (256, 320, 3), dtype=np.uint8)  # over Pillow's 64 KiB floor
+    c = get_codec("jpeg")
+    data = c.encode([img], EncodeOptions(quality=93, subsampling="4:4:4", optimize=True))
+    assert len(data) > img.shape[0] * img.shape[1]
+    plain = c.encode([img], EncodeOptions(quality=93, subsampling="4:4:4"))
+    assert np.array_equal(c.decode(data).frames[0], c.decode(plain).frames[0])
+
+
 def test_archive_stores_optimised_jpegs(tmp_path):
     from PIL import Image
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageFile, PngImagePlugin, UnidentifiedImageError
 
 from ..errors import CodecError, MetadataError
 from .base import Decoded, EncodeOptions, check_frames
@@ -49,6 +50,9 @@ def xmp_restore_text(xmp: bytes | str | None) -> str | None:
     return m.group(1).decode().replace("&lt;", "<").replace("&quot;", '"').replace("&amp;", "&")
 
 
+_MAXBLOCK_LOCK = threading.Lock()  # ImageFile.MAXBLOCK is Pillow's module-wide minimum
+
+
 def save_image(
     im: Image.Image, fmt: str, icc: bytes | None = None, exif: bytes | None = None, **kw
 ) -> bytes:
@@ -59,7 +63,22 @@ def save_image(
     if exif and fmt in ("JPEG", "PNG", "WEBP", "TIFF", "AVIF"):
         kw["exif"] = exif
     buf = io.BytesIO()
-    im.save(buf, fmt, **kw)
+    try:
+        im.save(buf, fmt, **kw)
+    except OSError:
+        if not (fmt == "JPEG" and kw.get("optimize")):
+            raise
+        # libjpeg cannot suspend while writing an optimised JPEG, and Pillow sizes its buffer at
+        # one byte per pixel below quality 95, which detailed 4:4:4 images overflow (Set14's
+        # baboon at 93: "Suspension not allowed here"). Retry with room for the worst case.
+        with _MAXBLOCK_LOCK:
+            old = ImageFile.MAXBLOCK
+            ImageFile.MAXBLOCK = max(old, 12 * im.width * im.height + (1 << 20))
+            try:
+                buf = io.BytesIO()
+                im.save(buf, fmt, **kw)
+            finally:
+                ImageFile.MAXBLOCK = old
     return buf.getvalue()
 
 
