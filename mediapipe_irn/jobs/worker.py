@@ -106,9 +106,10 @@ def _rescaler(name: str, cfg: ArchiveConfig) -> FrameRescaler:
     return FrameRescaler(_model(name, weights), cfg.precision)
 
 
-def _verify(
-    img: ImageData, data: bytes, name: str, codec: str, weights: str | None
+def verify_restored(
+    img: ImageData, data: bytes, name: str, codec: str, weights: str | None = None
 ) -> tuple[float, float]:
+    """(PSNR, SSIM) of ``data`` (a stored LR) restored, against the source ``img``."""
     out, _, _ = decode_lr(data, name, None, weights, codec)
     return psnr(out.rgb, img.rgb), ssim(out.rgb, img.rgb)
 
@@ -214,7 +215,7 @@ def _process_image(dest: Path, rel: str, data: bytes, cfg: ArchiveConfig, base: 
     out_rel = lr_name(rel, get_codec(cfg.codec).extension)
     p = s = None
     if cfg.verify:
-        p, s = _verify(img, lr_bytes, out_rel, cfg.codec, cfg.weights)
+        p, s = verify_restored(img, lr_bytes, out_rel, cfg.codec, cfg.weights)
     return _store(dest, rel, out_rel, lr_bytes, img, base, p, s, model.scale, notes)
 
 
