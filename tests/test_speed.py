@@ -171,6 +171,41 @@ def test_runtime_execution_matches_float32(name, engine):
     assert (upscale_image(m, lr32, precision=engine, tile=48) - up32).abs().max() < 1e-4
 
 
+@pytest.mark.parametrize("shape", [(200, 480), (480, 200)])  # split across the width / height
+def test_openvino_two_streams_on_halves_match_float32(monkeypatch, shape):
+    """With two threads OpenVINO runs two overlapping halves side by side; the stitched output
+    is float32 eager's."""
+    from mediapipe_irn.pipeline import onnx_backend
+
+    if not onnx_backend.available("openvino"):
+        pytest.skip("openvino not installed")
+    import openvino as ov
+
+    started = []
+
+    class Counting(ov.AsyncInferQueue):
+        def start_async(self, inputs, userdata=None):
+            started.append(userdata)
+            return super().start_async(inputs, userdata)
+
+    monkeypatch.setattr(ov, "AsyncInferQueue", Counting)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        m = create_model("sain-x2", pretrained=False).eval()  # a runner of its own
+        hr = torch.rand(1, 3, *shape, generator=torch.Generator().manual_seed(2))
+        lr32, _ = downscale_image(m, hr, precision="fp32")
+        lr, _ = downscale_image(m, hr, precision="openvino")
+        assert started == [0, 1]  # two halves, one request each
+        assert (lr - lr32).abs().max() <= 1 / 255 + 1e-6
+        assert (lr != lr32).float().mean() < 0.001
+        up32 = upscale_image(m, lr32, precision="fp32")
+        assert (upscale_image(m, lr32, precision="openvino") - up32).abs().max() < 1e-4
+        assert started == [0, 1, 0, 1]
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_auto_uses_a_runtime_only_where_it_won_and_is_installed(monkeypatch):
     from mediapipe_irn.errors import InputError
     from mediapipe_irn.pipeline import execution, onnx_backend
@@ -188,9 +223,14 @@ def test_auto_uses_a_runtime_only_where_it_won_and_is_installed(monkeypatch):
     assert execution.resolve("auto", "up", "sain-x2") == "openvino"
     assert execution.resolve("auto", "down", "sain-x2") == "openvino"
     assert execution.resolve("auto", "up", "bicubic-x2") == "fp32"  # nothing to export
-    monkeypatch.setenv(execution.FORCE_ENV, "1")  # native bf16: eager bf16 downscaling wins
-    assert execution.resolve("auto", "down", "sain-x2") == "bf16"
+    monkeypatch.setenv(execution.FORCE_ENV, "1")  # native bf16: OpenVINO bf16 both ways
+    assert execution.resolve("auto", "down", "sain-x2") == "openvino_bf16"
     assert execution.resolve("auto", "up", "sain-x2") == "openvino_bf16"
+    assert execution.resolve("auto", "down", "sain-x2", tiled=True) == "bf16"  # beyond 1920 px
+    assert execution.resolve("auto", "up", "sain-x2", tiled=True) == "openvino_bf16"
+    have["openvino"] = False  # without it: eager bf16 down, float32 up
+    assert execution.resolve("auto", "down", "sain-x2") == "bf16"
+    assert execution.resolve("auto", "up", "sain-x2") == "fp32"
     have.update(onnx=False, openvino=False)
     assert execution.resolve("auto", "up", "sain-x2-lite") == "fp32"
     with pytest.raises(InputError, match="mediapipe-irn\\[openvino\\]"):

@@ -8,10 +8,10 @@ frame and tile has one of a few sizes: each new size compiles again).
 ``auto`` chooses by the model, what is installed and what the CPU offers (README, "Speed on the
 CPU", measured side by side). ONNX Runtime for the models where it won end to end
 (``onnx_backend.AUTO_MODELS``: the video default, 4.05 → 5.58 frames/s on 720p) when installed.
-Otherwise, where bfloat16 is native (AVX512-BF16 or AMX-BF16): bfloat16 eager downscaling
-(faster than the runtimes there, within 0.05 dB) and, when OpenVINO is installed, OpenVINO in
-bfloat16 for upscaling (``sain-x2`` 1080p 1.6–1.9× float32 eager, ≤ 0.003 dB on the samples,
-where eager bf16 upscaling cost 0.06) else float32 eager (``AUTO_NATIVE_BF16``). Elsewhere
+Otherwise, where bfloat16 is native (AVX512-BF16 or AMX-BF16): OpenVINO in bfloat16 both ways
+when installed (two streams on half-frames: ``sain-x2`` 1080p 0.79 s down / 1.68 s up against
+1.03 / 2.68 for eager bf16; ≤ 0.003 dB on the samples upscaling, where eager bf16 cost 0.06),
+else bfloat16 eager downscaling and float32 eager upscaling (``AUTO_NATIVE_BF16``). Elsewhere
 OpenVINO (float32) when installed, else float32 eager; without native bfloat16 (AVX2-only CPUs,
 where emulated bf16 ran 24× slower) eager never runs bf16.
 """
@@ -42,9 +42,10 @@ Precision = Literal[
     "openvino_bf16",
 ]
 PRECISIONS: tuple[str, ...] = get_args(Precision)[1:]  # every option but auto
-# What auto runs where bfloat16 is native, per direction (README "Speed on the CPU", measured on
-# an AMD EPYC with AVX512-BF16): bf16 downscaling was 2.4x faster than float32 for sain-x2 at
-# 1080p and within 0.05 dB on the samples; bf16 upscaling cost up to 0.06 dB, so it stays fp32.
+# What auto runs where bfloat16 is native and OpenVINO is not installed, per direction (README
+# "Speed on the CPU", measured on an AMD EPYC with AVX512-BF16): bf16 downscaling was 2.4x
+# faster than float32 for sain-x2 at 1080p and within 0.05 dB on the samples; bf16 upscaling
+# cost up to 0.06 dB, so it stays fp32.
 AUTO_NATIVE_BF16 = {"down": "bf16", "up": "fp32"}
 
 
@@ -129,9 +130,13 @@ def _exportable(model: str) -> bool:
         return False
 
 
-def resolve(precision: str, direction: str = "up", model: str | None = None) -> str:
+def resolve(
+    precision: str, direction: str = "up", model: str | None = None, tiled: bool = False
+) -> str:
     """The execution option ``precision`` stands for; ``auto`` depends on the model, what is
-    installed, the CPU and the direction (``down`` or ``up``)."""
+    installed, the CPU, the direction (``down`` or ``up``) and whether the image is larger than
+    one runtime tile (``tiled``: there eager bf16 downscaling stays faster, 3.8 against 4.4 s on
+    4K for ``sain-x2``)."""
     if precision == "auto":
         from . import onnx_backend
 
@@ -140,7 +145,7 @@ def resolve(precision: str, direction: str = "up", model: str | None = None) -> 
             return eager
         if model in onnx_backend.AUTO_MODELS and onnx_backend.available("onnx"):
             return "onnx"
-        if eager.startswith("bf16") or not onnx_backend.available("openvino"):
+        if not onnx_backend.available("openvino") or (tiled and eager == "bf16"):
             return eager
         return "openvino_bf16" if native_bf16() else "openvino"
     if precision not in PRECISIONS:

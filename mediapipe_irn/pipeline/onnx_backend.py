@@ -81,6 +81,10 @@ def _runner(model: RescaleModel, direction: str, engine: str) -> Callable[[np.nd
         return lambda a: sess.run(None, {"x": a})[0]
     import openvino as ov
 
+    # Two streams of threads/2 each, on two overlapping halves of the input side by side:
+    # `sain-x2` 720p 1.5x faster than one request on the whole frame (float32, AVX2; bf16 on
+    # AVX512-BF16 alike), 1.2-1.3x at 1080p (README "Speed on the CPU").
+    streams = 2 if threads >= 2 else 1
     core = ov.Core()
     cm = core.compile_model(
         core.read_model(onnx_bytes, b""),
@@ -88,15 +92,40 @@ def _runner(model: RescaleModel, direction: str, engine: str) -> Callable[[np.nd
         {
             "INFERENCE_PRECISION_HINT": "bf16" if engine == "openvino_bf16" else "f32",
             "INFERENCE_NUM_THREADS": threads,
+            "NUM_STREAMS": streams,
         },
     )
     out, local = cm.output(0), threading.local()
+    s = model.scale
+    if direction == "down":  # input HR: the receptive radius, on the scale's grid
+        overlap, align, num, den = -(-model.receptive_radius() // s) * s, s, 1, s
+    else:  # input LR (and latent): the radius in LR pixels
+        overlap, align, num, den = -(-model.receptive_radius() // s), 1, s, 1
 
-    def run(a: np.ndarray) -> np.ndarray:  # one infer request per thread, reused (a copy out)
-        req = getattr(local, "req", None)
-        if req is None:
-            req = local.req = cm.create_infer_request()
-        return np.array(req.infer({0: a})[out])
+    def run(a: np.ndarray) -> np.ndarray:  # one queue of requests per thread
+        q = getattr(local, "q", None)
+        if q is None:
+            q = local.q = ov.AsyncInferQueue(cm, streams)
+        axis = a.ndim - 1 if a.shape[-1] >= a.shape[-2] else a.ndim - 2
+        n = a.shape[axis]
+        mid = n // 2 - (n // 2) % align
+        if streams == 1 or n < 4 * overlap + 2 * align or mid <= overlap:
+            return np.array(q[0].infer({0: a})[out])  # a copy: the request reuses its buffers
+        crops = [(0, min(n, mid + overlap)), (max(0, mid - overlap), n)]
+        outs: list[np.ndarray | None] = [None, None]
+
+        def done(req, i: int) -> None:
+            outs[i] = np.array(req.get_output_tensor(0).data)
+
+        q.set_callback(done)
+        for i, (c0, c1) in enumerate(crops):
+            q.start_async({0: np.ascontiguousarray(np.take(a, range(c0, c1), axis))}, i)
+        q.wait_all()
+        cut = mid * num // den  # the output index where the second half's part begins
+        first = np.take(outs[0], range(cut), axis)
+        skip = (mid - crops[1][0]) * num // den
+        second = np.take(outs[1], range(skip, outs[1].shape[axis]), axis)
+        return np.concatenate([first, second], axis)
 
     return run
 
