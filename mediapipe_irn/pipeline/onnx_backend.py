@@ -111,20 +111,22 @@ def _runner(model: RescaleModel, direction: str, engine: str) -> Callable[[np.nd
         mid = n // 2 - (n // 2) % align
         if streams == 1 or n < 4 * overlap + 2 * align or mid <= overlap:
             return np.array(q[0].infer({0: a})[out])  # a copy: the request reuses its buffers
-        crops = [(0, min(n, mid + overlap)), (max(0, mid - overlap), n)]
+
+        def along(lo: int, hi: int | None) -> tuple[slice, ...]:  # [lo:hi] on the cut axis
+            return (slice(None),) * axis + (slice(lo, hi),)
+
+        start = max(0, mid - overlap)  # the second half's first input index
         outs: list[np.ndarray | None] = [None, None]
 
-        def done(req, i: int) -> None:
+        def done(req, i: int) -> None:  # a copy: the request reuses its buffers
             outs[i] = np.array(req.get_output_tensor(0).data)
 
         q.set_callback(done)
-        for i, (c0, c1) in enumerate(crops):
-            q.start_async({0: np.ascontiguousarray(np.take(a, range(c0, c1), axis))}, i)
+        for i, (c0, c1) in enumerate(((0, min(n, mid + overlap)), (start, n))):
+            q.start_async({0: np.ascontiguousarray(a[along(c0, c1)])}, i)
         q.wait_all()
-        cut = mid * num // den  # the output index where the second half's part begins
-        first = np.take(outs[0], range(cut), axis)
-        skip = (mid - crops[1][0]) * num // den
-        second = np.take(outs[1], range(skip, outs[1].shape[axis]), axis)
+        first = outs[0][along(0, mid * num // den)]  # each half's own part, as views
+        second = outs[1][along((mid - start) * num // den, None)]
         return np.concatenate([first, second], axis)
 
     return run
