@@ -206,6 +206,42 @@ def test_openvino_two_streams_on_halves_match_float32(monkeypatch, shape):
         torch.set_num_threads(threads)
 
 
+def test_openvino_from_frame_workers_runs_one_stream_per_core(monkeypatch):
+    """From one-thread frame workers (the video jobs) OpenVINO gets one one-thread stream per
+    core and whole frames, so two workers' frames run side by side, with float32's output."""
+    from mediapipe_irn.pipeline import onnx_backend
+    from mediapipe_irn.pipeline.execution import frame_workers
+
+    if not onnx_backend.available("openvino"):
+        pytest.skip("openvino not installed")
+    import openvino as ov
+
+    configs, started = [], []
+    compile_model = ov.Core.compile_model
+
+    def capture(self, model, device, config):
+        configs.append(dict(config))
+        return compile_model(self, model, device, config)
+
+    class Counting(ov.AsyncInferQueue):
+        def start_async(self, inputs, userdata=None):
+            started.append(userdata)
+            return super().start_async(inputs, userdata)
+
+    monkeypatch.setattr(ov.Core, "compile_model", capture)
+    monkeypatch.setattr(ov, "AsyncInferQueue", Counting)
+    monkeypatch.setattr(onnx_backend.os, "cpu_count", lambda: 2)
+    m = create_model("sain-x2-lite", pretrained=False).eval()  # a runner of its own
+    lr = torch.rand(1, 3, 60, 200, generator=torch.Generator().manual_seed(3))
+    up32 = upscale_image(m, lr, precision="fp32")
+    with frame_workers(2) as fmap:
+        outs = fmap(lambda x: upscale_image(m, x, precision="openvino"), [lr, lr])
+    assert [(c["NUM_STREAMS"], c["INFERENCE_NUM_THREADS"]) for c in configs] == [(2, 2)]
+    assert started == []  # whole frames: no halves
+    for out in outs:
+        assert (out - up32).abs().max() < 1e-4
+
+
 def test_auto_uses_a_runtime_only_where_it_won_and_is_installed(monkeypatch):
     from mediapipe_irn.errors import InputError
     from mediapipe_irn.pipeline import execution, onnx_backend

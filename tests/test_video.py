@@ -203,3 +203,45 @@ def test_bench_transcode_times_the_cli_and_scores_the_result(tmp_path):
     assert "| bicubic-x2 |" in transcode.format_table(res)
     with pytest.raises(RuntimeError, match="failed"):
         transcode.run(str(clip), ["no-such-model"], preset="ultrafast")
+
+
+def test_chunks_run_ahead_in_order_and_a_failure_leaves_nothing(tmp_path, monkeypatch):
+    """The model runs one chunk ahead of x264 in a thread of its own: every frame comes out in
+    its place, and an error in a later chunk leaves no output file and no thread behind."""
+    import threading
+
+    from mediapipe_irn.jobs import transcode
+
+    src = make_clip(tmp_path / "in.mp4", n=11, audio=False)
+    calls = []
+
+    def marked(frames):  # frame k of the clip gets a bright square in column block k
+        out = []
+        for f in frames:
+            g = f.copy()
+            k = len(calls)
+            calls.append(k)
+            g[:16, 16 * (k % 8) : 16 * (k % 8) + 16] = 255
+            out.append(g)
+        return out
+
+    dest = tmp_path / "out.mp4"
+    transcode._transcode(src, dest, marked, (96, 128), 10, "ultrafast", 4, {}, False, None)
+    got = frames(dest)
+    assert len(got) == 11
+    for k, f in enumerate(got):
+        col = 16 * (k % 8) + 8
+        assert f[8, col].mean() > 240, k  # frame k carries frame k's mark
+        assert psnr(f[32:], frames(src)[k][32:]) > 30
+
+    def failing(frames_):
+        if len(calls) >= 8:  # the third chunk
+            raise RuntimeError("model failed")
+        return marked(frames_)
+
+    calls.clear()
+    bad = tmp_path / "bad.mp4"
+    with pytest.raises(RuntimeError, match="model failed"):
+        transcode._transcode(src, bad, failing, (96, 128), 10, "ultrafast", 4, {}, False, None)
+    assert not bad.exists() and list(tmp_path.glob("*.part*")) == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("mpirn-chunk")]
