@@ -23,17 +23,11 @@ from typing import Any
 
 from ..api import encode_lr
 from ..codecs import list_codecs
-from ..jobs.target import OPTIMIZE, Target, _Model, _Plain, _search_model, choose, lowest_smooth
+from ..jobs.target import OPTIMIZE, Target, choose, smallest_bytes
 from ..jobs.worker import verify_restored
 from ..pipeline.execution import capability
 from ..pipeline.rescale import FrameRescaler
 from .common import environment, load_images, pyplot, save_figure
-
-
-def _plain_bytes(img, codec: str, floor: float, chroma: str = "4:2:0") -> int | None:
-    p = _Plain(img, codec, "psnr", chroma)
-    q = lowest_smooth(p.value, floor, *p.codec.quality_range, p.log_size)
-    return None if q is None else p.size(q)
 
 
 def _fixed_verify_seconds(img, r: FrameRescaler, quality: int) -> float:
@@ -62,18 +56,16 @@ def run(
         worst = float("inf")
         for path, img in images:
             source = Path(path).stat().st_size  # stored unchanged
-            sub = _plain_bytes(img, "jpeg", floor)
-            full = _plain_bytes(img, "jpeg", floor, "4:4:4")
+            sub = smallest_bytes(img, floor, "jpeg")
+            full = smallest_bytes(img, floor, "jpeg", "4:4:4")
             got: dict[str, int | None] = {
                 "jpeg-4:2:0": sub,
                 "jpeg": min((b for b in (sub, full) if b is not None), default=None),
             }
             if jpegli:
-                got["jpegli"] = _plain_bytes(img, "jpegli", floor)
+                got["jpegli"] = smallest_bytes(img, floor, "jpegli")
             for m in models:
-                p = _Model(img, "jpeg", "psnr", rescalers[m])
-                q = _search_model(p, floor, None)
-                got[m] = None if q is None else p.size(q)
+                got[m] = smallest_bytes(img, floor, "jpeg", rescaler=rescalers[m])
             t = time.perf_counter()
             c = choose(img, Target(floor=floor, models=tuple(models)), rescalers)
             t_choice += time.perf_counter() - t

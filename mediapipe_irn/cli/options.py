@@ -91,8 +91,9 @@ def exec_option(f):
         type=click.Choice(EXEC_CHOICES),
         default="auto",
         show_default=True,
-        help="how the model runs (auto = fp32; compile = fp32 through "
-        "torch.compile, for video; README 'Speed on the CPU')",
+        help="how the model runs (auto: by the CPU and what is installed — ONNX Runtime or "
+        "OpenVINO where they won, bf16 where the CPU has it natively, else fp32; compile = "
+        "fp32 through torch.compile, for video; README 'Speed on the CPU')",
     )(f)
     return deprecated("--precision", "--exec", "execution", type=click.Choice(EXEC_CHOICES))(f)
 

@@ -311,6 +311,34 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
     return best
 
 
+def _meeting(p: _Path, floor: float, below: int | None = None) -> int | None:
+    """Lowest quality of path ``p`` meeting ``floor`` (model paths: among those under
+    ``below`` bytes); None where there is none."""
+    if isinstance(p, _Model):
+        return _search_model(p, floor, below)
+    return lowest_smooth(p.value, floor, *p.codec.quality_range, p.log_size)
+
+
+def smallest_bytes(
+    img: ImageData,
+    floor: float,
+    codec: str = "jpeg",
+    chroma: str = "4:2:0",
+    rescaler: FrameRescaler | None = None,
+    metric: Metric = "psnr",
+) -> int | None:
+    """Bytes of one path's smallest file meeting ``floor`` on the whole image, searched as
+    :func:`choose` searches it: ``codec`` at full resolution (``chroma``), or through
+    ``rescaler``'s model; None where the path cannot reach the floor."""
+    p = (
+        _Plain(img, codec, metric, chroma)
+        if rescaler is None
+        else _Model(img, codec, metric, rescaler)
+    )
+    q = _meeting(p, floor)
+    return None if q is None else p.size(q)
+
+
 def choose(
     img: ImageData,
     target: Target,
@@ -336,7 +364,7 @@ def choose(
     tried: dict[str, int | None] = {}
     found: dict[str, tuple[_Path, int]] = {}
     for key, p in plains.items():
-        q = lowest_smooth(p.value, floor, *p.codec.quality_range, p.log_size)
+        q = _meeting(p, floor)
         tried[key] = None if q is None else p.size(q)
         if q is not None:
             found[key] = (p, q)
@@ -345,7 +373,7 @@ def choose(
     plain_found = [pq for k, pq in found.items() if k.split("@")[0] == target.plain_codec]
     plain = min(plain_found, key=lambda pq: pq[0].size(pq[1]), default=None)
     for p in models:
-        q = _search_model(p, floor, None if best is None else best[0].size(best[1]))
+        q = _meeting(p, floor, None if best is None else best[0].size(best[1]))
         tried[p.key] = None if q is None else p.size(q)
         if q is not None and (best is None or p.size(q) < best[0].size(best[1])):
             best = (p, q)
@@ -403,4 +431,4 @@ def _noted(c: Choice, note: str) -> Choice:
     return replace(c, note=note)
 
 
-__all__ = ["Choice", "Target", "choose", "highest", "lowest"]
+__all__ = ["Choice", "Target", "choose", "highest", "lowest", "smallest_bytes"]

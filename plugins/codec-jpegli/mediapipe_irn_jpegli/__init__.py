@@ -3,9 +3,10 @@
 Its files are ordinary JPEGs that every decoder opens; they are decoded here by Pillow
 (libjpeg-turbo). ``pyjpegli`` encodes pixels only, so this codec inserts the restore metadata
 (a COM segment, as the core ``jpeg`` codec writes it), the EXIF (APP1) and the ICC profile
-(APP2, chunked) right after the SOI marker. It names no differentiable proxy yet: jpegli's
-adaptive quantisation differs from the IJG tables ``diff_jpeg`` follows, and how close that
-simulator comes has not been measured, so fine-tuning against it is straight-through.
+(APP2, chunked) right after the SOI marker. It names no differentiable proxy: jpegli's
+adaptive quantisation differs from the IJG tables ``diff_jpeg`` follows, and the simulator's
+output lands 30–42 dB (mean per quality) from jpegli's against 46–48 dB from libjpeg-turbo's
+(README, ``bench jpeg-sim --codec jpegli``), so fine-tuning against it is straight-through.
 """
 
 from __future__ import annotations
