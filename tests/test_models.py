@@ -158,3 +158,31 @@ def test_new_weights_keep_the_old_ones_for_files_made_with_them(monkeypatch, tmp
     with pytest.warns(UserWarning, match="not shipped"):
         restored_state({"weights_sha256": "0" * 64})
     assert create_model(name).weights_sha256 == states[2][0]  # new files: the current ones
+
+
+def test_restore_filter_is_optional_in_weights(tmp_path):
+    """sain-x2's decoder-only restore filter: weights made without it load with it removed (the
+    model they were trained as), or kept at its start (the identity) to fine-tune it."""
+    m = randomize(create_model("sain-x2", pretrained=False))
+    assert m.post is not None
+    old = {k: v for k, v in m.state_dict().items() if not k.startswith("post.")}
+    path = tmp_path / "old.pt"
+    torch.save(old, path)
+    dropped = create_model("sain-x2", weights=path)
+    assert dropped.post is None
+    assert dropped.receptive_radius() == m.receptive_radius() - 3
+    kept = create_model("sain-x2", pretrained=False)
+    load_weights(kept, path, missing="init")
+    assert kept.post is not None
+    lr = torch.rand(1, 3, 24, 20, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        a, b = dropped.upscale(lr), kept.upscale(lr)
+        assert torch.equal(a, b)  # a new filter is the identity
+        m.post = None
+        assert torch.equal(m.upscale(lr), a)
+    with torch.no_grad():
+        kept.post.net[-1].weight.add_(0.01)
+        assert not torch.equal(kept.upscale(lr), a)  # and a trained one is not
+    with pytest.raises(WeightsError, match="do not fit"):  # only optional parts may be missing
+        torch.save({k: v for k, v in old.items() if not k.startswith("prior.")}, path)
+        create_model("sain-x2", weights=path)

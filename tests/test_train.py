@@ -107,3 +107,25 @@ def test_bf16_autocast_trains_and_logs_host_numbers(tmp_path, capsys):
     t.fit(progress=True)
     logged = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("step 1/")]
     assert logged and "rec " in logged[0] and "tensor" not in logged[0]
+
+
+def test_train_only_one_submodule_freezes_the_rest(tmp_path):
+    """--train-only post: the restore filter learns, every other weight stays as it was."""
+    import pytest
+
+    from mediapipe_irn.errors import InputError
+    from mediapipe_irn.models import create_model
+
+    src = create_model("sain-x2", pretrained=False)
+    w = tmp_path / "base.pt"
+    torch.save({k: v for k, v in src.state_dict().items() if not k.startswith("post.")}, w)
+    cfg = _cfg(tmp_path, codec=CodecConfig("jpeg", (30, 90)), steps=2, init=str(w))
+    t = Trainer(TrainConfig(**{**cfg.__dict__, "train_only": "post"}))
+    before = {k: v.clone() for k, v in t.model.state_dict().items()}
+    t.fit(progress=False)
+    changed = {k for k, v in t.model.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed and all(k.startswith("post.") for k in changed)
+    with pytest.raises(InputError, match="no submodule"):
+        Trainer(
+            TrainConfig(**{**cfg.__dict__, "train_only": "nothing", "out": str(tmp_path / "x")})
+        )

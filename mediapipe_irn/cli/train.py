@@ -64,6 +64,11 @@ def _train_options(f):
                 is_flag=True,
                 help="bfloat16 autocast for the model's passes (faster on GPUs; losses in float32)",
             ),
+            click.option(
+                "--train-only",
+                default=None,
+                help="train only this submodule (e.g. post: the restore filter); the rest frozen",
+            ),
             click.option("--val-every", type=int, default=500, show_default=True),
             click.option("--ckpt-every", type=int, default=200, show_default=True),
             click.option(
@@ -100,6 +105,7 @@ def _run_training(model: str, opts: dict, **cfg_fields) -> None:
         bf16=opts["bf16"],
         val_every=opts["val_every"],
         ckpt_every=opts["ckpt_every"],
+        train_only=opts["train_only"],
         **cfg_fields,
     )
     if opts["force"]:

@@ -23,8 +23,11 @@ class TrainOutput(NamedTuple):
 
 
 class InverseOutput(NamedTuple):
-    hr: Tensor
+    hr: Tensor  # the restored image
     lr: Tensor | None  # SAIN: the LR recovered by the last E-block in the inverse pass
+    # the invertible network's own inverse, where a decoder-only filter follows it (``hr``
+    # is then the filtered image); None: ``hr`` is the invertible inverse itself
+    bijective: Tensor | None = None
 
 
 LRFunction = Callable[["RescaleModel", Tensor], Tensor]  # (model, padded HR) -> continuous LR
@@ -61,6 +64,8 @@ class RescaleModel(nn.Module):
     scale: int = 2
     invertible: bool = True
     channels: int = 3
+    # submodules that weights may lack (added after them): see registry.load_weights
+    optional_modules: tuple[str, ...] = ()
     prior: nn.Module
     weights_sha256: str | None = None  # of the loaded weights file (set by create_model)
 

@@ -52,12 +52,17 @@ def get_spec(name: str) -> ModelSpec:
         ) from None
 
 
-def load_weights(model: RescaleModel, path: str | Path, sha256: str | None = None) -> None:
+def load_weights(
+    model: RescaleModel, path: str | Path, sha256: str | None = None, missing: str = "drop"
+) -> None:
     """Load a state dict (or a trainer checkpoint) safely into ``model``.
 
     ``weights_only=True`` refuses pickled code; a wrong sha256, non-finite values or a state
     dict that does not fit the architecture is a :class:`WeightsError`. The file's sha256 is
     recorded on the model (``weights_sha256``) and travels in every file it writes.
+    Weights without one of the model's ``optional_modules`` (made before it existed) load
+    with it removed (``missing="drop"``: the model those weights were trained as) or kept
+    at its initialisation (``"init"``: to fine-tune it from them).
     """
     from ..zoo import file_sha256
 
@@ -93,6 +98,17 @@ def load_weights(model: RescaleModel, path: str | Path, sha256: str | None = Non
             f"{MAX_WEIGHT:g}) in {', '.join(bad[:3])}"
             f"{' …' if len(bad) > 3 else ''}: corrupt"
         )
+    for opt in model.optional_modules:
+        if getattr(model, opt, None) is not None and not any(
+            k.startswith(opt + ".") for k in state
+        ):
+            if missing == "drop":
+                setattr(model, opt, None)
+            else:
+                state = {
+                    **state,
+                    **{f"{opt}.{k}": v for k, v in getattr(model, opt).state_dict().items()},
+                }
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, TypeError) as exc:

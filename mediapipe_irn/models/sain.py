@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ..nn import EnhancedInvBlock, GaussianMixturePrior, HaarDownsampling, InvBlock, make_subnet
+from ..nn import (
+    EnhancedInvBlock,
+    GaussianMixturePrior,
+    HaarDownsampling,
+    InvBlock,
+    RestoreFilter,
+    make_subnet,
+)
 from .base import InverseOutput, RescaleModel, TrainOutput
 from .irn import haar_steps
 
@@ -20,7 +27,10 @@ class SAIN(RescaleModel):
     Compression-Aware Image Rescaling", AAAI 2023): ``e_blocks`` enhanced invertible blocks
     produce the LR; ``v_blocks`` more model what a codec does to it (the simulated-compressed
     LR the inverse starts from); z follows a learnable Gaussian mixture, reconstructed at its
-    mode."""
+    mode. ``post`` > 0 adds a decoder-only :class:`RestoreFilter` of that width after the
+    inverse (optional: weights without it load with the filter removed)."""
+
+    optional_modules = ("post",)
 
     def __init__(
         self,
@@ -32,6 +42,7 @@ class SAIN(RescaleModel):
         name: str = "sain",
         subnet: str = "dense",
         depth: int = 2,
+        post: int = 0,
     ) -> None:
         super().__init__()
         self.scale, self.name = scale, name
@@ -49,9 +60,11 @@ class SAIN(RescaleModel):
         self.vanilla = nn.ModuleList(InvBlock(sub, c, 3) for _ in range(v_blocks))
         self.channels = c
         self.prior = GaussianMixturePrior(gmm_components)
+        self.post = RestoreFilter(post) if post else None
 
     def receptive_radius(self) -> int:
-        return 2 * self._convs * (self.e_blocks + self.v_blocks) * self.scale
+        post = RestoreFilter.convs if self.post is not None else 0
+        return 2 * self._convs * (self.e_blocks + self.v_blocks) * self.scale + post
 
     def forward(self, hr: Tensor) -> TrainOutput:
         x = hr
@@ -88,4 +101,6 @@ class SAIN(RescaleModel):
                 lr = lr_i
         for op in reversed(self.haar):
             x = op(x, rev=True)
+        if self.post is not None:
+            return InverseOutput(self.post(x), lr, x)
         return InverseOutput(x, lr)

@@ -2,6 +2,7 @@
 
 from .coupling import EnhancedInvBlock, EnhancedOutput, InvBlock
 from .haar import HaarDownsampling
+from .postfilter import RestoreFilter
 from .priors import GaussianMixturePrior, GaussianPrior
 from .quantize import quantize
 from .subnets import ConvBlock, DenseBlock, SubnetFactory, conv_block, dense_block, make_subnet
@@ -15,6 +16,7 @@ __all__ = [
     "GaussianPrior",
     "HaarDownsampling",
     "InvBlock",
+    "RestoreFilter",
     "SubnetFactory",
     "conv_block",
     "dense_block",

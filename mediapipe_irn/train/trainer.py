@@ -76,6 +76,7 @@ class TrainConfig:
     rate_quality: tuple[int, int] = (30, 90)  # JPEG qualities of the size proxy, lossless stage
     device: str = "cpu"  # torch device of the model and batches ("auto": CUDA when present)
     minutes: float | None = None  # wall-clock budget over all runs; the schedule follows it
+    train_only: str | None = None  # train only this submodule (e.g. "post"); the rest frozen
 
 
 def resolve_device(name: str) -> torch.device:
@@ -155,7 +156,8 @@ class Trainer:
             torch.backends.cudnn.benchmark = True
         self.model: RescaleModel = create_model(cfg.model, pretrained=False).train()
         self.model.to(self.device)
-        self.optim = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
+        self.params = self._trainable()
+        self.optim = torch.optim.Adam(self.params, lr=cfg.lr, betas=(0.9, 0.999))
         self.step = 0
         self.elapsed = 0.0  # seconds of training, over every run of this checkpoint
         self.history: list[dict] = []
@@ -168,15 +170,33 @@ class Trainer:
         elif cfg.init:
             self._init_from(cfg.init)
 
+    def _trainable(self) -> list[torch.nn.Parameter]:
+        """Every parameter, or with ``train_only`` that submodule's alone (the others frozen:
+        no gradient is computed through them)."""
+        only = self.cfg.train_only
+        if only is None:
+            return list(self.model.parameters())
+        if getattr(self.model, only, None) is None:
+            raise InputError(f"{self.cfg.model} has no submodule {only!r} to train")
+        for name, p in self.model.named_parameters():
+            p.requires_grad_(name.startswith(only + "."))
+        return list(getattr(self.model, only).parameters())
+
     # -- checkpoints -------------------------------------------------------------------
     def _init_from(self, init: str) -> None:
         if Path(init).is_file():
-            load_weights(self.model, init)
+            load_weights(self.model, init, missing="init")  # a new optional part starts new
         else:
             src = create_model(init, pretrained=True)
             if type(src) is not type(self.model):
                 raise InputError(f"cannot fine-tune {self.cfg.model} from {init}")
-            self.model.load_state_dict(src.state_dict())
+            state = src.state_dict()
+            for opt in self.model.optional_modules:  # absent from the source: start new
+                if getattr(src, opt, None) is None and getattr(self.model, opt, None) is not None:
+                    state.update(
+                        {f"{opt}.{k}": v for k, v in getattr(self.model, opt).state_dict().items()}
+                    )
+            self.model.load_state_dict(state)
         _log(f"initialised {self.cfg.model} from {init}")
 
     def _resume(self) -> None:
@@ -302,7 +322,7 @@ class Trainer:
                 )
             self.optim.zero_grad(set_to_none=True)
             lt.total.backward()
-            gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+            gn = torch.nn.utils.clip_grad_norm_(self.params, cfg.clip)
             if not math.isfinite(float(gn)):
                 _log(f"step {self.step}: non-finite gradient, batch skipped")
                 self.optim.zero_grad(set_to_none=True)
