@@ -44,6 +44,24 @@ def test_measure_one_reports_rss_and_times():
     assert r["down_s"] > 0 and r["peak_rss_mb"] > 10 and r["psnr"] > 20
 
 
+def test_frame_workers_time_frames_side_by_side(monkeypatch):
+    """--frame-workers N: N frames at once on one-thread workers, times per frame."""
+    from mediapipe_irn.pipeline import execution
+
+    seen = []
+    real = execution.frame_workers
+
+    def spy(workers=0, precision="auto"):
+        seen.append(workers)
+        return real(workers, precision)
+
+    monkeypatch.setattr(speed, "frame_workers", spy)
+    one = speed.measure_one("sain-x2-lite", 64, 96, "fp32", repeat=1)
+    two = speed.measure_one("sain-x2-lite", 64, 96, "fp32", repeat=1, workers=2)
+    assert seen == [1, 2]
+    assert two["down_s"] > 0 and abs(two["psnr"] - one["psnr"]) < 1e-6
+
+
 def test_speed_run_passes_the_tile_to_each_measurement():
     res = speed.run(["sain-x2-lite"], [(96, 64)], ["fp32"], repeat=1, tile=32)
     (row,) = res["rows"]

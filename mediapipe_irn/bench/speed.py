@@ -16,16 +16,16 @@ import torch
 from torch import nn
 
 from ..metrics import psnr
-from ..models import create_model
-from ..pipeline.execution import PRECISIONS, capability, prepare
+from ..pipeline.execution import PRECISIONS, capability, frame_workers, prepare
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.tiling import downscale_image, upscale_image
-from .common import environment
+from .common import build_model, environment
 
 
 def conv_flops_per_hr_pixel(model_name: str, direction: str) -> float:
-    """Multiply–adds ×2 of every convolution for one direction, per HR pixel."""
-    m = create_model(model_name, pretrained=False)
+    """Multiply–adds ×2 of every convolution for one direction, per HR pixel, of the model as
+    its weights build it (``name@weights`` as in :func:`.common.build_model`)."""
+    m = build_model(model_name)
     total = 0
 
     def hook(mod: nn.Conv2d, inp, out) -> None:
@@ -79,30 +79,44 @@ def _test_image(h: int, w: int) -> torch.Tensor:
 
 
 def measure_one(
-    model_name: str, h: int, w: int, precision: str, repeat: int, tile: int | None = None
+    model_name: str,
+    h: int,
+    w: int,
+    precision: str,
+    repeat: int,
+    tile: int | None = None,
+    workers: int = 0,
 ) -> dict[str, Any]:
-    """Run in a fresh process: times, quality and peak RSS of one configuration."""
-    model = prepare(create_model(model_name), precision)
+    """Run in a fresh process: times, quality and peak RSS of one configuration. ``workers``
+    > 0: that many frames at once on one-thread frame workers, as the video jobs run them
+    (times are per frame: wall clock over the frames)."""
+    model = prepare(build_model(model_name), precision)
     hr = _test_image(h, w)
     if "channels_last" in precision:
         hr = hr.contiguous(memory_format=torch.channels_last)
     times: dict[str, list[float]] = {"down": [], "up": []}
-    lr = out = None
+    lrs = outs = None
     first = (0.0, 0.0)
-    with torch.no_grad():
+    n = max(1, workers)
+    with torch.no_grad(), frame_workers(workers or 1, precision) as fmap:
         for i in range(repeat + 1):
-            lr = out = None  # the previous run's images would count in this run's peak RSS
+            lrs = outs = None  # the previous run's images would count in this run's peak RSS
             t = time.perf_counter()
-            lr, _ = downscale_image(model, hr, tile=tile, precision=precision)
+            lrs = fmap(
+                lambda x: downscale_image(model, x, tile=tile, precision=precision)[0], [hr] * n
+            )
             t1 = time.perf_counter()
-            out = upscale_image(model, lr, size=(h, w), tile=tile, precision=precision)
+            outs = fmap(
+                lambda x: upscale_image(model, x, size=(h, w), tile=tile, precision=precision), lrs
+            )
             t2 = time.perf_counter()
             if i:  # first run is warm-up (and compilation, for ``compile``)
-                times["down"].append(t1 - t)
-                times["up"].append(t2 - t1)
+                times["down"].append((t1 - t) / n)
+                times["up"].append((t2 - t1) / n)
             else:
-                first = (t1 - t, t2 - t1)
-    assert out is not None
+                first = ((t1 - t) / n, (t2 - t1) / n)
+    assert outs is not None
+    out = outs[0]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "down_s": statistics.median(times["down"]),
@@ -121,9 +135,11 @@ def run(
     repeat: int = 3,
     threads: int | None = None,
     tile: int | None = None,
+    workers: int = 0,
 ) -> dict[str, Any]:
     """Each configuration in a fresh process; ``tile``: HR pixels per tile side (``None``:
-    each execution's default)."""
+    each execution's default); ``workers`` > 0: frames on that many one-thread frame workers
+    at once, times per frame (:func:`measure_one`)."""
     rows = []
     for name in models:
         fl = {d: conv_flops_per_hr_pixel(name, d) for d in ("down", "up")}
@@ -141,6 +157,7 @@ def run(
                     str(repeat),
                     str(threads or 0),
                     str(tile or 0),
+                    str(workers),
                 ]
                 r = subprocess.run(cmd, capture_output=True, text=True)
                 if r.returncode != 0:
@@ -173,6 +190,7 @@ def run(
     return {
         "rows": rows,
         "tile": tile,
+        "frame_workers": workers,
         "peak": machine_peak_gflops(),
         "env": environment(),
         "capability": capability(),
@@ -237,10 +255,14 @@ if __name__ == "__main__":  # one configuration, in its own process (for peak RS
     import warnings
 
     warnings.simplefilter("ignore")
-    _name, _h, _w, _p, _rep, _thr, _tile = sys.argv[1:8]
+    _name, _h, _w, _p, _rep, _thr, _tile, _wk = sys.argv[1:9]
     if int(_thr):
         torch.set_num_threads(int(_thr))
-    print(json.dumps(measure_one(_name, int(_h), int(_w), _p, int(_rep), int(_tile) or None)))
+    print(
+        json.dumps(
+            measure_one(_name, int(_h), int(_w), _p, int(_rep), int(_tile) or None, int(_wk))
+        )
+    )
 
 __all__ = [
     "PRECISIONS",

@@ -155,6 +155,14 @@ def bench_archive(
 @click.option(
     "--tile", type=int, default=None, help="HR pixels per tile side (default: each option's own)"
 )
+@click.option(
+    "--frame-workers",
+    "workers",
+    type=int,
+    default=0,
+    show_default=True,
+    help="N frames at once on N one-thread workers, as the video jobs run (times per frame)",
+)
 @click.option("--json", "json_path", default="results/speed.json", show_default=True)
 @deprecated("--precision", "--exec", "precisions")
 @click.pass_context
@@ -166,6 +174,7 @@ def bench_speed(
     repeat: int,
     threads: int | None,
     tile: int | None,
+    workers: int,
     json_path: str,
 ) -> None:
     """Inference time, memory and achieved GFLOP/s per execution option."""
@@ -177,7 +186,7 @@ def bench_speed(
         w, h = s.lower().split("x")
         sz.append((int(w), int(h)))
     precisions = resolved(ctx, "precisions", precisions)
-    res = speed.run(models.split(","), sz, precisions.split(","), repeat, threads, tile)
+    res = speed.run(models.split(","), sz, precisions.split(","), repeat, threads, tile, workers)
     click.echo(speed.format_table(res))
     write_json(json_path, res)
     click.echo(f"wrote {json_path}")
