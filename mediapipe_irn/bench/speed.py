@@ -194,7 +194,10 @@ def run(
         "peak": machine_peak_gflops(),
         "env": environment(),
         "capability": capability(),
-        "auto": {m: {d: capability(m)[f"auto_{d}"] for d in ("down", "up")} for m in models},
+        "auto": {
+            m: {d: capability(m.partition("@")[0])[f"auto_{d}"] for d in ("down", "up")}
+            for m in models
+        },
     }
 
 
