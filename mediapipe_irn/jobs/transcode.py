@@ -127,28 +127,27 @@ class _Ahead:
             t0,
         )
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="mpirn-chunk")
-        self.inflight: list[tuple[Future, list[int | None]]] = []
+        self.inflight: tuple[Future, list[int | None]] | None = None  # at most one chunk
         self.frames = self.encoded = 0  # submitted / encoded
 
     def submit(self, frames: list[np.ndarray], pts: list[int | None]) -> None:
         fut = self.pool.submit(self.fn, frames)
         self.frames += len(frames)
-        self._drain()  # the previous chunk, while this one runs
-        self.inflight.append((fut, pts))
-
-    def _drain(self) -> None:
-        while self.inflight:
-            fut, pts_list = self.inflight.pop(0)
-            for rgb, pts in zip(fut.result(), pts_list):
-                for pkt in self.vout.encode(rgb, pts):
-                    self.out.mux(pkt)
-                self.encoded += 1
-            if self.progress:
-                self.progress(self.encoded, self.total, time.time() - self.t0)
+        self.finish()  # the previous chunk, while this one runs
+        self.inflight = (fut, pts)
 
     def finish(self) -> None:
-        """Encode the chunk in flight."""
-        self._drain()
+        """Encode and mux the chunk in flight, if any."""
+        if self.inflight is None:
+            return
+        fut, pts_list = self.inflight
+        self.inflight = None
+        for rgb, pts in zip(fut.result(), pts_list):
+            for pkt in self.vout.encode(rgb, pts):
+                self.out.mux(pkt)
+            self.encoded += 1
+        if self.progress:
+            self.progress(self.encoded, self.total, time.time() - self.t0)
 
 
 def _transcode(
@@ -167,7 +166,6 @@ def _transcode(
     import av
 
     t0 = time.time()
-    n = 0
     with open_input(src) as inp:
         info = video_info(inp)
         vin = inp.streams.video[0]

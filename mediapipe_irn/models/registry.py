@@ -52,6 +52,22 @@ def get_spec(name: str) -> ModelSpec:
         ) from None
 
 
+def fit_optional(
+    model: RescaleModel, state: dict[str, torch.Tensor], missing: str = "drop"
+) -> dict[str, torch.Tensor]:
+    """``state`` fitted to ``model``'s ``optional_modules`` it lacks: each removed from the
+    model (``missing="drop"``) or filled in from the model's own initialisation (``"init"``)."""
+    for opt in model.optional_modules:
+        module = getattr(model, opt, None)
+        if module is None or any(k.startswith(opt + ".") for k in state):
+            continue
+        if missing == "drop":
+            setattr(model, opt, None)
+        else:
+            state = {**state, **{f"{opt}.{k}": v for k, v in module.state_dict().items()}}
+    return state
+
+
 def load_weights(
     model: RescaleModel, path: str | Path, sha256: str | None = None, missing: str = "drop"
 ) -> None:
@@ -98,17 +114,7 @@ def load_weights(
             f"{MAX_WEIGHT:g}) in {', '.join(bad[:3])}"
             f"{' …' if len(bad) > 3 else ''}: corrupt"
         )
-    for opt in model.optional_modules:
-        if getattr(model, opt, None) is not None and not any(
-            k.startswith(opt + ".") for k in state
-        ):
-            if missing == "drop":
-                setattr(model, opt, None)
-            else:
-                state = {
-                    **state,
-                    **{f"{opt}.{k}": v for k, v in getattr(model, opt).state_dict().items()},
-                }
+    state = fit_optional(model, state, missing)
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, TypeError) as exc:

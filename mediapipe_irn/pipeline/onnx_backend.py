@@ -114,7 +114,8 @@ def _runner(model: RescaleModel, direction: str, engine: str) -> Callable[[np.nd
     def run(a: np.ndarray) -> np.ndarray:  # one queue of requests per thread
         q = getattr(local, "q", None)
         if q is None:
-            q = local.q = ov.AsyncInferQueue(cm, streams)
+            # per thread: one request for whole frames, one per half otherwise
+            q = local.q = ov.AsyncInferQueue(cm, 1 if workers else streams)
         axis = a.ndim - 1 if a.shape[-1] >= a.shape[-2] else a.ndim - 2
         n = a.shape[axis]
         mid = n // 2 - (n // 2) % align

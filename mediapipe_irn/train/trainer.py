@@ -22,6 +22,7 @@ from ..errors import InputError
 from ..metrics import psnr
 from ..models import RescaleModel, create_model, get_spec, load_weights
 from ..models.bicubic import Bicubic
+from ..models.registry import fit_optional
 from ..pipeline.images import to_tensor, to_uint8
 from ..pipeline.output import atomic_path
 from ..simulate import real_codec, run_codec
@@ -190,13 +191,8 @@ class Trainer:
             src = create_model(init, pretrained=True)
             if type(src) is not type(self.model):
                 raise InputError(f"cannot fine-tune {self.cfg.model} from {init}")
-            state = src.state_dict()
-            for opt in self.model.optional_modules:  # absent from the source: start new
-                if getattr(src, opt, None) is None and getattr(self.model, opt, None) is not None:
-                    state.update(
-                        {f"{opt}.{k}": v for k, v in getattr(self.model, opt).state_dict().items()}
-                    )
-            self.model.load_state_dict(state)
+            # a part the source lacks (an optional module added since) starts new
+            self.model.load_state_dict(fit_optional(self.model, src.state_dict(), "init"))
         _log(f"initialised {self.cfg.model} from {init}")
 
     def _resume(self) -> None:
