@@ -97,7 +97,7 @@ def decode_lr(
         lh, lw = dec.frames[0].shape[:2]
         meta = metadata_from_model(model, lw, lh)
     r = FrameRescaler.for_metadata(meta, model, weights, precision)
-    hr = r.up_tensor(to_tensor(dec.frames[0]), meta)
+    hr = r.up_tensor(to_tensor(dec.frames[0]), meta, dec.quality)
     img = ImageData(
         to_uint8(hr), grey=bool(meta.extra.get("grey", False)), icc=dec.icc, exif=dec.exif
     )

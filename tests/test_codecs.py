@@ -139,3 +139,17 @@ def test_h264_roundtrip(shape):
     assert psnr(dec.frames[3], frames[3]) > 30
     with pytest.raises(CodecError):
         c.decode(data[: len(data) // 3])
+
+
+def test_jpeg_decode_reads_back_the_quality():
+    """The decoder reads the quality from the file's tables: libjpeg-turbo's exactly at every
+    quality and subsampling; formats without tables say None."""
+    rng = np.random.default_rng(0)
+    f = rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    jpeg = get_codec("jpeg")
+    for q in range(1, 101):
+        sub = "4:4:4" if q % 2 else "4:2:0"
+        data = jpeg.encode([f], EncodeOptions(quality=q, subsampling=sub))
+        assert jpeg.decode(data).quality == q
+    png = get_codec("png")
+    assert png.decode(png.encode([f])).quality is None

@@ -160,6 +160,37 @@ def test_new_weights_keep_the_old_ones_for_files_made_with_them(monkeypatch, tmp
     assert create_model(name).weights_sha256 == states[2][0]  # new files: the current ones
 
 
+def test_quality_condition_is_optional_and_starts_as_identity(tmp_path):
+    """sain-x2's restore filter told the JPEG quality (FiLM): weights without it load with it
+    removed, or with it at its start, where every quality restores as the plain filter; a
+    trained one restores each quality its own way, and an unknown quality (None or NaN) is one
+    input of its own."""
+    m = randomize(create_model("sain-x2", pretrained=False)).eval()
+    assert m.post_quality is not None and m.quality_channels == 2
+    old = {k: v for k, v in m.state_dict().items() if not k.startswith("post_quality.")}
+    path = tmp_path / "old.pt"
+    torch.save(old, path)
+    dropped = create_model("sain-x2", weights=path)
+    assert dropped.post_quality is None and dropped.quality_channels == 0
+    kept = create_model("sain-x2", pretrained=False)
+    load_weights(kept, path, missing="init")
+    kept.eval()
+    lr = torch.rand(2, 3, 24, 20, generator=torch.Generator().manual_seed(0))
+    q = torch.tensor([20.0, 90.0])
+    nan = torch.tensor([float("nan")] * 2)
+    with torch.no_grad():
+        plain = dropped.upscale(lr)
+        assert torch.equal(dropped.upscale(lr, quality=q), plain)  # ignored without it
+        assert torch.allclose(kept.upscale(lr, quality=q), plain, atol=1e-6)
+        a, b = m.upscale(lr, quality=q), m.upscale(lr, quality=q.flip(0))
+        assert not torch.allclose(a[0], b[0])
+        for i in range(2):  # each image restored with its own quality
+            one = m.upscale(lr[i : i + 1], quality=q[i : i + 1])
+            assert torch.allclose(one, a[i : i + 1], atol=1e-5)
+        assert torch.equal(m.upscale(lr), m.upscale(lr, quality=nan))
+        assert not torch.allclose(m.upscale(lr), a)
+
+
 def test_restore_filter_is_optional_in_weights(tmp_path):
     """sain-x2's decoder-only restore filter: weights made without it load with it removed (the
     model they were trained as), or kept at its start (the identity) to fine-tune it."""

@@ -129,3 +129,11 @@ def test_train_only_one_submodule_freezes_the_rest(tmp_path):
         Trainer(
             TrainConfig(**{**cfg.__dict__, "train_only": "nothing", "out": str(tmp_path / "x")})
         )
+    # several, comma-separated: the filter and its quality condition (told the batch's
+    # qualities, some hidden), nothing else
+    both = {**cfg.__dict__, "train_only": "post,post_quality", "out": str(tmp_path / "pq.pt")}
+    t = Trainer(TrainConfig(**{**both, "steps": 3}))
+    before = {k: v.clone() for k, v in t.model.state_dict().items()}
+    t.fit(progress=False)
+    changed = {k for k, v in t.model.state_dict().items() if not torch.equal(v, before[k])}
+    assert {k.split(".")[0] for k in changed} == {"post", "post_quality"}

@@ -67,7 +67,8 @@ def _train_options(f):
             click.option(
                 "--train-only",
                 default=None,
-                help="train only this submodule (e.g. post: the restore filter); the rest frozen",
+                help="train only these submodules, comma-separated (e.g. post,post_quality: the "
+                "restore filter and its quality condition); the rest frozen",
             ),
             click.option("--val-every", type=int, default=500, show_default=True),
             click.option("--ckpt-every", type=int, default=200, show_default=True),

@@ -37,6 +37,9 @@ class Decoded:
     icc: bytes | None = None
     exif: bytes | None = None
     raw_metadata: str | None = None  # the metadata text as found (for error messages)
+    # the quality the frames were coded at, as the file tells it (JPEG: the libjpeg quality
+    # whose tables match; None where the format does not say)
+    quality: int | None = None
 
 
 @runtime_checkable

@@ -108,7 +108,39 @@ def open_image_bytes(data: bytes, fmt: str) -> Image.Image:
     return im
 
 
-def decoded_image(im: Image.Image, raw: str | None) -> Decoded:
+# The JPEG standard's luminance table (ITU-T T.81, Annex K), which libjpeg scales by quality.
+_LUMA = np.array(
+    [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56]
+    + [14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104]
+    + [113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99],
+    np.float64,
+)
+
+
+def _ijg_tables() -> np.ndarray:
+    """Sum of log luminance steps of libjpeg's baseline tables at quality 1–100."""
+    q = np.arange(1, 101, dtype=np.float64)
+    scale = np.where(q < 50, 5000.0 / q, 200.0 - 2.0 * q)
+    t = np.clip(np.floor((_LUMA[None] * scale[:, None] + 50.0) / 100.0), 1, 255)
+    return np.log(t).sum(1)
+
+
+_IJG_LOG_SUMS = _ijg_tables()
+
+
+def jpeg_quality(im: Image.Image) -> int | None:
+    """The libjpeg quality (1–100) whose luminance table matches the file's, by the sum of
+    log steps (exact for libjpeg-turbo's tables; the nearest equivalent for other encoders'),
+    or None without a usable table."""
+    tables = getattr(im, "quantization", None) or {}
+    luma = tables.get(0)
+    if luma is None or len(luma) != 64:
+        return None
+    s = float(np.log(np.maximum(np.asarray(luma, np.float64), 1.0)).sum())
+    return int(np.argmin(np.abs(_IJG_LOG_SUMS - s))) + 1
+
+
+def decoded_image(im: Image.Image, raw: str | None, quality: int | None = None) -> Decoded:
     """A :class:`Decoded` from a Pillow image and the restore-metadata text found in it."""
     meta = None
     if raw is not None:
@@ -118,7 +150,7 @@ def decoded_image(im: Image.Image, raw: str | None) -> Decoded:
             meta = None  # foreign text: callers that need metadata report ``raw``
     rgb = np.ascontiguousarray(np.asarray(im.convert("RGB"), dtype=np.uint8))
     exif = im.info.get("exif")
-    return Decoded([rgb], meta, im.info.get("icc_profile"), exif, raw)
+    return Decoded([rgb], meta, im.info.get("icc_profile"), exif, raw, quality)
 
 
 def codec_quality(options: EncodeOptions, codec) -> int:
@@ -169,7 +201,7 @@ class JPEGCodec:
         if com:
             text = com.decode("utf-8", "replace") if isinstance(com, bytes) else str(com)
             raw = text[len(TAG) + 1 :] if text.startswith(TAG + ":") else text
-        return decoded_image(im, raw)
+        return decoded_image(im, raw, jpeg_quality(im))
 
 
 class PNGCodec:

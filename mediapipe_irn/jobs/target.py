@@ -243,7 +243,8 @@ class _Model(_Path):
         )
 
     def restore(self, data: bytes) -> np.ndarray:
-        return self.r.up(self.codec.decode(data).frames[0], self.meta)
+        dec = self.codec.decode(data)
+        return self.r.up(dec.frames[0], self.meta, dec.quality)
 
     def lr_error(self, q: int) -> float:
         """MSE the codec adds to the LR at quality ``q`` (no restoration needed)."""

@@ -67,8 +67,9 @@ register_model(
         "sain",
         2,
         SAIN,
-        {"e_blocks": 2, "v_blocks": 1, "growth": 16, "post": 24},
-        "compact SAIN: Haar, 2 E-blocks, 1 V-block, growth 16, a 24-wide restore filter",
+        {"e_blocks": 2, "v_blocks": 1, "growth": 16, "post": 24, "post_quality": True},
+        "compact SAIN: Haar, 2 E-blocks, 1 V-block, growth 16, a 24-wide restore filter told "
+        "the JPEG quality",
     )
 )
 register_model(

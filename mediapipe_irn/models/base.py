@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import InputError
-from ..nn import quantize
+from ..nn import quality_condition, quantize
 
 
 class TrainOutput(NamedTuple):
@@ -100,6 +100,24 @@ class RescaleModel(nn.Module):
             return self.prior.sample(shape, generator, like=lr)
         return self.prior.mode(shape, like=lr)
 
+    @property
+    def quality_channels(self) -> int:
+        """Constant planes after ``[lr, z]`` in the inverse's input that carry the codec
+        quality (:func:`~mediapipe_irn.nn.quality_condition`); 0 for a model not told it."""
+        return 0
+
+    def restore_input(
+        self, lr: Tensor, z: Tensor | None = None, quality: Tensor | None = None
+    ) -> Tensor:
+        """The inverse's input: ``[lr, z]`` and, for a quality-conditioned model, the
+        condition of ``quality`` (per image, NaN or None: unknown) as constant planes."""
+        y = torch.cat((lr, self.latent(lr, z)), 1)
+        if not self.quality_channels:
+            return y
+        c = quality_condition(quality, lr.shape[0], lr)
+        planes = c[:, :, None, None].expand(-1, -1, lr.shape[2], lr.shape[3])
+        return torch.cat((y, planes), 1)
+
     def forward_lr(self, hr: Tensor) -> Tensor:
         """The continuous LR alone, as ``forward(hr).lr``; a family overrides it to skip the
         work the LR does not depend on."""
@@ -117,10 +135,13 @@ class RescaleModel(nn.Module):
         z: Tensor | None = None,
         size: tuple[int, int] | None = None,
         inverse: InverseFunction | None = None,
+        quality: Tensor | None = None,
     ) -> Tensor:
-        """``inverse(model, y)`` replaces :meth:`inverse` (e.g. a compiled form)."""
+        """``inverse(model, y)`` replaces :meth:`inverse` (e.g. a compiled form); ``quality``:
+        the codec quality each LR was coded at, for a model conditioned on it (NaN or None:
+        unknown; ignored by the others)."""
         check_image_tensor(lr, "LR input")
-        y = torch.cat((lr, self.latent(lr, z)), 1)
+        y = self.restore_input(lr, z, quality)
         hr = (inverse(self, y) if inverse else self.inverse(y)).hr
         if size is not None:
             hr = hr[..., : size[0], : size[1]]

@@ -11,10 +11,12 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ..nn import (
+    QUALITY_CHANNELS,
     EnhancedInvBlock,
     GaussianMixturePrior,
     HaarDownsampling,
     InvBlock,
+    QualityFiLM,
     RestoreFilter,
     make_subnet,
 )
@@ -28,9 +30,10 @@ class SAIN(RescaleModel):
     produce the LR; ``v_blocks`` more model what a codec does to it (the simulated-compressed
     LR the inverse starts from); z follows a learnable Gaussian mixture, reconstructed at its
     mode. ``post`` > 0 adds a decoder-only :class:`RestoreFilter` of that width after the
-    inverse (optional: weights without it load with the filter removed)."""
+    inverse; ``post_quality`` tells it the codec quality (:class:`QualityFiLM`). Both are
+    optional: weights without them load with them removed."""
 
-    optional_modules = ("post",)
+    optional_modules = ("post", "post_quality")
 
     def __init__(
         self,
@@ -43,6 +46,7 @@ class SAIN(RescaleModel):
         subnet: str = "dense",
         depth: int = 2,
         post: int = 0,
+        post_quality: bool = False,
     ) -> None:
         super().__init__()
         self.scale, self.name = scale, name
@@ -61,6 +65,11 @@ class SAIN(RescaleModel):
         self.channels = c
         self.prior = GaussianMixturePrior(gmm_components)
         self.post = RestoreFilter(post) if post else None
+        self.post_quality = QualityFiLM(post) if post and post_quality else None
+
+    @property
+    def quality_channels(self) -> int:
+        return QUALITY_CHANNELS if self.post is not None and self.post_quality is not None else 0
 
     def receptive_radius(self) -> int:
         post = RestoreFilter.convs if self.post is not None else 0
@@ -91,6 +100,15 @@ class SAIN(RescaleModel):
         return self.enhanced[-1].lr_only(x)
 
     def inverse(self, y: Tensor) -> InverseOutput:
+        film = None
+        if self.quality_channels:  # the condition's constant planes (restore_input)
+            c = self.channels
+            if y.shape[1] > c:
+                cond = y[:, c : c + QUALITY_CHANNELS].mean((2, 3))
+            else:  # [lr, z] alone: the quality is unknown
+                cond = y.new_zeros(y.shape[0], QUALITY_CHANNELS)
+            film = self.post_quality(cond)
+            y = y[:, :c]
         x = y
         for blk in reversed(self.vanilla):
             x = blk(x, rev=True)
@@ -102,5 +120,5 @@ class SAIN(RescaleModel):
         for op in reversed(self.haar):
             x = op(x, rev=True)
         if self.post is not None:
-            return InverseOutput(self.post(x), lr, x)
+            return InverseOutput(self.post(x, film), lr, x)
         return InverseOutput(x, lr)

@@ -2,7 +2,7 @@
 
 from .coupling import EnhancedInvBlock, EnhancedOutput, InvBlock
 from .haar import HaarDownsampling
-from .postfilter import RestoreFilter
+from .postfilter import QUALITY_CHANNELS, QualityFiLM, RestoreFilter, quality_condition
 from .priors import GaussianMixturePrior, GaussianPrior
 from .quantize import quantize
 from .subnets import ConvBlock, DenseBlock, SubnetFactory, conv_block, dense_block, make_subnet
@@ -16,10 +16,13 @@ __all__ = [
     "GaussianPrior",
     "HaarDownsampling",
     "InvBlock",
+    "QUALITY_CHANNELS",
+    "QualityFiLM",
     "RestoreFilter",
     "SubnetFactory",
     "conv_block",
     "dense_block",
     "make_subnet",
+    "quality_condition",
     "quantize",
 ]

@@ -50,7 +50,7 @@ class _Call(nn.Module):
 
 def _export(model: RescaleModel, direction: str) -> bytes:
     buf = io.BytesIO()
-    channels = 3 if direction == "down" else model.channels
+    channels = 3 if direction == "down" else model.channels + model.quality_channels
     x = torch.zeros(1, channels, 16 * model.scale, 16 * model.scale)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")

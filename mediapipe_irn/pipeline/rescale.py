@@ -129,13 +129,21 @@ class FrameRescaler:
                 stacklevel=2,
             )
 
-    def up_tensor(self, lr: torch.Tensor, meta: RestoreMetadata) -> torch.Tensor:
+    def up_tensor(
+        self, lr: torch.Tensor, meta: RestoreMetadata, quality: int | None = None
+    ) -> torch.Tensor:
+        """``quality``: what the decoder read (``Decoded.quality``); None where unknown."""
         return upscale_image(
-            self.model, lr, size=(meta.height, meta.width), tile=self.tile, precision=self.execution
+            self.model,
+            lr,
+            size=(meta.height, meta.width),
+            tile=self.tile,
+            precision=self.execution,
+            quality=quality,
         )
 
-    def up(self, rgb: np.ndarray, meta: RestoreMetadata) -> np.ndarray:
-        return to_uint8(self.up_tensor(to_tensor(rgb), meta))
+    def up(self, rgb: np.ndarray, meta: RestoreMetadata, quality: int | None = None) -> np.ndarray:
+        return to_uint8(self.up_tensor(to_tensor(rgb), meta, quality))
 
 
 __all__ = ["FrameRescaler", "metadata_from_model", "padding", "restore_metadata_for"]

@@ -113,9 +113,11 @@ def upscale_image(
     tile: int | None = None,
     overlap: int | None = None,
     precision: str = "auto",
+    quality: int | None = None,
 ) -> Tensor:
     """Upscale tile by tile (tile/overlap in HR pixels; ``tile`` ``None``: the execution's
-    default), crop to ``size``, clamp to [0, 1]."""
+    default), crop to ``size``, clamp to [0, 1]. ``quality``: the codec quality the LR was
+    coded at (``Decoded.quality``), for a model told it."""
     check_image_tensor(lr, "LR input")
     precision = resolve(precision, "up", model.name)
     s = model.scale
@@ -124,10 +126,14 @@ def upscale_image(
     ov = model.receptive_radius() if overlap is None else overlap
     prepare(model, precision)
     _, inv = model_functions(model, precision)
+    told = None if quality is None else float(quality)
+
+    def up(t: Tensor) -> Tensor:
+        q = None if told is None else torch.full((t.shape[0],), told)
+        return model.upscale(t, inverse=inv, quality=q)
+
     with autocast(precision):
-        hr = apply_tiled(
-            lambda t: model.upscale(t, inverse=inv), lr, s, 1, max(1, tile // s), -(-ov // s), 1
-        ).float()
+        hr = apply_tiled(up, lr, s, 1, max(1, tile // s), -(-ov // s), 1).float()
     if size is not None:
         hr = hr[..., : size[0], : size[1]]
     return hr.clamp_(0, 1)  # hr is this function's own tensor: no full-size copy

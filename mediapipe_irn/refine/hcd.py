@@ -76,10 +76,13 @@ def refine_lr(
     hr = hr.detach()
     proxy, real = _proxy(cfg), _real(cfg)
     params = [p.requires_grad_(False) for p in model.parameters()]
+    # a restore told the quality is told what the JPEG decoder will read back (exact for
+    # libjpeg-turbo's tables); other codecs' files do not say
+    told = torch.full((hr.shape[0],), float(cfg.quality)) if cfg.codec == "jpeg" else None
 
     @torch.no_grad()
     def score(lr: Tensor) -> float:
-        return float(torch.mean((model.upscale(real(lr)).clamp(0, 1) - hr) ** 2))
+        return float(torch.mean((model.upscale(real(lr), quality=told).clamp(0, 1) - hr) ** 2))
 
     with torch.no_grad():
         lr0 = model.downscale(hr)
@@ -92,7 +95,7 @@ def refine_lr(
     delta = torch.zeros_like(hr, requires_grad=True)
     for i in range(cfg.steps):
         lr = quantize(model(hr + delta).lr)
-        loss = torch.mean((model.upscale(proxy(lr)) - hr) ** 2)
+        loss = torch.mean((model.upscale(proxy(lr), quality=told) - hr) ** 2)
         (g,) = torch.autograd.grad(loss, delta)
         with torch.no_grad():
             gn = g.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, 1, 1, 1)
@@ -110,7 +113,7 @@ def refine_lr(
     d2 = torch.zeros_like(base, requires_grad=True)
     for i in range(cfg.steps):
         lr = quantize(base + d2)
-        loss = torch.mean((model.upscale(proxy(lr)) - hr) ** 2)
+        loss = torch.mean((model.upscale(proxy(lr), quality=told) - hr) ** 2)
         (g,) = torch.autograd.grad(loss, d2)
         with torch.no_grad():
             d2 -= cfg.lr_step * g.sign()

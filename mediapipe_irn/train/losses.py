@@ -50,6 +50,7 @@ def rescaling_loss(
     generator: torch.Generator | None = None,
     sample_latent: bool = False,
     rate: RateModel | None = None,
+    quality: Tensor | None = None,
 ) -> LossTerms:
     """One forward/inverse pass and its loss.
 
@@ -60,6 +61,8 @@ def rescaling_loss(
     of a random draw; on a CPU budget it converges several times faster (see README).
     ``rate`` (with ``weights.rate`` > 0) adds λ·(estimated LR bits per HR pixel): the
     rate–distortion trade-off of learned compression, applied to the codec's size proxy.
+    ``quality``: the codec quality of each image, for a model whose restore is told it (NaN:
+    unknown).
     """
     s = model.scale
     n_hr = hr[0].numel()
@@ -69,7 +72,7 @@ def rescaling_loss(
     lr_q = quantize(out.lr)
     lr_c = compress(lr_q)
     z = model.latent(lr_c, sample=sample_latent, generator=generator)
-    inv = model.inverse(torch.cat((lr_c, z), 1))
+    inv = model.inverse(model.restore_input(lr_c, z, quality))
     l_rec = _sum_per_hr((inv.hr - hr).abs(), n_hr)
     l_fit = _sum_per_hr((out.lr - lr_ref) ** 2, n_hr)
     terms = {"rec": l_rec.detach(), "fit": l_fit.detach()}

@@ -77,7 +77,11 @@ class TrainConfig:
     rate_quality: tuple[int, int] = (30, 90)  # JPEG qualities of the size proxy, lossless stage
     device: str = "cpu"  # torch device of the model and batches ("auto": CUDA when present)
     minutes: float | None = None  # wall-clock budget over all runs; the schedule follows it
-    train_only: str | None = None  # train only this submodule (e.g. "post"); the rest frozen
+    # train only these submodules (comma-separated, e.g. "post,post_quality"); the rest frozen
+    train_only: str | None = None
+    # share of samples whose codec quality a quality-conditioned restore is not told (so it
+    # also learns to restore without it: other codecs, files without tables)
+    quality_dropout: float = 0.2
 
 
 def resolve_device(name: str) -> torch.device:
@@ -107,18 +111,25 @@ def _rate_model(cfg: TrainConfig, q: Tensor) -> Callable[[Tensor], Tensor] | Non
 def _compressors(
     cfg: TrainConfig, rng: np.random.Generator
 ) -> tuple[
-    Callable[[Tensor], Tensor], Callable[[Tensor], Tensor], Callable[[Tensor], Tensor] | None
+    Callable[[Tensor], Tensor],
+    Callable[[Tensor], Tensor],
+    Callable[[Tensor], Tensor] | None,
+    Tensor | None,
 ]:
+    """``(compress, compress_ref, rate, quality)`` for one batch: the qualities drawn, with
+    ``cfg.quality_dropout`` of them hidden (NaN) from the restore's condition."""
     cc = cfg.codec
     if cc is None:  # lossless LR; qualities are drawn only for a rate term
         if cfg.weights.rate <= 0:
-            return (lambda x: x), (lambda x: x), None
+            return (lambda x: x), (lambda x: x), None, None
         lo, hi = cfg.rate_quality
         q = torch.from_numpy(rng.integers(lo, hi + 1, size=cfg.batch)).float()
-        return (lambda x: x), (lambda x: x), _rate_model(cfg, q)
+        return (lambda x: x), (lambda x: x), _rate_model(cfg, q), None
     lo, hi = cc.quality
     q = torch.from_numpy(rng.integers(lo, hi + 1, size=cfg.batch)).float()
     rate = _rate_model(cfg, q)
+    hidden = torch.from_numpy(rng.random(cfg.batch) < cfg.quality_dropout)
+    told = torch.where(hidden, torch.full_like(q, float("nan")), q)
     if cc.mode == "sim":
         proxy = codec_proxy(get_codec(cc.name))
         if proxy is None:
@@ -127,13 +138,14 @@ def _compressors(
         def sim(x: Tensor) -> Tensor:
             return proxy.simulate(x, q[: x.shape[0]])
 
-        return sim, sim, rate
+        return sim, sim, rate, told
     grad = cc.gradient()
     qs = q.int().tolist()
     return (
         (lambda x: real_codec(x, cc.name, qs[: x.shape[0]], grad)),
         (lambda x: run_codec(x, cc.name, qs[: x.shape[0]])),
         rate,
+        told,
     )
 
 
@@ -174,14 +186,15 @@ class Trainer:
     def _trainable(self) -> list[torch.nn.Parameter]:
         """Every parameter, or with ``train_only`` that submodule's alone (the others frozen:
         no gradient is computed through them)."""
-        only = self.cfg.train_only
-        if only is None:
+        if self.cfg.train_only is None:
             return list(self.model.parameters())
-        if getattr(self.model, only, None) is None:
-            raise InputError(f"{self.cfg.model} has no submodule {only!r} to train")
+        only = [n.strip() for n in self.cfg.train_only.split(",") if n.strip()]
+        for n in only:
+            if getattr(self.model, n, None) is None:
+                raise InputError(f"{self.cfg.model} has no submodule {n!r} to train")
         for name, p in self.model.named_parameters():
-            p.requires_grad_(name.startswith(only + "."))
-        return list(getattr(self.model, only).parameters())
+            p.requires_grad_(name.split(".")[0] in only)
+        return [p for p in self.model.parameters() if p.requires_grad]
 
     # -- checkpoints -------------------------------------------------------------------
     def _init_from(self, init: str) -> None:
@@ -274,6 +287,7 @@ class Trainer:
         q = self.cfg.val_quality
         self.model.eval()
         bic = Bicubic(self.model.scale)
+        told = torch.tensor([float(q)]) if cc is not None else None
         res: dict[str, list[float]] = {}
         for hr in imgs:
             for key, m in (("model", self.model), ("bicubic", bic)):
@@ -289,7 +303,7 @@ class Trainer:
                 if cc is not None:
                     lt = run_codec(lt, cc.name, [q])
                 res.setdefault(f"psnr_{key}", []).append(
-                    psnr(to_uint8(m.upscale(lt).clamp(0, 1)), to_uint8(hr))
+                    psnr(to_uint8(m.upscale(lt, quality=told).clamp(0, 1)), to_uint8(hr))
                 )
         self.model.train()
         return {f"val_{k}": float(np.mean(v)) for k, v in res.items()}
@@ -311,10 +325,18 @@ class Trainer:
             for g in self.optim.param_groups:
                 g["lr"] = self.lr_at(self.step, self.elapsed)
             hr = self.sampler.sample().to(self.device, non_blocking=True)
-            comp, comp_ref, rate = _compressors(cfg, self.rng)
+            comp, comp_ref, rate, told = _compressors(cfg, self.rng)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                 lt = rescaling_loss(
-                    self.model, hr, comp, comp_ref, cfg.weights, self.gen, cfg.sample_latent, rate
+                    self.model,
+                    hr,
+                    comp,
+                    comp_ref,
+                    cfg.weights,
+                    self.gen,
+                    cfg.sample_latent,
+                    rate,
+                    told,
                 )
             self.optim.zero_grad(set_to_none=True)
             lt.total.backward()
