@@ -57,7 +57,11 @@ def rescalers():
 
 def _restored_psnr(c, img, r) -> float:
     dec = get_codec(c.codec).decode(c.data)
-    out = dec.frames[0] if c.model is None else r[c.model].up(dec.frames[0], dec.metadata)
+    out = (
+        dec.frames[0]
+        if c.model is None
+        else r[c.model].up(dec.frames[0], dec.metadata, dec.quality)
+    )
     return psnr(out, img.rgb)
 
 
@@ -113,7 +117,11 @@ def test_ssim_floor(photo, rescalers):
 
     c = choose(photo, Target(metric="ssim", floor=0.9), rescalers)
     dec = get_codec(c.codec).decode(c.data)
-    out = dec.frames[0] if c.model is None else rescalers[c.model].up(dec.frames[0], dec.metadata)
+    out = (
+        dec.frames[0]
+        if c.model is None
+        else rescalers[c.model].up(dec.frames[0], dec.metadata, dec.quality)
+    )
     assert ssim(out, photo.rgb) >= 0.9
 
 
