@@ -109,7 +109,7 @@ def _rate_model(cfg: TrainConfig, q: Tensor) -> Callable[[Tensor], Tensor] | Non
 
 
 def _compressors(
-    cfg: TrainConfig, rng: np.random.Generator
+    cfg: TrainConfig, rng: np.random.Generator, conditioned: bool = False
 ) -> tuple[
     Callable[[Tensor], Tensor],
     Callable[[Tensor], Tensor],
@@ -117,7 +117,8 @@ def _compressors(
     Tensor | None,
 ]:
     """``(compress, compress_ref, rate, quality)`` for one batch: the qualities drawn, with
-    ``cfg.quality_dropout`` of them hidden (NaN) from the restore's condition."""
+    ``cfg.quality_dropout`` of them hidden (NaN) from a ``conditioned`` restore (drawn only
+    then, so the other models' runs keep their random stream)."""
     cc = cfg.codec
     if cc is None:  # lossless LR; qualities are drawn only for a rate term
         if cfg.weights.rate <= 0:
@@ -128,8 +129,10 @@ def _compressors(
     lo, hi = cc.quality
     q = torch.from_numpy(rng.integers(lo, hi + 1, size=cfg.batch)).float()
     rate = _rate_model(cfg, q)
-    hidden = torch.from_numpy(rng.random(cfg.batch) < cfg.quality_dropout)
-    told = torch.where(hidden, torch.full_like(q, float("nan")), q)
+    told = q
+    if conditioned:
+        hidden = torch.from_numpy(rng.random(cfg.batch) < cfg.quality_dropout)
+        told = torch.where(hidden, torch.full_like(q, float("nan")), q)
     if cc.mode == "sim":
         proxy = codec_proxy(get_codec(cc.name))
         if proxy is None:
@@ -325,7 +328,9 @@ class Trainer:
             for g in self.optim.param_groups:
                 g["lr"] = self.lr_at(self.step, self.elapsed)
             hr = self.sampler.sample().to(self.device, non_blocking=True)
-            comp, comp_ref, rate, told = _compressors(cfg, self.rng)
+            comp, comp_ref, rate, told = _compressors(
+                cfg, self.rng, self.model.quality_channels > 0
+            )
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                 lt = rescaling_loss(
                     self.model,
