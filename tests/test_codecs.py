@@ -153,3 +153,8 @@ def test_jpeg_decode_reads_back_the_quality():
         assert jpeg.decode(data).quality == q
     png = get_codec("png")
     assert png.decode(png.encode([f])).quality is None
+    # what training and HCD may tell a restore: only where the decoder reads it back
+    from mediapipe_irn.codecs import reads_back_quality
+
+    assert reads_back_quality(jpeg)
+    assert not any(reads_back_quality(get_codec(n)) for n in ("png", "webp", "h264"))

@@ -10,6 +10,7 @@ from .base import (
     codec_proxy,
     get_codec,
     list_codecs,
+    reads_back_quality,
     register_codec,
     sniff_codec,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "list_codecs",
     "decoded_image",
     "open_image_bytes",
+    "reads_back_quality",
     "register_codec",
     "save_rgb",
     "sniff_codec",

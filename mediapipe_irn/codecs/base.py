@@ -67,6 +67,13 @@ class Codec(Protocol):
     def decode(self, data: bytes) -> Decoded: ...
 
 
+def reads_back_quality(codec: Codec) -> bool:
+    """Whether ``codec``'s decoder reads back the quality its encoder was given
+    (``Decoded.quality`` equal to ``EncodeOptions.quality``): the quality a restore is told in
+    training and refinement must be the one it will be told after decoding."""
+    return bool(getattr(codec, "quality_read_back", False))
+
+
 def codec_proxy(codec: Codec):
     """The codec's differentiable proxy (``simulate``/``bits``), or None when it has none
     (codecs written before ``proxy()`` existed have none)."""

@@ -169,6 +169,7 @@ class JPEGCodec:
     name, kind, extension = "jpeg", "image", ".jpg"
     default_quality, quality_range = 75, (1, 100)
     subsamplings = ("4:2:0", "4:4:4")  # what EncodeOptions.subsampling may choose
+    quality_read_back = True  # decode() reads the quality back from libjpeg's tables, exactly
 
     def encode(
         self,

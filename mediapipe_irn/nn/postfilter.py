@@ -38,7 +38,6 @@ class QualityFiLM(nn.Module):
 
     def __init__(self, width: int, hidden: int = 32) -> None:
         super().__init__()
-        self.width = width
         self.mlp = nn.Sequential(
             nn.Linear(QUALITY_CHANNELS, hidden),
             nn.LeakyReLU(0.2, inplace=True),
@@ -59,7 +58,6 @@ class RestoreFilter(nn.Module):
 
     def __init__(self, width: int = 24, channels: int = 3) -> None:
         super().__init__()
-        self.width = width
         self.net = nn.Sequential(
             nn.Conv2d(channels, width, 3, padding=1),
             nn.LeakyReLU(0.2, inplace=True),
@@ -73,7 +71,7 @@ class RestoreFilter(nn.Module):
     def forward(self, x: Tensor, film: Tensor | None = None) -> Tensor:
         if film is None:
             return x + self.net(x)
-        w, n = self.width, self.net
-        h = n[1](n[0](x) * (1 + film[:, :w]) + film[:, w : 2 * w])
-        h = n[3](n[2](h) * (1 + film[:, 2 * w : 3 * w]) + film[:, 3 * w :])
-        return x + n[4](h)
+        n = self.net
+        g1, b1, g2, b2 = film.chunk(4, 1)
+        h = n[1](n[0](x) * (1 + g1) + b1)
+        return x + n[4](n[3](n[2](h) * (1 + g2) + b2))

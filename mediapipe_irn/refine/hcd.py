@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..codecs import codec_proxy, get_codec
+from ..codecs import codec_proxy, get_codec, reads_back_quality
 from ..models.base import RescaleModel, pad_to_multiple
 from ..nn import quantize
 from ..simulate import run_codec
@@ -76,9 +76,10 @@ def refine_lr(
     hr = hr.detach()
     proxy, real = _proxy(cfg), _real(cfg)
     params = [p.requires_grad_(False) for p in model.parameters()]
-    # a restore told the quality is told what the JPEG decoder will read back (exact for
-    # libjpeg-turbo's tables); other codecs' files do not say
-    told = torch.full((hr.shape[0],), float(cfg.quality)) if cfg.codec == "jpeg" else None
+    # a restore told the quality is told what the decoder will read back, where it does
+    told = None
+    if cfg.codec is not None and reads_back_quality(get_codec(cfg.codec)):
+        told = torch.full((hr.shape[0],), float(cfg.quality))
 
     @torch.no_grad()
     def score(lr: Tensor) -> float:

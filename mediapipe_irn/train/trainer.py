@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..codecs import EncodeOptions, codec_proxy, get_codec
+from ..codecs import EncodeOptions, codec_proxy, get_codec, reads_back_quality
 from ..errors import InputError
 from ..metrics import psnr
 from ..models import RescaleModel, create_model, get_spec, load_weights
@@ -116,7 +116,8 @@ def _compressors(
     Callable[[Tensor], Tensor] | None,
     Tensor | None,
 ]:
-    """``(compress, compress_ref, rate, quality)`` for one batch: the qualities drawn, with
+    """``(compress, compress_ref, rate, quality)`` for one batch: the qualities drawn, as the
+    decoder will read them back (None for a codec whose decoder does not), with
     ``cfg.quality_dropout`` of them hidden (NaN) from a ``conditioned`` restore (drawn only
     then, so the other models' runs keep their random stream)."""
     cc = cfg.codec
@@ -129,8 +130,8 @@ def _compressors(
     lo, hi = cc.quality
     q = torch.from_numpy(rng.integers(lo, hi + 1, size=cfg.batch)).float()
     rate = _rate_model(cfg, q)
-    told = q
-    if conditioned:
+    told = q if reads_back_quality(get_codec(cc.name)) else None
+    if conditioned and told is not None:
         hidden = torch.from_numpy(rng.random(cfg.batch) < cfg.quality_dropout)
         told = torch.where(hidden, torch.full_like(q, float("nan")), q)
     if cc.mode == "sim":
@@ -290,7 +291,9 @@ class Trainer:
         q = self.cfg.val_quality
         self.model.eval()
         bic = Bicubic(self.model.scale)
-        told = torch.tensor([float(q)]) if cc is not None else None
+        told = None
+        if cc is not None and reads_back_quality(get_codec(cc.name)):
+            told = torch.tensor([float(q)])
         res: dict[str, list[float]] = {}
         for hr in imgs:
             for key, m in (("model", self.model), ("bicubic", bic)):
