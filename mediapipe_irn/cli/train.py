@@ -45,6 +45,14 @@ def _train_options(f):
                 show_default=True,
                 help="λ on the LR's estimated codec bits per HR pixel (rate-aware)",
             ),
+            click.option(
+                "--rec-loss",
+                type=click.Choice(["l1", "l2"]),
+                default="l1",
+                show_default=True,
+                help="HR reconstruction loss: l1 (the papers) or l2 (squared error: what PSNR "
+                "measures)",
+            ),
             click.option("--seed", type=int, default=0, show_default=True),
             click.option("--threads", type=int, default=None),
             click.option(
@@ -99,7 +107,9 @@ def _run_training(model: str, opts: dict, **cfg_fields) -> None:
         patch=opts["patch"],
         lr=opts["lr"],
         seed=opts["seed"],
-        weights=LossWeights(fit=opts["lambda_fit"], rate=opts["rate_weight"]),
+        weights=LossWeights(
+            fit=opts["lambda_fit"], rate=opts["rate_weight"], rec_norm=opts["rec_loss"]
+        ),
         threads=opts["threads"],
         device=opts["device"],
         minutes=opts["minutes"],

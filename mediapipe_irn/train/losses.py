@@ -1,9 +1,9 @@
 """Training objectives of IRN (ECCV 2020) and SAIN (AAAI 2023).
 
 Every term follows the papers' per-image sums, divided by the number of HR values (3·H·W) so
-magnitudes do not depend on the patch size: ``λ_fit·Σ(lr−lr_bic)²``, ``λ_rec·Σ|x̂−x|`` and
-``λ_lat·Σz²/2`` (IRN); SAIN replaces the LR term by the mean of its four fit terms and
-pulls z toward its mixture's mode (see ``rescaling_loss``).
+magnitudes do not depend on the patch size: ``λ_fit·Σ(lr−lr_bic)²``, ``λ_rec·Σ|x̂−x|`` (or
+``Σ(x̂−x)²``, what PSNR measures) and ``λ_lat·Σz²/2`` (IRN); SAIN replaces the LR term by the
+mean of its four fit terms and pulls z toward its mixture's mode (see ``rescaling_loss``).
 """
 
 from __future__ import annotations
@@ -26,9 +26,15 @@ RateModel = Callable[[Tensor], Tensor]  # LR batch → estimated bits per image 
 @dataclass(frozen=True)
 class LossWeights:
     fit: float | None = None  # LR guidance; None → scale² (IRN)
-    rec: float = 1.0  # HR reconstruction (L1)
+    rec: float = 1.0  # HR reconstruction (L1, or squared error with rec_norm="l2")
     latent: float = 1.0  # latent term: Σ(z − mode)²/2 (IRN: the Gaussian NLL)
     rate: float = 0.0  # λ on the LR's estimated codec bits per HR pixel (rate-aware training)
+    # "l1" (the papers) or "l2": squared error, what PSNR measures (a last stage for PSNR)
+    rec_norm: str = "l1"
+
+    def __post_init__(self) -> None:
+        if self.rec_norm not in ("l1", "l2"):
+            raise ValueError(f"rec_norm must be 'l1' or 'l2', not {self.rec_norm!r}")
 
 
 class LossTerms(NamedTuple):
@@ -73,7 +79,8 @@ def rescaling_loss(
     lr_c = compress(lr_q)
     z = model.latent(lr_c, sample=sample_latent, generator=generator)
     inv = model.inverse(model.restore_input(lr_c, z, quality))
-    l_rec = _sum_per_hr((inv.hr - hr).abs(), n_hr)
+    err = inv.hr - hr
+    l_rec = _sum_per_hr(err.abs() if weights.rec_norm == "l1" else err * err, n_hr)
     l_fit = _sum_per_hr((out.lr - lr_ref) ** 2, n_hr)
     terms = {"rec": l_rec.detach(), "fit": l_fit.detach()}
     # Latent term: IRN's Σz²/2 (its prior's mode is 0). For SAIN the same pull is toward the

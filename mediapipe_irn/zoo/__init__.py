@@ -119,6 +119,7 @@ def add_to_zoo(
             "batch": cfg.get("batch"),
             "patch": cfg.get("patch"),
             "rate_weight": (cfg.get("weights") or {}).get("rate", 0.0),
+            "rec_loss": (cfg.get("weights") or {}).get("rec_norm", "l1"),
             **(extra or {}),
         },
         "validation_history": ck.get("history", [])[-3:],
