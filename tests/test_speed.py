@@ -189,6 +189,20 @@ def test_runtime_execution_matches_float32(name, engine):
     assert (upscale_image(m, lr32, precision=engine, tile=48) - up32).abs().max() < 1e-4
 
 
+@pytest.mark.parametrize("direction", ["down", "up"])
+def test_exported_dense_blocks_concatenate_instead_of_writing_slices(direction):
+    """Eager inference writes each dense-block conv into a slice of one buffer; the exported
+    graph must keep plain concatenations, which the runtimes place in memory themselves (the
+    slice writes export as scatter nodes that made OpenVINO 1.5x slower)."""
+    onnx = pytest.importorskip("onnx")
+    from mediapipe_irn.pipeline.onnx_backend import _export
+
+    graph = onnx.load_from_string(_export(create_model("sain-x2"), direction)).graph
+    ops = {n.op_type for n in graph.node}
+    assert "Concat" in ops
+    assert not ops & {"ScatterND", "ScatterElements", "Expand"}, ops
+
+
 @pytest.mark.parametrize("shape", [(200, 480), (480, 200)])  # split across the width / height
 def test_openvino_two_streams_on_halves_match_float32(monkeypatch, shape):
     """With two threads OpenVINO runs two overlapping halves side by side; the stitched output
