@@ -290,7 +290,9 @@ def test_auto_uses_a_runtime_only_where_it_won_and_is_installed(monkeypatch):
             assert execution.resolve("auto", "down", name) == "onnx"
             assert execution.capability(name)["auto_up"] == "onnx"
     monkeypatch.setenv(execution.FORCE_ENV, "0")  # float32-only CPU
-    assert execution.resolve("auto", "up", "sain-x2") == "fp32"  # ONNX Runtime lost there
+    assert execution.resolve("auto", "up", "sain-x2") == "onnx"  # the runtime installed
+    have["onnx"] = False
+    assert execution.resolve("auto", "up", "sain-x2") == "fp32"
     have["openvino"] = True
     assert execution.resolve("auto", "up", "sain-x2") == "openvino"
     assert execution.resolve("auto", "down", "sain-x2") == "openvino"
@@ -298,11 +300,13 @@ def test_auto_uses_a_runtime_only_where_it_won_and_is_installed(monkeypatch):
     monkeypatch.setenv(execution.FORCE_ENV, "1")  # native bf16: OpenVINO bf16 both ways
     assert execution.resolve("auto", "down", "sain-x2") == "openvino_bf16"
     assert execution.resolve("auto", "up", "sain-x2") == "openvino_bf16"
-    assert execution.resolve("auto", "down", "sain-x2", tiled=True) == "bf16"  # beyond 1920 px
-    assert execution.resolve("auto", "up", "sain-x2", tiled=True) == "openvino_bf16"
     have["openvino"] = False  # without it: eager bf16 down, float32 up
     assert execution.resolve("auto", "down", "sain-x2") == "bf16"
     assert execution.resolve("auto", "up", "sain-x2") == "fp32"
+    have["onnx"] = True  # ONNX Runtime where eager would run float32
+    assert execution.resolve("auto", "down", "sain-x2") == "bf16"
+    assert execution.resolve("auto", "up", "sain-x2") == "onnx"
+    have["onnx"] = False
     have.update(onnx=False, openvino=False)
     assert execution.resolve("auto", "up", "sain-x2-lite") == "fp32"
     with pytest.raises(InputError, match="mediapipe-irn\\[openvino\\]"):

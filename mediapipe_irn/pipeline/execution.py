@@ -8,12 +8,12 @@ frame and tile has one of a few sizes: each new size compiles again).
 ``auto`` chooses by the model, what is installed and what the CPU offers (README, "Speed on the
 CPU", measured side by side). ONNX Runtime for the models where it won end to end
 (``onnx_backend.AUTO_MODELS``: the video default, 4.05 → 5.58 frames/s on 720p) when installed.
-Otherwise, where bfloat16 is native (AVX512-BF16 or AMX-BF16): OpenVINO in bfloat16 both ways
-when installed (two streams on half-frames: ``sain-x2`` 1080p 0.79 s down / 1.68 s up against
-1.03 / 2.68 for eager bf16; ≤ 0.003 dB on the samples upscaling, where eager bf16 cost 0.06),
-else bfloat16 eager downscaling and float32 eager upscaling (``AUTO_NATIVE_BF16``). Elsewhere
-OpenVINO (float32) when installed, else float32 eager; without native bfloat16 (AVX2-only CPUs,
-where emulated bf16 ran 24× slower) eager never runs bf16.
+Otherwise OpenVINO when installed: in bfloat16 where bfloat16 is native (AVX512-BF16 or
+AMX-BF16; ``sain-x2`` 1080p 0.53 s down / 1.31 s up, 4K 2.7 s down against eager bf16's 5.4;
+≤ 0.003 dB on the samples upscaling, where eager bf16 cost 0.06), float32 elsewhere. Without
+it, ONNX Runtime where eager would run float32 (2.0–2.8× faster on the dense models), and
+eager bfloat16 downscaling where bfloat16 is native (``AUTO_NATIVE_BF16``). Without native
+bfloat16 (AVX2-only CPUs, where emulated bf16 ran 24× slower) eager never runs bf16.
 """
 
 from __future__ import annotations
@@ -130,13 +130,9 @@ def _exportable(model: str) -> bool:
         return False
 
 
-def resolve(
-    precision: str, direction: str = "up", model: str | None = None, tiled: bool = False
-) -> str:
+def resolve(precision: str, direction: str = "up", model: str | None = None) -> str:
     """The execution option ``precision`` stands for; ``auto`` depends on the model, what is
-    installed, the CPU, the direction (``down`` or ``up``) and whether the image is larger than
-    one runtime tile (``tiled``: there eager bf16 downscaling stays faster, 3.8 against 4.4 s on
-    4K for ``sain-x2``)."""
+    installed, the CPU and the direction (``down`` or ``up``)."""
     if precision == "auto":
         from . import onnx_backend
 
@@ -145,9 +141,11 @@ def resolve(
             return eager
         if model in onnx_backend.AUTO_MODELS and onnx_backend.available("onnx"):
             return "onnx"
-        if not onnx_backend.available("openvino") or (tiled and eager == "bf16"):
-            return eager
-        return "openvino_bf16" if native_bf16() else "openvino"
+        if onnx_backend.available("openvino"):
+            return "openvino_bf16" if native_bf16() else "openvino"
+        if eager == "fp32" and onnx_backend.available("onnx"):
+            return "onnx"  # 2.0-2.8x float32 eager on the dense models (README)
+        return eager
     if precision not in PRECISIONS:
         raise ValueError(
             f"unknown precision {precision!r}; choose from auto, {', '.join(PRECISIONS)}"

@@ -92,7 +92,7 @@ def downscale_image(
     ``tile`` ``None``: the execution's own default (:func:`default_tile`).
     """
     check_image_tensor(hr, "HR input")
-    precision = resolve(precision, "down", model.name, max(hr.shape[-2:]) > RUNTIME_TILE)
+    precision = resolve(precision, "down", model.name)
     tile = default_tile(precision, *hr.shape[-2:]) if tile is None else tile
     x, pad = pad_to_multiple(hr, model.scale)
     ov = model.receptive_radius() if overlap is None else overlap
