@@ -5,8 +5,9 @@ the CPU, by ONNX Runtime or by OpenVINO (its inference precision pinned to f32).
 Optional: ``pip install mediapipe-irn[onnx]`` (onnxruntime + onnx, the exporter's package) or
 ``mediapipe-irn[openvino]``. Measured against eager PyTorch in one run (``mediapipe-irn bench
 onnx``, README "Speed on the CPU"), outputs within 1e-6: on ``sain-x2-lite`` ONNX Runtime
-1.8–4.4× faster, OpenVINO 2.2–5.5×; on the dense-block models (``sain-x2``, ``irn-x2``, 720p)
-ONNX Runtime 1.1–1.3×, OpenVINO 1.4–1.8×. ``auto`` (:func:`..execution.resolve`) uses them
+1.8–4.4× faster, OpenVINO 2.2–5.5×; on the dense-block models (``sain-x2``, ``irn-x2``, 720p
+and 1080p, exported as sums of convolutions: ``DenseBlock._forward_export``) ONNX Runtime
+1.9–2.8×, OpenVINO 2.2–3.3×. ``auto`` (:func:`..execution.resolve`) uses them
 accordingly where installed.
 """
 
