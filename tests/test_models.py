@@ -191,30 +191,6 @@ def test_quality_condition_is_optional_and_starts_as_identity(tmp_path):
         assert not torch.allclose(m.upscale(lr), a)
 
 
-def test_restore_filter_folds_one_condition_into_its_convolutions():
-    """A batch with one condition (a restore's tiles) runs the FiLM folded into the conv
-    weights; it must equal the general scale-and-shift form, which training uses."""
-    from mediapipe_irn.nn.postfilter import QualityFiLM, RestoreFilter
-
-    g = torch.Generator().manual_seed(1)
-    f, film_net = RestoreFilter(8), QualityFiLM(8)
-    for p in list(f.parameters()) + list(film_net.parameters()):
-        p.data = torch.randn(p.shape, generator=g) * 0.3
-    x = torch.rand(3, 3, 10, 12, generator=g)
-    film = film_net(torch.tensor([[0.2, 1.0]]).expand(3, 2))
-    general = f(x, film)  # gradients on, batch of 3: the general form
-    assert general.requires_grad
-    with torch.no_grad():
-        folded = f(x, film)
-        assert torch.allclose(folded, general, atol=1e-5)
-        assert not torch.allclose(f(x), general, atol=1e-3)  # the condition matters
-        mixed = film.clone()
-        mixed[1] = film_net(torch.tensor([[-0.3, 1.0]]))[0]
-        per_image = f(x, mixed)  # differing conditions: each image its own
-        assert torch.allclose(per_image[0], folded[0], atol=1e-5)
-        assert not torch.allclose(per_image[1], folded[1], atol=1e-3)
-
-
 def test_restore_filter_is_optional_in_weights(tmp_path):
     """sain-x2's decoder-only restore filter: weights made without it load with it removed (the
     model they were trained as), or kept at its start (the identity) to fine-tune it."""

@@ -18,7 +18,6 @@ some samples. Its output layer starts at zero: a new one leaves the filter as it
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 QUALITY_CHANNELS = 2  # (centred quality / 100, known flag), as constant planes
@@ -73,22 +72,6 @@ class RestoreFilter(nn.Module):
         if film is None:
             return x + self.net(x)
         n = self.net
-        if not torch.jit.is_tracing() and (
-            film.shape[0] == 1 or not torch.is_grad_enabled() and bool((film == film[:1]).all())
-        ):
-            # one condition for the batch (a restore's tiles): fold the scale and shift into
-            # the convolutions, sparing two passes over the hidden feature maps (an exported
-            # graph keeps the general form, which serves any batch)
-            g1, b1, g2, b2 = film[0, :, 0, 0].chunk(4)
-            h = n[1](_conv_film(n[0], x, g1, b1))
-            return x + n[4](n[3](_conv_film(n[2], h, g2, b2)))
         g1, b1, g2, b2 = film.chunk(4, 1)
         h = n[1](n[0](x) * (1 + g1) + b1)
         return x + n[4](n[3](n[2](h) * (1 + g2) + b2))
-
-
-def _conv_film(conv: nn.Conv2d, x: Tensor, gain: Tensor, shift: Tensor) -> Tensor:
-    """``conv(x)·(1+gain) + shift`` as one convolution with scaled weights and bias."""
-    scale = 1 + gain
-    bias = conv.bias * scale + shift if conv.bias is not None else shift
-    return F.conv2d(x, conv.weight * scale[:, None, None, None], bias, padding=conv.padding)
