@@ -306,7 +306,6 @@ def test_auto_uses_a_runtime_only_where_it_won_and_is_installed(monkeypatch):
     have["onnx"] = True  # ONNX Runtime where eager would run float32
     assert execution.resolve("auto", "down", "sain-x2") == "bf16"
     assert execution.resolve("auto", "up", "sain-x2") == "onnx"
-    have["onnx"] = False
     have.update(onnx=False, openvino=False)
     assert execution.resolve("auto", "up", "sain-x2-lite") == "fp32"
     with pytest.raises(InputError, match="mediapipe-irn\\[openvino\\]"):

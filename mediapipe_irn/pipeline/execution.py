@@ -11,7 +11,7 @@ CPU", measured side by side). ONNX Runtime for the models where it won end to en
 Otherwise OpenVINO when installed: in bfloat16 where bfloat16 is native (AVX512-BF16 or
 AMX-BF16; ``sain-x2`` 1080p 0.53 s down / 1.31 s up, 4K 2.7 s down against eager bf16's 5.4;
 ≤ 0.003 dB on the samples upscaling, where eager bf16 cost 0.06), float32 elsewhere. Without
-it, ONNX Runtime where eager would run float32 (2.0–2.8× faster on the dense models), and
+it, ONNX Runtime where eager would run float32 (1.9–2.8× faster on the dense models), and
 eager bfloat16 downscaling where bfloat16 is native (``AUTO_NATIVE_BF16``). Without native
 bfloat16 (AVX2-only CPUs, where emulated bf16 ran 24× slower) eager never runs bf16.
 """
@@ -144,7 +144,7 @@ def resolve(precision: str, direction: str = "up", model: str | None = None) -> 
         if onnx_backend.available("openvino"):
             return "openvino_bf16" if native_bf16() else "openvino"
         if eager == "fp32" and onnx_backend.available("onnx"):
-            return "onnx"  # 2.0-2.8x float32 eager on the dense models (README)
+            return "onnx"  # 1.9-2.8x float32 eager on the dense models (README)
         return eager
     if precision not in PRECISIONS:
         raise ValueError(
