@@ -24,6 +24,23 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _graph_cache(tmp_path_factory):
+    """The video jobs' cache of exported graphs (pipeline.serving) in a folder of the test
+    session, not the user's (subprocesses inherit it)."""
+    import os
+
+    from mediapipe_irn.pipeline.serving import CACHE_ENV
+
+    old = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("graph-cache"))
+    yield
+    if old is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = old
+
+
 @pytest.fixture(autouse=True)
 def _no_untrained_warning():
     with warnings.catch_warnings():

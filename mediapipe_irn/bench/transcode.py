@@ -30,6 +30,18 @@ def _timed(cmd: list[str]) -> float:
     return secs
 
 
+def _graphs_cached(name: str) -> bool:
+    """Whether both of the model's graphs were in the video jobs' cache before the run (the
+    jobs then start without torch: pipeline.serving)."""
+    from ..pipeline.serving import graph_path
+    from ..zoo import find_weights
+
+    entry = find_weights(name)
+    return entry is not None and all(
+        graph_path(name, entry.sha256, d).is_file() for d in ("down", "up")
+    )
+
+
 def run(
     clip: str,
     models: list[str],
@@ -72,12 +84,14 @@ def run(
                 precision,
                 "--force",
             ]
+            cached = _graphs_cached(name)
             t_enc, t_dec = _timed(enc), _timed(dec)
             restored, _ = read_clip(out)
             n = len(src)
             rows.append(
                 {
                     "model": name,
+                    "graphs_cached": cached,
                     "frames": n,
                     "encode_s": t_enc,
                     "decode_s": t_dec,
@@ -108,13 +122,14 @@ def format_table(res: dict[str, Any]) -> str:
         f"{res['clip']} ({res['width']}×{res['height']}, {res['rows'][0]['frames']} "
         f"frames), encode crf {res['crf']} preset {res['preset']}, decode preset "
         f"{res['decode_preset']}",
-        "| model | encode s | decode s | end-to-end fps | LR kbit/s | PSNR dB |",
-        "|---|---|---|---|---|---|",
+        "| model | encode s | decode s | end-to-end fps | LR kbit/s | PSNR dB | graphs cached |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in res["rows"]:
         lines.append(
             f"| {r['model']} | {r['encode_s']:.1f} | {r['decode_s']:.1f} | "
-            f"{r['end_to_end_fps']:.2f} | {r['lr_kbps']:.0f} | {r['psnr']:.2f} |"
+            f"{r['end_to_end_fps']:.2f} | {r['lr_kbps']:.0f} | {r['psnr']:.2f} | "
+            f"{'yes' if r.get('graphs_cached') else 'no'} |"
         )
     return "\n".join(lines)
 

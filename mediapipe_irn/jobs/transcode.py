@@ -20,8 +20,8 @@ import numpy as np
 from ..codecs.metadata import TAG, RestoreMetadata
 from ..codecs.video import H264StreamEncoder
 from ..errors import InputError, MetadataError, TruncatedInputError
-from ..pipeline.execution import FrameMap, frame_workers
-from ..pipeline.rescale import FrameRescaler, metadata_from_model
+from ..pipeline.execution import frame_workers
+from ..pipeline.serving import CachedRescaler, session_threads, video_rescaler
 from ..pipeline.video import (
     VIDEO_SUFFIXES,
     atomic_output,
@@ -242,13 +242,21 @@ def encode_video(
 ) -> TranscodeSummary:
     """Downscale a video through the model into H.264 at the LR size (see module doc)."""
     check_video_dest(dest)
-    r = FrameRescaler.load(cfg.model, cfg.weights, cfg.precision, video=True)
     with open_input(src) as inp:
         info = video_info(inp)
+    r = video_rescaler(
+        "down",
+        cfg.model,
+        cfg.weights,
+        cfg.precision,
+        session_threads(cfg.workers, cfg.precision),
+        size=(info.height, info.width),
+    )
     meta = r.metadata(info.width, info.height, {"source_pix_fmt": info.pix_fmt})
-    s = r.model.scale
+    s = r.scale
     lr_h, lr_w = (info.height + meta.pad_h) // s, (info.width + meta.pad_w) // s
-    with frame_workers(cfg.workers, cfg.precision) as fmap:
+    torch_threads = not isinstance(r, CachedRescaler)
+    with frame_workers(cfg.workers, cfg.precision, torch_threads) as fmap:
         return _transcode(
             src,
             dest,
@@ -278,15 +286,19 @@ def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMet
                 f"{', '.join(sorted(info.tags)) or 'none'}); pass --model to "
                 "upscale it anyway"
             )
+        from ..pipeline.rescale import metadata_from_model
+
         return metadata_from_model(model, info.width, info.height)
     return RestoreMetadata.from_json(raw, str(src))
 
 
 def _up_fn(
-    meta: RestoreMetadata, cfg: VideoDecodeConfig, fmap: FrameMap
-) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
-    r = FrameRescaler.for_metadata(meta, cfg.model, cfg.weights, cfg.precision, video=True)
-    return lambda frames: fmap(lambda rgb: r.up(rgb, meta), frames)
+    meta: RestoreMetadata, cfg: VideoDecodeConfig
+) -> tuple[Callable[[np.ndarray], np.ndarray], bool]:
+    """The frame restore of a file with ``meta``, and whether it runs through torch."""
+    threads = session_threads(cfg.workers, cfg.precision)
+    r = video_rescaler("up", cfg.model, cfg.weights, cfg.precision, threads, meta=meta)
+    return (lambda rgb: r.up(rgb, meta)), not isinstance(r, CachedRescaler)
 
 
 def decode_video(
@@ -302,8 +314,9 @@ def decode_video(
     if str(dest) != "-":
         check_video_dest(dest)
     meta = read_video_metadata(src, cfg.model)
-    with frame_workers(cfg.workers, cfg.precision) as fmap:
-        return _decode(src, dest, meta, _up_fn(meta, cfg, fmap), cfg, progress)
+    up, torch_threads = _up_fn(meta, cfg)
+    with frame_workers(cfg.workers, cfg.precision, torch_threads) as fmap:
+        return _decode(src, dest, meta, lambda frames: fmap(up, frames), cfg, progress)
 
 
 def _decode(

@@ -23,12 +23,11 @@ import os
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
-from typing import Literal, TypeVar, get_args
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
-import torch
-
-from ..models.base import InverseFunction, LRFunction, RescaleModel
+if TYPE_CHECKING:  # torch is imported where it is used: this module decides without it
+    from ..models.base import InverseFunction, LRFunction, RescaleModel
 
 Precision = Literal[
     "auto",
@@ -47,6 +46,11 @@ PRECISIONS: tuple[str, ...] = get_args(Precision)[1:]  # every option but auto
 # faster than float32 for sain-x2 at 1080p and within 0.05 dB on the samples; bf16 upscaling
 # cost up to 0.06 dB, so it stays fp32.
 AUTO_NATIVE_BF16 = {"down": "bf16", "up": "fp32"}
+# ONNX Runtime / OpenVINO run an image up to this side in one tile. The overlap (sain-x2: 60 px
+# a side) is a quarter of the work at 768 px on a 1080p frame; one tile took sain-x2's
+# OpenVINO-bf16 upscaling there from 2.20 to 1.89 s. Larger images keep 768 px tiles: 1920 px
+# tiles tripled OpenVINO's peak memory on 4K (1.6 → 4.8 GB) for 2-16 % (README "Speed on the CPU")
+RUNTIME_TILE = 1920
 
 
 FORCE_ENV = "MPIRN_NATIVE_BF16"  # "1"/"0": force the capability answer (tests, benchmarks)
@@ -106,6 +110,8 @@ def cpu_name() -> str:
 
 def capability(model: str | None = None) -> dict[str, object]:
     """What the CPU offers and what ``auto`` runs (recorded by jobs and benchmarks)."""
+    import torch
+
     from . import onnx_backend
 
     caps = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "unknown")()
@@ -137,10 +143,10 @@ def resolve(precision: str, direction: str = "up", model: str | None = None) -> 
         from . import onnx_backend
 
         eager = AUTO_NATIVE_BF16[direction] if native_bf16() else "fp32"
+        if model in onnx_backend.AUTO_MODELS and onnx_backend.available("onnx"):
+            return "onnx"  # before _exportable: deciding this needs no model registry
         if model is None or not _exportable(model):
             return eager
-        if model in onnx_backend.AUTO_MODELS and onnx_backend.available("onnx"):
-            return "onnx"
         if onnx_backend.available("openvino"):
             return "openvino_bf16" if native_bf16() else "openvino"
         if eager == "fp32" and onnx_backend.available("onnx"):
@@ -155,6 +161,8 @@ def resolve(precision: str, direction: str = "up", model: str | None = None) -> 
 
 def prepare(model: RescaleModel, precision: str) -> RescaleModel:
     """Set the model's memory format for ``precision`` (in place); returns it."""
+    import torch
+
     p = resolve(precision)
     fmt = torch.channels_last if "channels_last" in p else torch.contiguous_format
     if all(w.is_contiguous(memory_format=fmt) for w in model.parameters() if w.dim() == 4):
@@ -180,6 +188,8 @@ def model_functions(
         return onnx_backend.functions(model, p)
     if p != "compile":
         return None, None
+    import torch
+
     fns = _COMPILED.get(model)
     if fns is None:
         cls = type(model)
@@ -194,8 +204,12 @@ def model_functions(
 @contextmanager
 def autocast(precision: str) -> Iterator[None]:
     p = resolve(precision)
-    ctx = torch.autocast("cpu", dtype=torch.bfloat16) if p.startswith("bf16") else nullcontext()
-    with ctx:
+    if not p.startswith("bf16"):
+        yield
+        return
+    import torch
+
+    with torch.autocast("cpu", dtype=torch.bfloat16):
         yield
 
 
@@ -204,27 +218,39 @@ R = TypeVar("R")
 FrameMap = Callable[[Callable[[T], R], Sequence[T]], list[R]]
 
 
+def worker_count(workers: int = 0, precision: str = "auto") -> int:
+    """How many frames :func:`frame_workers` runs at once."""
+    if workers < 0:
+        raise ValueError(f"workers must be ≥ 0, got {workers}")
+    return 1 if resolve(precision) == "compile" else workers or os.cpu_count() or 1
+
+
 @contextmanager
-def frame_workers(workers: int = 0, precision: str = "auto") -> Iterator[FrameMap]:
+def frame_workers(
+    workers: int = 0, precision: str = "auto", torch_threads: bool = True
+) -> Iterator[FrameMap]:
     """Yield ``fmap(fn, frames)``, which runs ``fn`` on each frame, ``workers`` frames at a
     time (0: one per core), each worker a thread running torch single-threaded.
 
     Frames go through the model one at a time: on the reference 2-core CPU, batches of 4 720p
     frames ran ~2× slower per frame than single frames (the activations leave the cache), and
     two one-thread workers ran 10–20 % faster than one two-thread call (README, "Speed on the
-    CPU"). Torch's thread count is restored on exit. With ``compile`` there is one worker
-    (compiled code is not run from several threads); its kernels use torch's threads.
+    CPU"). Torch's thread count is restored on exit (``torch_threads=False``: frames that
+    never reach torch, :mod:`.serving`, which does not import it). With ``compile`` there is
+    one worker (compiled code is not run from several threads); its kernels use torch's threads.
     """
-    n = 1 if resolve(precision) == "compile" else workers or os.cpu_count() or 1
-    if n < 0:
-        raise ValueError(f"workers must be ≥ 0, got {workers}")
+    n = worker_count(workers, precision)
     if n == 1:
         yield lambda fn, frames: [fn(f) for f in frames]
         return
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
+    if torch_threads:
+        import torch
+
+        old = torch.get_num_threads()
+        torch.set_num_threads(1)
     try:
         with ThreadPoolExecutor(n, thread_name_prefix="mpirn-frame") as pool:
             yield lambda fn, frames: list(pool.map(fn, frames))
     finally:
-        torch.set_num_threads(old)
+        if torch_threads:
+            torch.set_num_threads(old)

@@ -20,13 +20,16 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import Tensor, nn
 
 from ..errors import InputError
-from ..models.base import InverseFunction, InverseOutput, LRFunction, RescaleModel
+
+if TYPE_CHECKING:  # torch is imported where it is used: deciding (`available`) needs none
+    from torch import Tensor
+
+    from ..models.base import InverseFunction, InverseOutput, LRFunction, RescaleModel
 
 AUTO_MODELS = frozenset({"sain-x2-lite"})  # where ONNX Runtime was ≥ 1.5× eager (README)
 # option → the package it runs on; openvino_bf16 lets OpenVINO run bfloat16 where the CPU has it
@@ -38,25 +41,29 @@ def available(engine: str = "onnx") -> bool:
     return all(importlib.util.find_spec(m) is not None for m in (ENGINES[engine], "onnx"))
 
 
-class _Call(nn.Module):
-    def __init__(self, model: RescaleModel, direction: str) -> None:
-        super().__init__()
-        self.model, self.direction = model, direction
+def _export(model: RescaleModel, direction: str, frames: bool = False) -> bytes:
+    """``model``'s ``forward_lr`` (``down``) or ``inverse`` (``up``) as ONNX; ``frames``: its
+    whole ``downscale`` (quantised LR) or ``upscale`` (the restore input built in the graph,
+    quality unknown) instead, the form :mod:`.serving` runs on frames without torch."""
+    import torch
 
-    def forward(self, x: Tensor) -> Tensor:
-        if self.direction == "down":
-            return self.model.forward_lr(x)
-        return self.model.inverse(x).hr
+    class _Call(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
 
+        def forward(self, x: Tensor) -> Tensor:
+            if direction == "down":
+                return self.model.downscale(x) if frames else self.model.forward_lr(x)
+            return self.model.upscale(x) if frames else self.model.inverse(x).hr
 
-def _export(model: RescaleModel, direction: str) -> bytes:
     buf = io.BytesIO()
-    channels = 3 if direction == "down" else model.channels + model.quality_channels
+    channels = 3 if direction == "down" or frames else model.channels + model.quality_channels
     x = torch.zeros(1, channels, 16 * model.scale, 16 * model.scale)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _Call(model, direction).eval(),
+            _Call().eval(),
             (x,),
             buf,
             input_names=["x"],
@@ -68,18 +75,25 @@ def _export(model: RescaleModel, direction: str) -> bytes:
     return buf.getvalue()
 
 
+def ort_session(graph: bytes | str, threads: int):
+    """An ONNX Runtime CPU session of ``graph`` (bytes or a file) on ``threads`` threads."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(graph, so, providers=["CPUExecutionProvider"])
+
+
 def _runner(model: RescaleModel, direction: str, engine: str) -> Callable[[np.ndarray], np.ndarray]:
     """``run(x) -> y`` on float32 arrays, through ``engine``; safe to call from several
     threads (ONNX Runtime sessions are; OpenVINO keeps one infer request per thread)."""
+    import torch
+
     onnx_bytes = _export(model, direction)
     threads = torch.get_num_threads()
     if engine == "onnx":
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        so.inter_op_num_threads = 1
-        sess = ort.InferenceSession(onnx_bytes, so, providers=["CPUExecutionProvider"])
+        sess = ort_session(onnx_bytes, threads)
         return lambda a: sess.run(None, {"x": a})[0]
     import openvino as ov
 
@@ -154,6 +168,8 @@ _LOCK = threading.Lock()
 
 
 def _run(model: RescaleModel, direction: str, engine: str, x: Tensor) -> Tensor:
+    import torch
+
     key = (direction, engine, torch.get_num_threads())
     with _LOCK:  # one export per model, direction and engine, whichever thread asks first
         sha = getattr(model, "weights_sha256", None)
@@ -173,6 +189,7 @@ def functions(model: RescaleModel, engine: str = "onnx") -> tuple[LRFunction, In
         )
     if not model.invertible:
         raise InputError(f"{model.name}: the {engine} option runs the invertible models only")
+    from ..models.base import InverseOutput
 
     def forward_lr(m: RescaleModel, x: Tensor) -> Tensor:
         return _run(m, "down", engine, x)
@@ -183,4 +200,4 @@ def functions(model: RescaleModel, engine: str = "onnx") -> tuple[LRFunction, In
     return forward_lr, inverse
 
 
-__all__ = ["AUTO_MODELS", "ENGINES", "available", "functions"]
+__all__ = ["AUTO_MODELS", "ENGINES", "available", "functions", "ort_session"]

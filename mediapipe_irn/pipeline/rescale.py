@@ -18,16 +18,11 @@ import numpy as np
 import torch
 
 from ..codecs.metadata import RestoreMetadata
-from ..errors import MetadataError
 from ..models import RescaleModel, create_model, get_spec
 from ..models.base import pad_to_multiple
 from .images import to_tensor, to_uint8
+from .serving import check_scale, frame_metadata, padding
 from .tiling import downscale_image, upscale_image
-
-
-def padding(width: int, height: int, align: int) -> tuple[int, int]:
-    """(pad_w, pad_h) that bring the frame to a multiple of ``align``."""
-    return (-width) % align, (-height) % align
 
 
 def restore_metadata_for(
@@ -35,17 +30,7 @@ def restore_metadata_for(
 ) -> RestoreMetadata:
     """The metadata :meth:`FrameRescaler.down` gives a ``width``×``height`` frame (without
     building the model: the ffmpeg pipe's ``meta`` command and the GStreamer element)."""
-    s = get_spec(model).scale
-    pw, ph = padding(width, height, 2 * s if video else s)
-    return RestoreMetadata(
-        model=model,
-        scale=s,
-        width=width,
-        height=height,
-        pad_w=pw,
-        pad_h=ph,
-        extra=dict(extra or {}),
-    )
+    return frame_metadata(width, height, model, get_spec(model).scale, video, extra)
 
 
 def metadata_from_model(model: str, lr_width: int, lr_height: int) -> RestoreMetadata:
@@ -94,6 +79,10 @@ class FrameRescaler:
         return r
 
     @property
+    def scale(self) -> int:
+        return self.model.scale
+
+    @property
     def align(self) -> int:
         return 2 * self.model.scale if self.video else self.model.scale
 
@@ -117,10 +106,7 @@ class FrameRescaler:
     def check(self, meta: RestoreMetadata, where: str = "the file") -> None:
         """Refuse metadata of another scale; warn when it records weights (sha256) other than
         the ones about to restore it."""
-        if meta.scale != self.model.scale:
-            raise MetadataError(
-                f"{where} was made at ×{meta.scale}; {self.model.name} is ×{self.model.scale}"
-            )
+        check_scale(meta, self.model.name, self.model.scale, where)
         made, have = meta.extra.get("weights_sha256"), self.model.weights_sha256
         if made and have and made != have:
             warnings.warn(

@@ -13,15 +13,10 @@ import torch
 from torch import Tensor
 
 from ..models.base import RescaleModel, check_image_tensor, pad_to_multiple
-from .execution import autocast, model_functions, prepare, resolve
+from .execution import RUNTIME_TILE, autocast, model_functions, prepare, resolve
 from .onnx_backend import ENGINES
 
 DEFAULT_TILE = 768  # HR pixels per tile side (eager PyTorch)
-# ONNX Runtime / OpenVINO run an image up to this side in one tile. The overlap (sain-x2: 60 px
-# a side) is a quarter of the work at 768 px on a 1080p frame; one tile took sain-x2's
-# OpenVINO-bf16 upscaling there from 2.20 to 1.89 s. Larger images keep 768 px tiles: 1920 px
-# tiles tripled OpenVINO's peak memory on 4K (1.6 → 4.8 GB) for 2-16 % (README "Speed on the CPU")
-RUNTIME_TILE = 1920
 
 
 def default_tile(precision: str, height: int = 0, width: int = 0) -> int:
