@@ -153,6 +153,21 @@ def test_a_cache_that_cannot_be_written_costs_only_speed(tmp_path, monkeypatch):
     assert blocker.read_text() == ""
 
 
+def test_no_home_folder_means_no_cache(monkeypatch):
+    from mediapipe_irn.pipeline.rescale import FrameRescaler
+
+    monkeypatch.delenv(serving.CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory")
+
+    monkeypatch.setattr(serving.Path, "home", no_home)
+    assert serving.cache_dir() is None and serving.graph_path(LITE, "ab", "up") is None
+    r = serving.video_rescaler("down", LITE, None, "onnx", 1, size=(48, 64))
+    assert isinstance(r, FrameRescaler)  # the job runs, through torch
+
+
 def test_the_command_line_starts_without_torch():
     code = (
         "import sys; from mediapipe_irn.cli import main\n"

@@ -37,9 +37,8 @@ def _graphs_cached(name: str) -> bool:
     from ..zoo import find_weights
 
     entry = find_weights(name)
-    return entry is not None and all(
-        graph_path(name, entry.sha256, d).is_file() for d in ("down", "up")
-    )
+    paths = [graph_path(name, entry.sha256, d) for d in ("down", "up")] if entry else [None]
+    return all(p is not None and p.is_file() for p in paths)
 
 
 def run(

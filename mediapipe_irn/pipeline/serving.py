@@ -62,11 +62,16 @@ def check_scale(meta: RestoreMetadata, name: str, scale: int, where: str = "the 
         raise MetadataError(f"{where} was made at ×{meta.scale}; {name} is ×{scale}")
 
 
-def cache_dir() -> Path:
+def cache_dir() -> Path | None:
+    """Where the graphs are kept; None where no home folder can be determined (no cache)."""
     root = os.environ.get(CACHE_ENV)
     if root:
         return Path(root)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mediapipe_irn"
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:
+        return None
+    return Path(base) / "mediapipe_irn"
 
 
 @functools.cache
@@ -85,8 +90,11 @@ def fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def graph_path(name: str, sha256: str, direction: str) -> Path:
-    return cache_dir() / "graphs" / f"{name}-{sha256[:16]}-{direction}-{fingerprint()}.onnx"
+def graph_path(name: str, sha256: str, direction: str) -> Path | None:
+    root = cache_dir()
+    if root is None:
+        return None
+    return root / "graphs" / f"{name}-{sha256[:16]}-{direction}-{fingerprint()}.onnx"
 
 
 def session_threads(workers: int = 0, precision: str = "auto") -> int:
@@ -113,7 +121,7 @@ def store(model: RescaleModel, direction: str) -> Path | None:
     from .onnx_backend import _export
 
     path = graph_path(model.name, model.weights_sha256 or "", direction)
-    if path.is_file():
+    if path is None or path.is_file():
         return path
     graph = onnx.load_from_string(_export(model, direction, frames=True))
     onnx.helper.set_model_props(graph, {"name": model.name, "scale": str(model.scale)})
