@@ -115,10 +115,9 @@ def test_what_runs_from_the_cache(cache):
 
     sha = find_weights(LITE).sha256
     serving.video_rescaler("down", LITE, None, "onnx", 1, size=(72, 100))  # stores the graph
-    assert isinstance(
-        serving.video_rescaler("down", LITE, None, "onnx", 1, size=(72, 100)),
-        serving.CachedRescaler,
-    )
+    for size in ((72, 100), (1080, 1920)):  # up to one tile: 1080p whole
+        r = serving.video_rescaler("down", LITE, None, "onnx", 1, size=size)
+        assert isinstance(r, serving.CachedRescaler), size
     # eager asked for, or frames beyond one tile: torch; weights given as a file: never cached
     for precision, size in (("fp32", (72, 100)), ("onnx", (1080, 2560))):
         r = serving.video_rescaler("down", LITE, None, precision, 1, size=size)

@@ -202,7 +202,8 @@ def video_rescaler(
         name = model
         entry = None if weights else find_weights(model)
         sha = entry.sha256 if entry else None
-        s = max(size) + 4  # the padding to the alignment, at most 2·scale − 1
+        # padded to the alignment (2·scale) it stays within RUNTIME_TILE, a multiple of it
+        s = max(size)
     else:
         assert meta is not None
         name = model or meta.model
@@ -220,7 +221,8 @@ def video_rescaler(
         except MetadataError:
             raise
         except Exception:  # noqa: BLE001 - an unreadable graph: rebuilt below
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
     from .rescale import FrameRescaler
 
     if direction == "down":
