@@ -5,7 +5,9 @@ Padding: the HR frame is replicate-padded at the bottom/right to a multiple of `
 (the scale for still images; twice the scale for video, so the LR's sides are even as 4:2:0
 encoders need). :class:`RestoreMetadata` records the original size and that padding; the
 restored frame is cropped back to it. A file without metadata can still be upscaled when the
-caller names the model (:func:`metadata_from_model`).
+caller names the model (:func:`metadata_from_model`). The video jobs ask
+:func:`.serving.video_rescaler`, which serves the same frames from a cached exported graph
+without torch where it can, and this class otherwise.
 """
 
 from __future__ import annotations
