@@ -80,7 +80,7 @@ def test_jpeg_huffman_optimisation_is_lossless_and_smaller():
         assert b.metadata == META
 
 
-def test_optimised_jpeg_of_a_detailed_image_at_high_quality_444():
+def test_optimised_jpeg_of_a_detailed_image_at_high_quality_444(capfd):
     # more than one byte per pixel: Pillow's in-memory buffer for optimised JPEG overflows
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (256, 320, 3), dtype=np.uint8)  # over Pillow's 64 KiB floor
@@ -89,6 +89,10 @@ def test_optimised_jpeg_of_a_detailed_image_at_high_quality_444():
     assert len(data) > img.shape[0] * img.shape[1]
     plain = c.encode([img], EncodeOptions(quality=93, subsampling="4:4:4"))
     assert np.array_equal(c.decode(data).frames[0], c.decode(plain).frames[0])
+    # sized from the start: libjpeg never fails (and prints nothing) on the way
+    assert "Suspension" not in capfd.readouterr().err
+    worst = c.encode([img], EncodeOptions(quality=100, subsampling="4:4:4", optimize=True))
+    assert len(worst) > 2 * img.shape[0] * img.shape[1]  # beyond that: the retry still writes it
 
 
 def test_archive_stores_optimised_jpegs(tmp_path):

@@ -62,23 +62,38 @@ def save_image(
         kw["icc_profile"] = icc
     if exif and fmt in ("JPEG", "PNG", "WEBP", "TIFF", "AVIF"):
         kw["exif"] = exif
-    buf = io.BytesIO()
-    try:
-        im.save(buf, fmt, **kw)
-    except OSError:
-        if not (fmt == "JPEG" and kw.get("optimize")):
-            raise
-        # libjpeg cannot suspend while writing an optimised JPEG, and Pillow sizes its buffer at
-        # one byte per pixel below quality 95, which detailed 4:4:4 images overflow (Set14's
-        # baboon at 93: "Suspension not allowed here"). Retry with room for the worst case.
-        with _MAXBLOCK_LOCK:
-            old = ImageFile.MAXBLOCK
-            ImageFile.MAXBLOCK = max(old, 12 * im.width * im.height + (1 << 20))
-            try:
-                buf = io.BytesIO()
-                im.save(buf, fmt, **kw)
-            finally:
-                ImageFile.MAXBLOCK = old
+    optimized = fmt == "JPEG" and bool(kw.get("optimize"))
+    # libjpeg cannot suspend while writing an optimised JPEG, and Pillow sizes its buffer at one
+    # byte per pixel below quality 95, which detailed images overflow at 4:4:4 or high quality
+    # (Set14's baboon at 93: libjpeg prints "Suspension not allowed here" and fails). Those get
+    # room for two bytes per pixel from the start; the rare file beyond it a retry with room
+    # for the worst case.
+    if optimized and (kw.get("subsampling") == 0 or kw.get("quality", 75) >= 90):
+        try:
+            return _save_with_block(im, fmt, kw, 2 * im.width * im.height + (1 << 20))
+        except OSError:
+            pass
+    else:
+        buf = io.BytesIO()
+        try:
+            im.save(buf, fmt, **kw)
+            return buf.getvalue()
+        except OSError:
+            if not optimized:
+                raise
+    return _save_with_block(im, fmt, kw, 12 * im.width * im.height + (1 << 20))
+
+
+def _save_with_block(im: Image.Image, fmt: str, kw: dict, block: int) -> bytes:
+    """``im.save`` with Pillow's minimum encoder buffer raised to ``block`` bytes."""
+    with _MAXBLOCK_LOCK:
+        old = ImageFile.MAXBLOCK
+        ImageFile.MAXBLOCK = max(old, block)
+        try:
+            buf = io.BytesIO()
+            im.save(buf, fmt, **kw)
+        finally:
+            ImageFile.MAXBLOCK = old
     return buf.getvalue()
 
 
