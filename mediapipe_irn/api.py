@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .codecs import EncodeOptions, RestoreMetadata, get_codec, list_codecs, sniff_codec
 from .errors import InputError, MediapipeIRNError, MetadataError, OutputError
 from .metrics import bits_per_pixel, psnr, ssim
@@ -13,6 +15,51 @@ from .pipeline import decode_image, encode_png, read_image, to_tensor, to_uint8
 from .pipeline.images import ImageData
 from .pipeline.output import atomic_write, same_file
 from .pipeline.rescale import FrameRescaler, metadata_from_model
+
+
+def downscale_lr(
+    model: RescaleModel,
+    img: ImageData,
+    codec: str = "jpeg",
+    quality: int | None = None,
+    tile: int | None = None,
+    refine: int = 0,
+    precision: str = "auto",
+) -> tuple[np.ndarray, RestoreMetadata]:
+    """The LR that :func:`encode_lr` encodes, and its restore metadata. Without ``refine``
+    it does not depend on ``codec`` or ``quality`` (a benchmark computes it once per image);
+    ``refine`` > 0 runs that many HCD steps per stage against this codec and quality."""
+    r = FrameRescaler(model, precision, video=False, tile=tile)
+    hr = to_tensor(img.rgb)
+    h, w = img.size
+    lr = r.down_tensor(hr)
+    if refine > 0 and model.invertible:
+        from .refine import RefineConfig, refine_image
+
+        q = get_codec(codec).default_quality if quality is None else quality
+        lr, _, _ = refine_image(model, hr, RefineConfig(steps=refine, codec=codec, quality=q))
+    return to_uint8(lr), r.metadata(w, h, {"grey": True} if img.grey else None)
+
+
+def encode_downscaled(
+    lr: np.ndarray,
+    meta: RestoreMetadata,
+    img: ImageData,
+    codec: str = "jpeg",
+    quality: int | None = None,
+    optimize: bool = False,
+) -> tuple[bytes, dict]:
+    """Encode an LR of :func:`downscale_lr` with its metadata (and ``img``'s ICC and EXIF)."""
+    data = get_codec(codec).encode(
+        [lr], EncodeOptions(quality=quality, optimize=optimize), meta, icc=img.icc, exif=img.exif
+    )
+    info = {
+        "lr_height": lr.shape[0],
+        "lr_width": lr.shape[1],
+        "bytes": len(data),
+        "bpp": bits_per_pixel(len(data), img.size[0], img.size[1]),
+    }
+    return data, info
 
 
 def encode_lr(
@@ -30,31 +77,8 @@ def encode_lr(
     ``refine`` > 0 runs that many HCD steps per stage against this codec and quality;
     ``optimize``: per-image Huffman tables (JPEG).
     """
-    r = FrameRescaler(model, precision, video=False, tile=tile)
-    hr = to_tensor(img.rgb)
-    h, w = img.size
-    lr = r.down_tensor(hr)
-    if refine > 0 and model.invertible:
-        from .refine import RefineConfig, refine_image
-
-        q = get_codec(codec).default_quality if quality is None else quality
-        lr, _, _ = refine_image(model, hr, RefineConfig(steps=refine, codec=codec, quality=q))
-    meta = r.metadata(w, h, {"grey": True} if img.grey else None)
-    c = get_codec(codec)
-    data = c.encode(
-        [to_uint8(lr)],
-        EncodeOptions(quality=quality, optimize=optimize),
-        meta,
-        icc=img.icc,
-        exif=img.exif,
-    )
-    info = {
-        "lr_height": lr.shape[2],
-        "lr_width": lr.shape[3],
-        "bytes": len(data),
-        "bpp": bits_per_pixel(len(data), h, w),
-    }
-    return data, info
+    lr, meta = downscale_lr(model, img, codec, quality, tile, refine, precision)
+    return encode_downscaled(lr, meta, img, codec, quality, optimize)
 
 
 def _decode_any(data: bytes, name: str, codec: str | None):
@@ -163,6 +187,8 @@ __all__ = [
     "decode_image",
     "decode_lr",
     "downscale_file",
+    "downscale_lr",
+    "encode_downscaled",
     "encode_lr",
     "upscale_file",
 ]

@@ -35,7 +35,15 @@ def test_ssim_matches_scikit_image(rng):
         use_sample_covariance=False,
         data_range=255,
     )
-    assert ssim(a, b) == pytest.approx(ref, abs=2e-3)
+    assert ssim(a, b) == pytest.approx(ref, abs=1e-5)
+    # on luma (one channel) as well
+    from mediapipe_irn.metrics import _as_float, rgb_to_y
+
+    ya, yb = (rgb_to_y(_as_float(x))[0, 0].double().numpy() for x in (a, b))
+    ref_y = skm.structural_similarity(
+        ya, yb, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255
+    )
+    assert ssim(a, b, y=True) == pytest.approx(ref_y, abs=1e-5)
 
 
 def test_y_psnr_differs_from_rgb(rng):

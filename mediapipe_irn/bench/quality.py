@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from ..api import decode_lr, encode_lr
+from ..api import decode_lr, downscale_lr, encode_downscaled
 from ..codecs import EncodeOptions, get_codec
 from ..metrics import bits_per_pixel, psnr, ssim
+from ..pipeline.execution import resolve
 from .common import bd_against, build_model, environment, load_images, plot_rd, pyplot, save_figure
 
 REFERENCE_QUALITIES = [5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
@@ -66,10 +67,12 @@ def run(
     limit: int | None = None,
     refine: int = 0,
     context: tuple[str, ...] = (),
+    precision: str = "auto",
 ) -> dict[str, Any]:
     """``refine`` > 0 adds, for each learned model, a ``<name>+hcd<refine>`` row (HCD steps
     per stage against the same codec and quality) with its encode time. ``context``: other
-    codecs coded at full resolution, for the plot and the table."""
+    codecs coded at full resolution, for the plot and the table. ``precision``: how the
+    models run (``--exec``; what it resolved to per model is recorded)."""
     images = load_images(data, limit)
     c = get_codec(codec)
     results: dict[str, Any] = {
@@ -80,6 +83,8 @@ def run(
         "models": {},
         "env": environment(),
         "refine": refine,
+        "exec": precision,
+        "execution": {},
     }
     lossless = c.quality_range[0] == c.quality_range[1]  # e.g. PNG: no rate to compare at
     ref_rows = [] if lossless else _full_res_curve(images, codec, REFERENCE_QUALITIES)
@@ -93,24 +98,35 @@ def run(
     for name, steps in runs:
         m = built[name]
         curve = []
+        t0 = time.perf_counter()  # the LR does not depend on the quality without refinement
+        lrs = [None if steps else downscale_lr(m, img, precision=precision) for _, img in images]
+        down_s = (time.perf_counter() - t0) / len(images)
         for q in qualities:
             rows = []
             t0 = time.perf_counter()
-            for path, img in images:
-                data_b, _ = encode_lr(m, img, codec, q, refine=steps)
+            for (path, img), lr in zip(images, lrs):
+                lr_meta = lr or downscale_lr(m, img, codec, q, refine=steps, precision=precision)
+                data_b, _ = encode_downscaled(*lr_meta, img, codec, q)
                 name_, _, weights = name.partition("@")  # restore with the same weights
-                out, _, _ = decode_lr(data_b, path, name_, weights or None, codec=codec)
+                out, _, _ = decode_lr(
+                    data_b, path, name_, weights or None, codec=codec, precision=precision
+                )
                 rows.append(_scores(out.rgb, img.rgb, len(data_b)))
             row = {
                 "quality": q,
                 **_mean(rows),
-                "seconds_per_image": (time.perf_counter() - t0) / len(images),
+                # the LR computed once per image counts a share in each quality
+                "seconds_per_image": (time.perf_counter() - t0) / len(images)
+                + down_s / len(qualities),
             }
             row["full_res_psnr_at_equal_bytes"] = (
                 _interp_psnr(ref_rows, row["bpp"]) if ref_rows else None
             )
             curve.append(row)
         entry: dict[str, Any] = {"curve": curve}
+        results["execution"][name.partition("@")[0]] = {
+            d: resolve(precision, d, name.partition("@")[0]) for d in ("down", "up")
+        }
         if lossless:
             entry["bd_error"] = "lossless codec: no rate-distortion curve"
         else:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import EXEC_CHOICES, csv_ints, deprecated, main, resolved
+from .options import EXEC_CHOICES, csv_ints, deprecated, exec_option, main, resolved
 
 
 @main.group()
@@ -69,6 +69,7 @@ def bench_jpeg_sim(
     default="",
     help="MODEL=CPU_HOURS;… : also plot BD-PSNR over bicubic against training CPU-hours",
 )
+@exec_option
 @click.option("--json", "json_path", default="results/quality.json", show_default=True)
 @click.option("--plot", "plot_path", default="results/quality_rd.png", show_default=True)
 def bench_quality(
@@ -81,10 +82,12 @@ def bench_quality(
     limit: int | None,
     refine: int,
     hours: str,
+    execution: str,
     json_path: str,
     plot_path: str,
 ) -> None:
-    """Rate–distortion of down→codec→up against bicubic and full-resolution coding."""
+    """Rate–distortion of down→codec→up against bicubic and full-resolution coding (``--exec
+    fp32`` or ``onnx``: float32 throughout, to rank models without bf16 rounding)."""
     from ..bench import quality as q
     from ..bench.common import write_json
 
@@ -99,6 +102,7 @@ def bench_quality(
         limit,
         refine,
         tuple(c for c in context.split(",") if c),
+        execution,
     )
     click.echo(q.format_table(res))
     write_json(json_path, res)
