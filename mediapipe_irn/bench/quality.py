@@ -67,11 +67,11 @@ def run(
     limit: int | None = None,
     refine: int = 0,
     context: tuple[str, ...] = (),
-    precision: str = "auto",
+    exec_: str = "auto",
 ) -> dict[str, Any]:
     """``refine`` > 0 adds, for each learned model, a ``<name>+hcd<refine>`` row (HCD steps
     per stage against the same codec and quality) with its encode time. ``context``: other
-    codecs coded at full resolution, for the plot and the table. ``precision``: how the
+    codecs coded at full resolution, for the plot and the table. ``exec_``: how the
     models run (``--exec``; what it resolved to per model is recorded)."""
     images = load_images(data, limit)
     c = get_codec(codec)
@@ -83,7 +83,7 @@ def run(
         "models": {},
         "env": environment(),
         "refine": refine,
-        "exec": precision,
+        "exec": exec_,
         "execution": {},
     }
     lossless = c.quality_range[0] == c.quality_range[1]  # e.g. PNG: no rate to compare at
@@ -97,6 +97,7 @@ def run(
     runs += [(n, refine) for n in models if refine > 0 and built[n].invertible]
     for name, steps in runs:
         m = built[name]
+        precision = exec_ if m.invertible else "auto"  # the runtimes take the invertible ones
         curve = []
         t0 = time.perf_counter()  # the LR does not depend on the quality without refinement
         lrs = [None if steps else downscale_lr(m, img, precision=precision) for _, img in images]
