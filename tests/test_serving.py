@@ -172,12 +172,36 @@ def test_the_command_line_starts_without_torch():
         "import sys; from mediapipe_irn.cli import main\n"
         "try: main(['--help'])\n"
         "except SystemExit: pass\n"
-        "import mediapipe_irn.jobs.transcode, mediapipe_irn.pipeline.serving\n"
+        "import mediapipe_irn.jobs.transcode\n"
+        "from mediapipe_irn.pipeline import serving as s\n"
+        "assert s.model_scale('sain-x2-lite') == 2 and s.model_scale('sain-x4') == 4\n"
+        "assert s.metadata_from_model('sain-x4', 30, 20).width == 120\n"
+        "assert s.restore_metadata_for(101, 60, 'sain-x2-lite').pad_w == 3\n"
         "print('torch' in sys.modules)"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[-1] == "False"
+
+
+def test_frames_without_metadata_restore_from_the_cache(cache):
+    """A file that records no metadata, the model named (``decode --model``, ``irnupscale``):
+    the current weights, as the torch path takes them, from the cache."""
+    from mediapipe_irn.errors import UnknownModelError
+    from mediapipe_irn.models import get_spec
+    from mediapipe_irn.pipeline.rescale import FrameRescaler
+
+    assert serving.model_scale(LITE) == get_spec(LITE).scale
+    with pytest.raises(UnknownModelError):
+        serving.model_scale("no-such-model")
+    lr = sample_rgb("coffee.png")[:36, :50]
+    meta = serving.metadata_from_model(LITE, 50, 36)
+    first = serving.video_rescaler("up", LITE, None, "onnx", 1, meta=meta)
+    assert isinstance(first, FrameRescaler)  # builds and stores the graph
+    again = serving.video_rescaler("up", LITE, None, "onnx", 1, meta=meta)
+    assert isinstance(again, serving.CachedRescaler)
+    diff = np.abs(again.up(lr, meta).astype(int) - first.up(lr, meta))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
 
 
 def test_the_public_names_load_on_first_use():

@@ -170,7 +170,7 @@ def stream(
 @click.option("--model", default="sain-x2-lite", show_default=True)
 def meta_cmd(src: str, model: str) -> None:
     """Print the restore-metadata tag `stream down` gives SRC (for ffmpeg -metadata)."""
-    from ..pipeline.rescale import restore_metadata_for
+    from ..pipeline.serving import restore_metadata_for
     from ..pipeline.video import open_input, video_info
 
     with open_input(src) as c:

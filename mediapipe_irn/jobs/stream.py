@@ -16,7 +16,12 @@ import numpy as np
 from ..codecs.metadata import RestoreMetadata
 from ..errors import MetadataError
 from ..pipeline.execution import frame_workers
-from ..pipeline.serving import CachedRescaler, session_threads, video_rescaler
+from ..pipeline.serving import (
+    CachedRescaler,
+    metadata_from_model,
+    session_threads,
+    video_rescaler,
+)
 from ..pipeline.video import batched
 from ..pipeline.y4m import Y4MHeader, read_frames, read_header, write_frame
 
@@ -58,8 +63,6 @@ def stream_up(
                 "the y4m stream carries no restore metadata; pass --meta-from "
                 "the encoded video or --model"
             )
-        from ..pipeline.rescale import metadata_from_model
-
         meta = metadata_from_model(model, hdr.width, hdr.height)
     r = video_rescaler("up", model, weights, "auto", session_threads(workers), meta=meta)
     out.write(Y4MHeader(meta.width, meta.height, hdr.rate).encode())

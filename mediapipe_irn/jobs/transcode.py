@@ -21,7 +21,12 @@ from ..codecs.metadata import TAG, RestoreMetadata
 from ..codecs.video import H264StreamEncoder
 from ..errors import InputError, MetadataError, TruncatedInputError
 from ..pipeline.execution import frame_workers
-from ..pipeline.serving import CachedRescaler, session_threads, video_rescaler
+from ..pipeline.serving import (
+    CachedRescaler,
+    metadata_from_model,
+    session_threads,
+    video_rescaler,
+)
 from ..pipeline.video import (
     VIDEO_SUFFIXES,
     atomic_output,
@@ -286,8 +291,6 @@ def read_video_metadata(src: str | Path, model: str | None = None) -> RestoreMet
                 f"{', '.join(sorted(info.tags)) or 'none'}); pass --model to "
                 "upscale it anyway"
             )
-        from ..pipeline.rescale import metadata_from_model
-
         return metadata_from_model(model, info.width, info.height)
     return RestoreMetadata.from_json(raw, str(src))
 

@@ -20,28 +20,16 @@ import numpy as np
 import torch
 
 from ..codecs.metadata import RestoreMetadata
-from ..models import RescaleModel, create_model, get_spec
+from ..models import RescaleModel, create_model
 from ..models.base import pad_to_multiple
 from .images import to_tensor, to_uint8
-from .serving import check_scale, frame_metadata, padding
+from .serving import (
+    check_scale,
+    metadata_from_model,
+    padding,
+    restore_metadata_for,
+)
 from .tiling import downscale_image, upscale_image
-
-
-def restore_metadata_for(
-    width: int, height: int, model: str, video: bool = True, extra: dict[str, Any] | None = None
-) -> RestoreMetadata:
-    """The metadata :meth:`FrameRescaler.down` gives a ``width``×``height`` frame (without
-    building the model: the ffmpeg pipe's ``meta`` command and the GStreamer element)."""
-    return frame_metadata(width, height, model, get_spec(model).scale, video, extra)
-
-
-def metadata_from_model(model: str, lr_width: int, lr_height: int) -> RestoreMetadata:
-    """Metadata for an LR that carries none, made up from the model the user named: the HR
-    size is the LR's times the scale (nothing to crop)."""
-    s = get_spec(model).scale
-    return RestoreMetadata(
-        model=model, scale=s, width=lr_width * s, height=lr_height * s, extra={"assumed": True}
-    )
 
 
 @dataclass

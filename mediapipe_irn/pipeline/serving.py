@@ -57,6 +57,36 @@ def frame_metadata(
     )  # fmt: skip
 
 
+def model_scale(model: str) -> int:
+    """``model``'s scale: from the zoo's manifest for shipped models (no torch), else the
+    registry (which imports it; an unknown name is its error)."""
+    from ..zoo import find_weights
+
+    entry = find_weights(model)
+    if entry is not None and "scale" in entry.info:
+        return int(entry.info["scale"])
+    from ..models import get_spec
+
+    return get_spec(model).scale
+
+
+def restore_metadata_for(
+    width: int, height: int, model: str, video: bool = True, extra: dict[str, Any] | None = None
+) -> RestoreMetadata:
+    """The metadata a rescaler's ``down`` gives a ``width``×``height`` frame, without building
+    the model (the ffmpeg pipe's ``meta`` command and the GStreamer element)."""
+    return frame_metadata(width, height, model, model_scale(model), video, extra)
+
+
+def metadata_from_model(model: str, lr_width: int, lr_height: int) -> RestoreMetadata:
+    """Metadata for an LR that carries none, made up from the model the user named: the HR
+    size is the LR's times the scale (nothing to crop)."""
+    s = model_scale(model)
+    return RestoreMetadata(
+        model=model, scale=s, width=lr_width * s, height=lr_height * s, extra={"assumed": True}
+    )
+
+
 def check_scale(meta: RestoreMetadata, name: str, scale: int, where: str = "the file") -> None:
     if meta.scale != scale:
         raise MetadataError(f"{where} was made at ×{meta.scale}; {name} is ×{scale}")
@@ -207,8 +237,13 @@ def video_rescaler(
     else:
         assert meta is not None
         name = model or meta.model
-        if not weights and name == meta.model and not meta.extra.get("assumed"):
-            sha = meta.extra.get("weights_sha256")
+        if weights:
+            pass  # a weights file: never cached
+        elif name == meta.model and not meta.extra.get("assumed"):
+            sha = meta.extra.get("weights_sha256")  # the file's own (unrecorded: torch)
+        else:  # metadata made up, or another model named: its current weights, as for_metadata
+            entry = find_weights(name)
+            sha = entry.sha256 if entry else None
         s = max(meta.height + meta.pad_h, meta.width + meta.pad_w)
     eligible = _eligible(name, sha, precision, direction, (s, s))
     path = graph_path(name, sha, direction) if eligible and sha else None
@@ -241,7 +276,10 @@ __all__ = [
     "fingerprint",
     "frame_metadata",
     "graph_path",
+    "metadata_from_model",
+    "model_scale",
     "padding",
+    "restore_metadata_for",
     "session_threads",
     "store",
     "video_rescaler",

@@ -1,8 +1,10 @@
 """GStreamer elements ``irndownscale`` and ``irnupscale`` (Python, GstBase.BaseTransform).
 
 Load with ``GST_PLUGIN_PATH=<this folder's parent>``; the plugin loader runs the system
-Python, so ``mediapipe_irn`` (and torch) must be importable from it (``PYTHONPATH``); torch is
-imported lazily, on the first frame, so ``gst-inspect-1.0`` stays fast.
+Python, so ``mediapipe_irn`` (and torch) must be importable from it (``PYTHONPATH``). Frames go
+through ``mediapipe_irn.pipeline.serving.video_rescaler``, as in the video jobs: from the
+model's cached exported graphs without importing torch where it can, else through torch,
+imported on the first frame (``gst-inspect-1.0`` stays fast either way).
 
 - ``irndownscale``: RGB in, LR RGB out (sides padded to a multiple of 2·scale, so the LR is
   even for 4:2:0 encoders); properties ``model``, ``refine`` (HCD steps). It sends the
@@ -30,9 +32,9 @@ _MODEL_PROP = {"model": (str, "model", "registered model name", "sain-x2-lite",
 
 
 def _scale_of(model: str) -> int:
-    from mediapipe_irn.models import get_spec  # lazy: pulls in torch
+    from mediapipe_irn.pipeline.serving import model_scale  # the zoo's manifest: no torch
 
-    return get_spec(model).scale
+    return model_scale(model)
 
 
 def _frame_array(buf: Gst.Buffer, info: GstVideo.VideoInfo, flags: Gst.MapFlags):
@@ -57,7 +59,7 @@ class _IRNBase(GstBase.BaseTransform):
         super().__init__()
         self.model_name = "sain-x2-lite"
         self.in_info = self.out_info = None
-        self._model = None
+        self._model = self._served = None
 
     def do_get_property(self, prop):
         if prop.name == "model":
@@ -67,12 +69,26 @@ class _IRNBase(GstBase.BaseTransform):
     def do_set_property(self, prop, value):
         if prop.name == "model":
             self.model_name = value
-            self._model = None
+            self._model = self._served = None
         else:
             setattr(self, prop.name.replace("-", "_"), value)
 
+    def served(self, direction: str, size=None, meta=None):
+        """The video jobs' rescaler (``serving.video_rescaler``), built on the first frame."""
+        if self._served is None:
+            import os
+
+            from mediapipe_irn.pipeline.serving import video_rescaler
+
+            name = self.model_name if direction == "down" else None
+            self._served = video_rescaler(
+                direction, name, None, "auto", os.cpu_count() or 1, size=size, meta=meta
+            )
+        return self._served
+
     def rescaler(self):
-        """The package's frame-rescaling layer (video padding rule), built on first use."""
+        """The package's torch frame-rescaling layer (video padding rule), built on first use
+        (HCD refinement needs the model itself)."""
         if self._model is None:
             from mediapipe_irn.pipeline.rescale import FrameRescaler
 

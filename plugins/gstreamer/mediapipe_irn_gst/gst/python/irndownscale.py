@@ -21,14 +21,15 @@ class IRNDownscale(_IRNBase):
         self._tagged = False
 
     def out_size(self, w, h):
-        from mediapipe_irn.pipeline.rescale import padding
+        from mediapipe_irn.pipeline.serving import padding
 
         s = _scale_of(self.model_name)
         pw, ph = padding(w, h, 2 * s)
         return (w + pw) // s, (h + ph) // s
 
     def _meta_json(self) -> str:
-        return self.rescaler().metadata(self.in_info.width, self.in_info.height).to_json()
+        w, h = self.in_info.width, self.in_info.height
+        return self.served("down", size=(h, w)).metadata(w, h).to_json()
 
     def run(self, rgb):
         from mediapipe_irn.pipeline import to_tensor, to_uint8
@@ -40,7 +41,7 @@ class IRNDownscale(_IRNBase):
             self.srcpad.push_event(Gst.Event.new_tag(tags))
             self._tagged = True
         if self.refine <= 0:
-            return self.rescaler().down(rgb.copy())
+            return self.served("down", size=rgb.shape[:2]).down(rgb.copy())
         from mediapipe_irn.refine import RefineConfig, refine_image
 
         x = to_tensor(rgb.copy())

@@ -24,14 +24,15 @@ class IRNUpscale(_IRNBase):
                     if isinstance(v, str) and v.startswith(TAG_PREFIX):
                         model = json.loads(v[len(TAG_PREFIX):]).get("model")
                         if model and model != self.model_name and self.in_info is None:
-                            self.model_name, self._model = model, None
+                            self.model_name, self._model, self._served = model, None, None
         return GstBase.BaseTransform.do_sink_event(self, event)
 
     def run(self, rgb):
-        from mediapipe_irn.pipeline.rescale import metadata_from_model
+        from mediapipe_irn.pipeline.serving import metadata_from_model
 
         h, w = rgb.shape[:2]
-        return self.rescaler().up(rgb.copy(), metadata_from_model(self.model_name, w, h))
+        meta = metadata_from_model(self.model_name, w, h)
+        return self.served("up", meta=meta).up(rgb.copy(), meta)
 
 
 GObject.type_register(IRNUpscale)
