@@ -97,6 +97,7 @@ def run(
     runs += [(n, refine) for n in models if refine > 0 and built[n].invertible]
     for name, steps in runs:
         m = built[name]
+        base, _, weights = name.partition("@")  # restore with the same weights
         precision = exec_ if m.invertible else "auto"  # the runtimes take the invertible ones
         curve = []
         t0 = time.perf_counter()  # the LR does not depend on the quality without refinement
@@ -108,9 +109,8 @@ def run(
             for (path, img), lr in zip(images, lrs):
                 lr_meta = lr or downscale_lr(m, img, codec, q, refine=steps, precision=precision)
                 data_b, _ = encode_downscaled(*lr_meta, img, codec, q)
-                name_, _, weights = name.partition("@")  # restore with the same weights
                 out, _, _ = decode_lr(
-                    data_b, path, name_, weights or None, codec=codec, precision=precision
+                    data_b, path, base, weights or None, codec=codec, precision=precision
                 )
                 rows.append(_scores(out.rgb, img.rgb, len(data_b)))
             row = {
@@ -125,9 +125,7 @@ def run(
             )
             curve.append(row)
         entry: dict[str, Any] = {"curve": curve}
-        results["execution"][name.partition("@")[0]] = {
-            d: resolve(precision, d, name.partition("@")[0]) for d in ("down", "up")
-        }
+        results["execution"][base] = {d: resolve(precision, d, base) for d in ("down", "up")}
         if lossless:
             entry["bd_error"] = "lossless codec: no rate-distortion curve"
         else:

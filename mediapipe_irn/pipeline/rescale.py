@@ -25,6 +25,7 @@ from ..models.base import pad_to_multiple
 from .images import to_tensor, to_uint8
 from .serving import (
     check_scale,
+    frame_metadata,
     metadata_from_model,
     padding,
     restore_metadata_for,
@@ -83,7 +84,7 @@ class FrameRescaler:
         extra = dict(extra or {})
         if self.model.weights_sha256:
             extra["weights_sha256"] = self.model.weights_sha256
-        return restore_metadata_for(width, height, self.model.name, self.video, extra)
+        return frame_metadata(width, height, self.model.name, self.model.scale, self.video, extra)
 
     def down_tensor(self, hr: torch.Tensor) -> torch.Tensor:
         """1×3×H×W float HR → LR float tensor at 8-bit levels (padding applied)."""

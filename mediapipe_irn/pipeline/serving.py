@@ -185,13 +185,13 @@ class CachedRescaler:
         self.session = ort_session(str(path), threads)
         props = self.session.get_modelmeta().custom_metadata_map
         self.name, self.scale = props["name"], int(props["scale"])
-        self.weights_sha256, self.video = sha256, True
+        self.weights_sha256 = sha256
 
     def metadata(
         self, width: int, height: int, extra: dict[str, Any] | None = None
     ) -> RestoreMetadata:
         extra = {**(extra or {}), "weights_sha256": self.weights_sha256}
-        return frame_metadata(width, height, self.name, self.scale, self.video, extra)
+        return frame_metadata(width, height, self.name, self.scale, True, extra)  # video
 
     def check(self, meta: RestoreMetadata, where: str = "the file") -> None:
         check_scale(meta, self.name, self.scale, where)
@@ -246,7 +246,7 @@ def video_rescaler(
             sha = entry.sha256 if entry else None
         s = max(meta.height + meta.pad_h, meta.width + meta.pad_w)
     eligible = _eligible(name, sha, precision, direction, (s, s))
-    path = graph_path(name, sha, direction) if eligible and sha else None
+    path = graph_path(name, sha, direction) if eligible else None  # eligible: sha known
     if path is not None and path.is_file():
         try:
             r = CachedRescaler(path, sha, threads)
