@@ -6,7 +6,8 @@ least that good (PSNR RGB against the source, whole image):
 - ``jpeg``: the same, per image the smaller of 4:2:0 and 4:4:4 (the baseline every share is
   against: 4:2:0 alone cannot reach high floors on colourful images);
 - ``jpegli``: plain jpegli, per-image search (when the plugin is installed);
-- ``<model>``: the model path alone (×2 …, JPEG), per-image search;
+- ``<model>``: the model path alone (×2 …, or ``deblock-x1``'s full-resolution JPEG and
+  restore), per-image search;
 - ``choice``: the archive's per-file choice with JPEG only (:func:`..jobs.target.choose`);
 - ``choice+jpegli``: the same, jpegli allowed.
 
@@ -27,7 +28,7 @@ from ..jobs.target import OPTIMIZE, Target, choose, smallest_bytes
 from ..jobs.worker import verify_restored
 from ..pipeline.execution import capability
 from ..pipeline.rescale import FrameRescaler
-from .common import environment, load_images, pyplot, save_figure
+from .common import build_model, environment, load_images, pyplot, save_figure
 
 
 def _fixed_verify_seconds(img, r: FrameRescaler, quality: int) -> float:
@@ -43,7 +44,7 @@ def run(
     images = load_images(data, limit)
     if not images:
         raise ValueError(f"no images under {data}")
-    rescalers = {m: FrameRescaler.load(m) for m in models}
+    rescalers = {m: FrameRescaler(build_model(m)) for m in models}  # name or name@weights
     jpegli = "jpegli" in list_codecs()
     ways = ["jpeg-4:2:0", "jpeg"] + (["jpegli"] if jpegli else []) + models + ["choice"]
     ways += ["choice+jpegli"] if jpegli else []

@@ -6,6 +6,7 @@ for CPU training and are what the jobs use by default (see README, "Models").
 
 from .base import InverseOutput, RescaleModel, TrainOutput
 from .bicubic import Bicubic, bicubic_down, bicubic_up
+from .deblock import Deblock
 from .dlv import DLV
 from .irn import IRN
 from .registry import ModelSpec, create_model, get_spec, list_models, load_weights, register_model
@@ -67,9 +68,17 @@ register_model(
         "sain",
         2,
         SAIN,
-        {"e_blocks": 2, "v_blocks": 1, "growth": 16, "post": 24, "post_quality": True},
+        {
+            "e_blocks": 2,
+            "v_blocks": 1,
+            "growth": 16,
+            "post": 24,
+            "post_quality": True,
+            "post2": 32,
+            "post2_blocks": 3,
+        },
         "compact SAIN: Haar, 2 E-blocks, 1 V-block, growth 16, a 24-wide restore filter told "
-        "the JPEG quality",
+        "the JPEG quality (and, in weights that have it, a 32-wide artifact filter after it)",
     )
 )
 register_model(
@@ -104,9 +113,21 @@ register_model(
         "DLV-style dual latents: [HR, v] → Haar + 3 InvBlocks, growth 16",
     )
 )
+register_model(
+    ModelSpec(
+        "deblock-x1",
+        "deblock",
+        1,
+        Deblock,
+        {"width": 48, "blocks": 4},
+        "full-resolution JPEG restore: a plain JPEG file, decoded and cleaned by a "
+        "quality-conditioned residual network (48 wide, 4 blocks at half resolution)",
+    )
+)
 
 __all__ = [
     "DLV",
+    "Deblock",
     "IRN",
     "SAIN",
     "Bicubic",

@@ -63,6 +63,8 @@ class RescaleModel(nn.Module):
     name: str = "model"
     scale: int = 2
     invertible: bool = True
+    learned: bool = True  # has weights to load (False: a fixed baseline such as bicubic)
+    lr_align: int = 1  # the inverse takes LR sides that are multiples of this (tiles included)
     channels: int = 3
     # submodules that weights may lack (added after them): see registry.load_weights
     optional_modules: tuple[str, ...] = ()

@@ -25,6 +25,7 @@ class Bicubic(RescaleModel):
     """The reference every learned model must beat."""
 
     invertible = False
+    learned = False
 
     def __init__(self, scale: int = 2, name: str = "bicubic") -> None:
         super().__init__()

@@ -144,7 +144,7 @@ def create_model(
     model = spec.build()
     if weights is not None:
         load_weights(model, weights)
-    elif pretrained is not False and model.invertible:
+    elif pretrained is not False and model.learned:
         entry = find_weights(name, made_with) if made_with else find_weights(name)
         if entry is None and made_with:
             warnings.warn(

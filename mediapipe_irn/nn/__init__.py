@@ -2,7 +2,13 @@
 
 from .coupling import EnhancedInvBlock, EnhancedOutput, InvBlock
 from .haar import HaarDownsampling
-from .postfilter import QUALITY_CHANNELS, QualityFiLM, RestoreFilter, quality_condition
+from .postfilter import (
+    QUALITY_CHANNELS,
+    ArtifactFilter,
+    QualityFiLM,
+    RestoreFilter,
+    quality_condition,
+)
 from .priors import GaussianMixturePrior, GaussianPrior
 from .quantize import quantize
 from .subnets import ConvBlock, DenseBlock, SubnetFactory, conv_block, dense_block, make_subnet
@@ -18,6 +24,7 @@ __all__ = [
     "InvBlock",
     "QUALITY_CHANNELS",
     "QualityFiLM",
+    "ArtifactFilter",
     "RestoreFilter",
     "SubnetFactory",
     "conv_block",

@@ -124,7 +124,8 @@ def _runner(model: RescaleModel, direction: str, engine: str) -> Callable[[np.nd
     if direction == "down":  # input HR: the receptive radius, on the scale's grid
         overlap, align, num, den = -(-model.receptive_radius() // s) * s, s, 1, s
     else:  # input LR (and latent): the radius in LR pixels
-        overlap, align, num, den = -(-model.receptive_radius() // s), 1, s, 1
+        overlap, align, num, den = -(-model.receptive_radius() // s), model.lr_align, s, 1
+    overlap = -(-overlap // align) * align  # both halves start on the align grid
 
     def run(a: np.ndarray) -> np.ndarray:  # one queue of requests per thread
         q = getattr(local, "q", None)
@@ -187,8 +188,8 @@ def functions(model: RescaleModel, engine: str = "onnx") -> tuple[LRFunction, In
         raise InputError(
             f"the {engine} execution option needs `pip install mediapipe-irn[{engine}]`"
         )
-    if not model.invertible:
-        raise InputError(f"{model.name}: the {engine} option runs the invertible models only")
+    if not model.learned:
+        raise InputError(f"{model.name}: the {engine} option runs the learned models only")
     from ..models.base import InverseOutput
 
     def forward_lr(m: RescaleModel, x: Tensor) -> Tensor:

@@ -127,8 +127,11 @@ def upscale_image(
         q = None if told is None else torch.full((t.shape[0],), told)
         return model.upscale(t, inverse=inv, quality=q)
 
+    a = model.lr_align
+    if size is None:
+        size = (lr.shape[-2] * s, lr.shape[-1] * s)
+    lr, _ = pad_to_multiple(lr, a)
     with autocast(precision):
-        hr = apply_tiled(up, lr, s, 1, max(1, tile // s), -(-ov // s), 1).float()
-    if size is not None:
-        hr = hr[..., : size[0], : size[1]]
+        hr = apply_tiled(up, lr, s, 1, max(1, tile // s), -(-ov // s), a).float()
+    hr = hr[..., : size[0], : size[1]]
     return hr.clamp_(0, 1)  # hr is this function's own tensor: no full-size copy

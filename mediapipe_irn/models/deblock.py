@@ -1,0 +1,74 @@
+"""A full-resolution restore for plain JPEG files: a quality-conditioned artifact-removal
+network after an ordinary decode (scale 1: the "LR" is the image itself).
+
+The stored file is a standard JPEG at full resolution, which any viewer opens; only the
+restore differs from a plain decode: :class:`~mediapipe_irn.nn.ArtifactFilter` (ARCNN, Dong
+et al., ICCV 2015; DnCNN, Zhang et al., TIP 2017), told the JPEG quality read back from the
+file (Ehrlich et al., ECCV 2020), as the SAIN restore filter is.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from ..nn import QUALITY_CHANNELS, ArtifactFilter, quantize
+from .base import (
+    InverseOutput,
+    LRFunction,
+    RescaleModel,
+    TrainOutput,
+    check_image_tensor,
+    pad_to_multiple,
+)
+
+
+class Deblock(RescaleModel):
+    """``downscale`` is the identity (the codec stores the image itself); ``upscale`` runs an
+    :class:`~mediapipe_irn.nn.ArtifactFilter` of ``width`` channels and ``blocks`` blocks on
+    the decoded image. A new model restores the plain decode."""
+
+    invertible = False
+    lr_align = 2  # the filter's 2×2 space-to-depth view
+
+    def __init__(self, scale: int = 1, width: int = 48, blocks: int = 4, name: str = "deblock"):
+        super().__init__()
+        if scale != 1:
+            raise ValueError("Deblock restores at full resolution (scale 1)")
+        self.scale, self.name = 1, name
+        self.net = ArtifactFilter(width, blocks)
+
+    @property
+    def quality_channels(self) -> int:
+        return QUALITY_CHANNELS
+
+    def receptive_radius(self) -> int:
+        return self.net.receptive_radius()
+
+    def latent(self, lr, z=None, generator=None, sample=False):
+        return lr[:, :0]
+
+    def forward(self, hr: Tensor) -> TrainOutput:
+        return TrainOutput(hr, None, None, None)
+
+    def forward_lr(self, hr: Tensor) -> Tensor:
+        return hr
+
+    def downscale(self, hr: Tensor, forward_lr: LRFunction | None = None) -> Tensor:
+        """The image itself at 8-bit levels (nothing to run, nothing to export)."""
+        check_image_tensor(hr, "HR input")
+        return quantize(hr)
+
+    def upscale(self, lr, z=None, size=None, inverse=None, quality=None) -> Tensor:
+        """As the base class, on the decoded image replicate-padded to even sides."""
+        h, w = lr.shape[-2:]
+        padded, _ = pad_to_multiple(lr, self.lr_align)
+        hr = super().upscale(padded, z, None, inverse, quality)[..., :h, :w]
+        return hr if size is None else hr[..., : size[0], : size[1]]
+
+    def inverse(self, y: Tensor) -> InverseOutput:
+        """``y``: the decoded image (even sides) and the quality condition's planes."""
+        if y.shape[1] >= 3 + QUALITY_CHANNELS:
+            cond = y[:, 3 : 3 + QUALITY_CHANNELS].mean((2, 3))
+        else:
+            cond = y.new_zeros(y.shape[0], QUALITY_CHANNELS)
+        return InverseOutput(self.net(y[:, :3], cond), None)

@@ -1,0 +1,94 @@
+"""The full-resolution JPEG restore (``deblock-x1``): identity when new, seam-free tiles and
+runtime halves on odd sizes, told the quality, and a plain JPEG file on disk."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mediapipe_irn.codecs import EncodeOptions, get_codec
+from mediapipe_irn.models import create_model
+from mediapipe_irn.pipeline import downscale_image, upscale_image
+from mediapipe_irn.pipeline.rescale import FrameRescaler
+
+from .conftest import randomize
+
+
+def _model(std: float = 0.0):
+    m = create_model("deblock-x1", pretrained=False)
+    return (randomize(m, std=std) if std else m).eval()
+
+
+def test_new_model_restores_the_decoded_image_itself():
+    x = torch.rand(1, 3, 37, 53, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        lr, _ = downscale_image(_model(), x, precision="fp32")
+        out = upscale_image(_model(), lr, precision="fp32", quality=50)
+    assert torch.equal(lr, (x * 255).round() / 255)  # the stored image is the image
+    assert out.shape == x.shape and (out - lr).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("size", [(37, 53), (150, 191)])
+def test_tiles_match_the_whole_image_on_odd_sizes(size):
+    m = _model(std=0.05)
+    lr = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        whole = upscale_image(m, lr, tile=4096, precision="fp32", quality=40)
+        tiled = upscale_image(m, lr, tile=48, precision="fp32", quality=40)
+        unaware = upscale_image(m, lr, tile=4096, precision="fp32")
+    assert whole.shape == lr.shape
+    assert (whole - tiled).abs().max() < 1e-5
+    assert (whole - lr).abs().max() > 1e-2  # the randomised network does something
+    assert (whole - unaware).abs().max() > 1e-3  # and the quality reaches it
+
+
+def test_too_little_overlap_shows_seams():
+    m = _model(std=0.05)
+    lr = torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        whole = upscale_image(m, lr, tile=4096, precision="fp32")
+        seams = upscale_image(m, lr, tile=32, overlap=0, precision="fp32")
+    assert (whole - seams).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("engine", ["onnx", "openvino"])
+@pytest.mark.parametrize("shape", [(151, 203), (203, 151)])
+def test_runtimes_match_float32_on_odd_sizes(engine, shape):
+    """The exported restore takes even sides; odd images, tiles and OpenVINO's two halves
+    (two threads) stay on that grid."""
+    from mediapipe_irn.pipeline import onnx_backend
+
+    if not onnx_backend.available(engine):
+        pytest.skip(f"{engine} not installed")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        m = _model(std=0.05)
+        lr = torch.rand(1, 3, *shape, generator=torch.Generator().manual_seed(3))
+        with torch.no_grad():
+            ref = upscale_image(m, lr, precision="fp32", quality=60)
+            got = upscale_image(m, lr, precision=engine, quality=60)
+            tiled = upscale_image(m, lr, precision=engine, quality=60, tile=64)
+        assert (got - ref).abs().max() < 1e-4
+        assert (tiled - ref).abs().max() < 1e-4
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_stored_file_is_a_plain_full_size_jpeg(tmp_path):
+    from PIL import Image
+
+    rgb = np.random.default_rng(0).integers(0, 256, (45, 61, 3), dtype=np.uint8)
+    r = FrameRescaler(_model(std=0.02), "fp32")
+    lr = r.down(rgb)
+    assert np.array_equal(lr, rgb)
+    jpeg = get_codec("jpeg")
+    data = jpeg.encode([lr], EncodeOptions(quality=70), r.metadata(61, 45))
+    (tmp_path / "x.jpg").write_bytes(data)
+    with Image.open(tmp_path / "x.jpg") as im:
+        assert im.format == "JPEG" and im.size == (61, 45)
+    dec = jpeg.decode(data)
+    assert dec.metadata is not None and dec.metadata.scale == 1 and dec.quality == 70
+    out = r.up(dec.frames[0], dec.metadata, dec.quality)
+    assert out.shape == rgb.shape and not np.array_equal(out, dec.frames[0])
