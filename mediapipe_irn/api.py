@@ -48,11 +48,13 @@ def encode_downscaled(
     codec: str = "jpeg",
     quality: int | None = None,
     optimize: bool = False,
+    subsampling: str | None = None,
 ) -> tuple[bytes, dict]:
-    """Encode an LR of :func:`downscale_lr` with its metadata (and ``img``'s ICC and EXIF)."""
-    data = get_codec(codec).encode(
-        [lr], EncodeOptions(quality=quality, optimize=optimize), meta, icc=img.icc, exif=img.exif
-    )
+    """Encode an LR of :func:`downscale_lr` with its metadata (and ``img``'s ICC and EXIF);
+    ``subsampling``: the chroma its model codes it with (``lr_subsampling``; None: default)."""
+    chroma = {"subsampling": subsampling} if subsampling else {}
+    opts = EncodeOptions(quality=quality, optimize=optimize, **chroma)
+    data = get_codec(codec).encode([lr], opts, meta, icc=img.icc, exif=img.exif)
     info = {
         "lr_height": lr.shape[0],
         "lr_width": lr.shape[1],
@@ -78,7 +80,7 @@ def encode_lr(
     ``optimize``: per-image Huffman tables (JPEG).
     """
     lr, meta = downscale_lr(model, img, codec, quality, tile, refine, precision)
-    return encode_downscaled(lr, meta, img, codec, quality, optimize)
+    return encode_downscaled(lr, meta, img, codec, quality, optimize, model.lr_subsampling)
 
 
 def _decode_any(data: bytes, name: str, codec: str | None):

@@ -92,3 +92,56 @@ def test_stored_file_is_a_plain_full_size_jpeg(tmp_path):
     assert dec.metadata is not None and dec.metadata.scale == 1 and dec.quality == 70
     out = r.up(dec.frames[0], dec.metadata, dec.quality)
     assert out.shape == rgb.shape and not np.array_equal(out, dec.frames[0])
+
+
+def test_444_variant_stores_and_trains_on_full_resolution_chroma():
+    from PIL import Image, JpegImagePlugin
+
+    from mediapipe_irn.simulate import run_codec
+
+    m = create_model("deblock-x1-444", pretrained=False)
+    assert m.lr_subsampling == "4:4:4" and _model().lr_subsampling == "4:2:0"
+    rgb = np.zeros((32, 32, 3), np.uint8)
+    rgb[:, ::2] = (255, 0, 0)  # one-pixel colour stripes: 4:2:0 averages them away
+    rgb[:, 1::2] = (0, 0, 255)
+    from mediapipe_irn.api import encode_downscaled
+
+    r = FrameRescaler(m, "fp32")
+    data, _ = encode_downscaled(
+        r.down(rgb), r.metadata(32, 32), _image(rgb), "jpeg", 90, False, "4:4:4"
+    )
+    import io
+
+    with Image.open(io.BytesIO(data)) as im:
+        assert JpegImagePlugin.get_sampling(im) == 0  # 4:4:4
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
+    full = run_codec(x, "jpeg", [90], "4:4:4")
+    sub = run_codec(x, "jpeg", [90])
+    assert (full - x).abs().mean() < 0.5 * (sub - x).abs().mean()
+
+
+def _image(rgb):
+    from mediapipe_irn.pipeline.images import ImageData
+
+    return ImageData(rgb)
+
+
+def test_archive_tries_the_full_size_restore_in_the_plain_files_chroma():
+    """One full-size restore path per image: the one coded like the smallest plain JPEG."""
+    from mediapipe_irn.jobs import Target, choose
+    from mediapipe_irn.pipeline import read_image
+
+    from .conftest import SAMPLES
+
+    rs = {
+        n: FrameRescaler(randomize(create_model(n, pretrained=False), std=0.01), "fp32")
+        for n in ("deblock-x1", "deblock-x1-444")
+    }
+    img = read_image(SAMPLES / "astronaut.png")
+    small = _image(np.ascontiguousarray(img.rgb[96:224, 160:288]))
+    for floor in (28.0, 40.0):
+        c = choose(small, Target(floor=floor, models=tuple(rs)), rs)
+        plain = [k for k in c.tried if "@full" in k and c.tried[k] == c.plain_bytes]
+        tried = [k for k in c.tried if "deblock" in k]
+        assert len(tried) == 1, c.tried
+        assert tried[0].endswith("-444") == plain[0].endswith("4:4:4"), c.tried

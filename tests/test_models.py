@@ -167,7 +167,7 @@ def test_quality_condition_is_optional_and_starts_as_identity(tmp_path):
     input of its own."""
     m = randomize(create_model("sain-x2", pretrained=False)).eval()
     assert m.post_quality is not None and m.quality_channels == 2
-    old = {k: v for k, v in m.state_dict().items() if not k.startswith(("post_quality.", "post2."))}
+    old = {k: v for k, v in m.state_dict().items() if not k.startswith("post_quality.")}
     path = tmp_path / "old.pt"
     torch.save(old, path)
     dropped = create_model("sain-x2", weights=path)
@@ -196,12 +196,12 @@ def test_restore_filter_is_optional_in_weights(tmp_path):
     model they were trained as), or kept at its start (the identity) to fine-tune it."""
     m = randomize(create_model("sain-x2", pretrained=False))
     assert m.post is not None
-    old = {k: v for k, v in m.state_dict().items() if not k.startswith(("post.", "post2."))}
+    old = {k: v for k, v in m.state_dict().items() if not k.startswith("post.")}
     path = tmp_path / "old.pt"
     torch.save(old, path)
     dropped = create_model("sain-x2", weights=path)
     assert dropped.post is None
-    assert dropped.receptive_radius() == m.receptive_radius() - 3 - m.post2.receptive_radius()
+    assert dropped.receptive_radius() == m.receptive_radius() - 3
     kept = create_model("sain-x2", pretrained=False)
     load_weights(kept, path, missing="init")
     assert kept.post is not None
@@ -217,28 +217,3 @@ def test_restore_filter_is_optional_in_weights(tmp_path):
     with pytest.raises(WeightsError, match="do not fit"):  # only optional parts may be missing
         torch.save({k: v for k, v in old.items() if not k.startswith("prior.")}, path)
         create_model("sain-x2", weights=path)
-
-
-def test_artifact_filter_is_optional_in_weights(tmp_path):
-    """sain-x2's second, larger restore filter: weights made without it (every version before
-    it) load with it removed and restore as before; kept at its start it is the identity; a
-    trained one changes the restore, per quality, and widens the tiles' overlap."""
-    m = randomize(create_model("sain-x2", pretrained=False)).eval()
-    assert m.post2 is not None
-    old = {k: v for k, v in m.state_dict().items() if not k.startswith("post2.")}
-    path = tmp_path / "old.pt"
-    torch.save(old, path)
-    dropped = create_model("sain-x2", weights=path)
-    assert dropped.post2 is None
-    assert dropped.receptive_radius() == m.receptive_radius() - m.post2.receptive_radius()
-    kept = create_model("sain-x2", pretrained=False)
-    load_weights(kept, path, missing="init")
-    kept.eval()
-    lr = torch.rand(2, 3, 24, 20, generator=torch.Generator().manual_seed(0))
-    q = torch.tensor([30.0, 80.0])
-    with torch.no_grad():
-        a = dropped.upscale(lr, quality=q)
-        assert torch.allclose(kept.upscale(lr, quality=q), a, atol=1e-6)
-        b = m.upscale(lr, quality=q)
-        m.post2 = None
-        assert not torch.allclose(b, m.upscale(lr, quality=q), atol=1e-3)

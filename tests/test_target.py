@@ -52,7 +52,7 @@ def photo() -> ImageData:
 
 @pytest.fixture(scope="module")
 def rescalers():
-    return {"sain-x2": FrameRescaler.load("sain-x2")}
+    return {m: FrameRescaler.load(m) for m in Target(floor=30.0).models}
 
 
 def _restored_psnr(c, img, r) -> float:

@@ -47,13 +47,16 @@ def _interp_psnr(ref: list[dict[str, float]], bpp: float) -> float | None:
     return float(np.interp(x, r, d))
 
 
-def _full_res_curve(images, codec: str, qualities: list[int]) -> list[dict[str, float]]:
+def _full_res_curve(
+    images, codec: str, qualities: list[int], subsampling: str | None = None
+) -> list[dict[str, float]]:
     c = get_codec(codec)
+    chroma = {"subsampling": subsampling} if subsampling else {}
     out = []
     for q in qualities:
         rows = []
         for _, img in images:
-            b = c.encode([img.rgb], EncodeOptions(quality=q))
+            b = c.encode([img.rgb], EncodeOptions(quality=q, **chroma))
             rows.append(_scores(c.decode(b).frames[0], img.rgb, len(b)))
         out.append({"quality": q, **_mean(rows)})
     return out
@@ -98,7 +101,15 @@ def run(
     for name, steps in runs:
         m = built[name]
         base, _, weights = name.partition("@")  # restore with the same weights
-        precision = exec_ if m.invertible else "auto"  # the runtimes take the invertible ones
+        precision = exec_ if m.learned else "auto"  # the runtimes take the learned ones
+        # a model coding its LR with other chroma (the 4:4:4 full-size restore) is compared
+        # with full-resolution coding in that chroma
+        sub = m.lr_subsampling
+        ref = ref_rows
+        if sub and sub != "4:2:0" and not lossless:
+            ref = results.setdefault(
+                f"full_resolution_{sub}", _full_res_curve(images, codec, REFERENCE_QUALITIES, sub)
+            )
         curve = []
         t0 = time.perf_counter()  # the LR does not depend on the quality without refinement
         lrs = [None if steps else downscale_lr(m, img, precision=precision) for _, img in images]
@@ -108,7 +119,7 @@ def run(
             t0 = time.perf_counter()
             for (path, img), lr in zip(images, lrs):
                 lr_meta = lr or downscale_lr(m, img, codec, q, refine=steps, precision=precision)
-                data_b, _ = encode_downscaled(*lr_meta, img, codec, q)
+                data_b, _ = encode_downscaled(*lr_meta, img, codec, q, False, sub)
                 out, _, _ = decode_lr(
                     data_b, path, base, weights or None, codec=codec, precision=precision
                 )
@@ -120,16 +131,14 @@ def run(
                 "seconds_per_image": (time.perf_counter() - t0) / len(images)
                 + down_s / len(qualities),
             }
-            row["full_res_psnr_at_equal_bytes"] = (
-                _interp_psnr(ref_rows, row["bpp"]) if ref_rows else None
-            )
+            row["full_res_psnr_at_equal_bytes"] = _interp_psnr(ref, row["bpp"]) if ref else None
             curve.append(row)
         entry: dict[str, Any] = {"curve": curve}
         results["execution"][base] = {d: resolve(precision, d, base) for d in ("down", "up")}
         if lossless:
             entry["bd_error"] = "lossless codec: no rate-distortion curve"
         else:
-            entry.update(bd_against(ref_rows, curve))
+            entry.update(bd_against(ref, curve))
         results["models"][name if steps == 0 else f"{name}+hcd{steps}"] = entry
     base = next((n for n in results["models"] if n.startswith("bicubic")), None)
     if base and not lossless:

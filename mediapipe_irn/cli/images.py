@@ -141,7 +141,8 @@ def up(
 @click.option(
     "--models",
     default=None,
-    help="model paths a quality target tries beside full size (comma-separated; default --model)",
+    help="model paths a quality target tries beside the plain codec (comma-separated; default: "
+    "--model and deblock-x1 / deblock-x1-444, the full-size JPEG restores)",
 )
 @click.option(
     "--video-model",
@@ -212,6 +213,7 @@ def archive(
     that keeps the promise."""
     from ..jobs import ArchiveConfig, Target
     from ..jobs import archive as run_archive
+    from ..jobs.target import FULL_SIZE_RESTORES
     from ..pipeline import DEFAULT_MAX_PIXELS
 
     given = [
@@ -232,7 +234,7 @@ def archive(
             floor=target_psnr if target_psnr is not None else target_ssim,
             max_bpp=max_bpp,
             codecs=_names(codecs),
-            models=_names(models) if models else (model,),
+            models=_names(models) if models else tuple(dict.fromkeys((model, *FULL_SIZE_RESTORES))),
         )
 
     cfg = ArchiveConfig(

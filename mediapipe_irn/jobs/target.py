@@ -3,10 +3,13 @@ least as good as a floor (PSNR or SSIM on RGB against the source), or the best o
 byte budget.
 
 Candidates, for each accepted codec: the plain codec at full resolution (an ordinary image
-file) and each model path (model downscale → codec → model restore). For each, the lowest
-quality that meets the floor is found with the real codec and the real restoration. The plain
-path is cheap to measure, so it is searched exactly. A model path runs its downscale once per
-image and is searched only below the bytes of the best candidate so far (its LR bytes at a
+file) and each model path (model downscale → codec → model restore). ``deblock-x1`` and
+``deblock-x1-444``, the full-size restores, store an ordinary full-size JPEG (4:2:0, 4:4:4)
+and restore it through an artifact filter: tried with JPEG only (what they were trained on),
+each image in the chroma of its smallest plain JPEG only (one more search, not two). For
+each, the lowest quality that meets the floor is found with the real codec and the real
+restoration. The plain path is cheap to measure, so it is searched exactly. A model path
+runs its downscale once per image and is searched only below the bytes of the best candidate so far (its LR bytes at a
 quality are known before anything is restored). Its restored quality is predicted from the
 codec's error on the LR, which costs no restoration, through a curve calibrated per image by
 whole-image restorations: the top quality (if it misses the floor, nothing lower meets it),
@@ -36,6 +39,8 @@ from ..pipeline.rescale import FrameRescaler
 OPTIMIZE = True
 
 Metric = Literal["psnr", "ssim"]
+# the full-size restores (4:2:0 and 4:4:4 JPEG files): model paths tried by default
+FULL_SIZE_RESTORES = ("deblock-x1", "deblock-x1-444")
 MAX_EXACT = 3  # whole-image restorations per model path and image, at most
 CLOSE_ENOUGH = {"psnr": 0.15, "ssim": 0.002}  # a hit this near the floor ends the search
 
@@ -50,7 +55,7 @@ class Target:
     floor: float | None = None
     max_bpp: float | None = None
     codecs: tuple[str, ...] = ("jpeg",)
-    models: tuple[str, ...] = ("sain-x2",)
+    models: tuple[str, ...] = ("sain-x2", *FULL_SIZE_RESTORES)
 
     def __post_init__(self) -> None:
         from ..errors import InputError
@@ -226,17 +231,21 @@ class _Model(_Path):
     """Model downscale (once) → codec → model restore."""
 
     def __init__(self, img: ImageData, codec: str, metric: Metric, r: FrameRescaler) -> None:
-        super().__init__(img, codec, metric)
+        super().__init__(img, codec, metric, r.model.lr_subsampling or "4:2:0")
         self.r, self.name = r, r.model.name
         h, w = img.size
         self.meta = r.metadata(w, h, {"grey": True} if img.grey else None)
         self.lr = r.down(img.rgb)
         self._lr_err: dict[int, float] = {}
 
+    @property
+    def key(self) -> str:
+        return f"{self.codec.name}@{self.name}"  # the model's name says its chroma
+
     def make(self, q: int) -> bytes:
         return self.codec.encode(
             [self.lr],
-            EncodeOptions(quality=q, optimize=OPTIMIZE),
+            EncodeOptions(quality=q, subsampling=self.chroma, optimize=OPTIMIZE),
             self.meta,
             icc=self.img.icc,
             exif=self.img.exif,
@@ -355,11 +364,20 @@ def choose(
         for ch in getattr(get_codec(c), "subsamplings", ("4:2:0",))
         for p in [_Plain(img, c, target.metric, ch)]
     }
-    models = [
-        _Model(img, c, target.metric, rescalers[m]) for m in target.models for c in target.codecs
-    ]
+
+    def model_paths(chroma: str | None) -> list[_Model]:
+        """Each model path per codec; a full-size restore (JPEG only, the codec it knows)
+        only in the chroma of the smallest plain JPEG (``chroma``; None: in every one)."""
+        return [
+            _Model(img, c, target.metric, r)
+            for m in target.models
+            for c in target.codecs
+            for r in [rescalers[m]]
+            if r.scale > 1 or (c == "jpeg" and chroma in (None, r.model.lr_subsampling or "4:2:0"))
+        ]
+
     if target.max_bpp is not None:
-        return _within_budget(img, target, plains, models, source_bytes)
+        return _within_budget(img, target, plains, model_paths(None), source_bytes)
     floor = float(target.floor)
     best: tuple[_Path, int] | None = None
     tried: dict[str, int | None] = {}
@@ -373,7 +391,7 @@ def choose(
                 best = (p, q)
     plain_found = [pq for k, pq in found.items() if k.split("@")[0] == target.plain_codec]
     plain = min(plain_found, key=lambda pq: pq[0].size(pq[1]), default=None)
-    for p in models:
+    for p in model_paths(None if plain is None else plain[0].chroma):
         q = _meeting(p, floor, None if best is None else best[0].size(best[1]))
         tried[p.key] = None if q is None else p.size(q)
         if q is not None and (best is None or p.size(q) < best[0].size(best[1])):
@@ -432,4 +450,12 @@ def _noted(c: Choice, note: str) -> Choice:
     return replace(c, note=note)
 
 
-__all__ = ["Choice", "Target", "choose", "highest", "lowest", "smallest_bytes"]
+__all__ = [
+    "FULL_SIZE_RESTORES",
+    "Choice",
+    "Target",
+    "choose",
+    "highest",
+    "lowest",
+    "smallest_bytes",
+]

@@ -68,17 +68,9 @@ register_model(
         "sain",
         2,
         SAIN,
-        {
-            "e_blocks": 2,
-            "v_blocks": 1,
-            "growth": 16,
-            "post": 24,
-            "post_quality": True,
-            "post2": 32,
-            "post2_blocks": 3,
-        },
+        {"e_blocks": 2, "v_blocks": 1, "growth": 16, "post": 24, "post_quality": True},
         "compact SAIN: Haar, 2 E-blocks, 1 V-block, growth 16, a 24-wide restore filter told "
-        "the JPEG quality (and, in weights that have it, a 32-wide artifact filter after it)",
+        "the JPEG quality",
     )
 )
 register_model(
@@ -120,8 +112,18 @@ register_model(
         1,
         Deblock,
         {"width": 48, "blocks": 4},
-        "full-resolution JPEG restore: a plain JPEG file, decoded and cleaned by a "
+        "full-resolution JPEG restore: a plain JPEG file (4:2:0), decoded and cleaned by a "
         "quality-conditioned residual network (48 wide, 4 blocks at half resolution)",
+    )
+)
+register_model(
+    ModelSpec(
+        "deblock-x1-444",
+        "deblock",
+        1,
+        Deblock,
+        {"width": 48, "blocks": 4, "subsampling": "4:4:4"},
+        "deblock-x1 for 4:4:4 JPEG files (full-resolution chroma)",
     )
 )
 

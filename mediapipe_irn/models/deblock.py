@@ -25,16 +25,24 @@ from .base import (
 class Deblock(RescaleModel):
     """``downscale`` is the identity (the codec stores the image itself); ``upscale`` runs an
     :class:`~mediapipe_irn.nn.ArtifactFilter` of ``width`` channels and ``blocks`` blocks on
-    the decoded image. A new model restores the plain decode."""
+    the decoded image, which is coded with ``subsampling`` chroma (trained so: one model per
+    subsampling). A new model restores the plain decode."""
 
     invertible = False
     lr_align = 2  # the filter's 2×2 space-to-depth view
 
-    def __init__(self, scale: int = 1, width: int = 48, blocks: int = 4, name: str = "deblock"):
+    def __init__(
+        self,
+        scale: int = 1,
+        width: int = 48,
+        blocks: int = 4,
+        subsampling: str = "4:2:0",
+        name: str = "deblock",
+    ) -> None:
         super().__init__()
         if scale != 1:
             raise ValueError("Deblock restores at full resolution (scale 1)")
-        self.scale, self.name = 1, name
+        self.scale, self.name, self.lr_subsampling = 1, name, subsampling
         self.net = ArtifactFilter(width, blocks)
 
     @property

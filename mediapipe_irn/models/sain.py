@@ -12,7 +12,6 @@ from torch import Tensor, nn
 
 from ..nn import (
     QUALITY_CHANNELS,
-    ArtifactFilter,
     EnhancedInvBlock,
     GaussianMixturePrior,
     HaarDownsampling,
@@ -31,12 +30,10 @@ class SAIN(RescaleModel):
     produce the LR; ``v_blocks`` more model what a codec does to it (the simulated-compressed
     LR the inverse starts from); z follows a learnable Gaussian mixture, reconstructed at its
     mode. ``post`` > 0 adds a decoder-only :class:`RestoreFilter` of that width after the
-    inverse; ``post_quality`` tells it the codec quality (:class:`QualityFiLM`); ``post2`` > 0
-    (with ``post_quality``) a larger quality-told :class:`ArtifactFilter` after that (SAIN's
-    asymmetry taken further: restore-side capacity alone). All are optional: weights without
-    them load with them removed."""
+    inverse; ``post_quality`` tells it the codec quality (:class:`QualityFiLM`). Both are
+    optional: weights without them load with them removed."""
 
-    optional_modules = ("post", "post_quality", "post2")
+    optional_modules = ("post", "post_quality")
 
     def __init__(
         self,
@@ -50,8 +47,6 @@ class SAIN(RescaleModel):
         depth: int = 2,
         post: int = 0,
         post_quality: bool = False,
-        post2: int = 0,
-        post2_blocks: int = 3,
     ) -> None:
         super().__init__()
         self.scale, self.name = scale, name
@@ -71,21 +66,14 @@ class SAIN(RescaleModel):
         self.prior = GaussianMixturePrior(gmm_components)
         self.post = RestoreFilter(post) if post else None
         self.post_quality = QualityFiLM(post) if post and post_quality else None
-        self.post2 = ArtifactFilter(post2, post2_blocks) if post2 and post_quality else None
 
     @property
     def quality_channels(self) -> int:
         return QUALITY_CHANNELS if self.post is not None and self.post_quality is not None else 0
 
-    @property
-    def _post2_runs(self) -> bool:
-        """The artifact filter follows the quality-told restore filter, or does not run."""
-        return self.post2 is not None and self.quality_channels > 0
-
     def receptive_radius(self) -> int:
         post = RestoreFilter.convs if self.post is not None else 0
-        post2 = self.post2.receptive_radius() if self._post2_runs else 0
-        return 2 * self._convs * (self.e_blocks + self.v_blocks) * self.scale + post + post2
+        return 2 * self._convs * (self.e_blocks + self.v_blocks) * self.scale + post
 
     def forward(self, hr: Tensor) -> TrainOutput:
         x = hr
@@ -112,7 +100,7 @@ class SAIN(RescaleModel):
         return self.enhanced[-1].lr_only(x)
 
     def inverse(self, y: Tensor) -> InverseOutput:
-        film = cond = None
+        film = None
         if self.quality_channels:  # the condition's constant planes (restore_input)
             c = self.channels
             if y.shape[1] > c:
@@ -131,9 +119,6 @@ class SAIN(RescaleModel):
                 lr = lr_i
         for op in reversed(self.haar):
             x = op(x, rev=True)
-        if self.post is None:
-            return InverseOutput(x, lr)
-        hr = self.post(x, film)
-        if self._post2_runs and cond is not None:
-            hr = self.post2(hr, cond)
-        return InverseOutput(hr, lr, x)
+        if self.post is not None:
+            return InverseOutput(self.post(x, film), lr, x)
+        return InverseOutput(x, lr)

@@ -26,18 +26,22 @@ def _to_frames(x: Tensor) -> list[np.ndarray]:
     return list(arr)
 
 
-def run_codec(x: Tensor, codec: str, quality: Sequence[int]) -> Tensor:
-    """Encode and decode each image of ``x`` with the real codec (no gradient).
+def run_codec(
+    x: Tensor, codec: str, quality: Sequence[int], subsampling: str | None = None
+) -> Tensor:
+    """Encode and decode each image of ``x`` with the real codec (no gradient); ``subsampling``:
+    an image codec's chroma (None: its default).
 
     For a video codec the batch is treated as one clip at a single quality (the first).
     """
     c = get_codec(codec)
+    chroma = {"subsampling": subsampling} if subsampling else {}
     frames = _to_frames(x)
     if c.kind == "video":
         dec = c.decode(c.encode(frames, EncodeOptions(quality=int(quality[0])))).frames
     else:
         dec = [
-            c.decode(c.encode([f], EncodeOptions(quality=int(q)))).frames[0]
+            c.decode(c.encode([f], EncodeOptions(quality=int(q), **chroma))).frames[0]
             for f, q in zip(frames, quality)
         ]
     out = torch.from_numpy(np.stack(dec)).permute(0, 3, 1, 2).float() / 255.0
@@ -45,13 +49,18 @@ def run_codec(x: Tensor, codec: str, quality: Sequence[int]) -> Tensor:
 
 
 def real_codec(
-    x: Tensor, codec: str, quality: Sequence[int] | Tensor, grad: Gradient = "identity"
+    x: Tensor,
+    codec: str,
+    quality: Sequence[int] | Tensor,
+    grad: Gradient = "identity",
+    subsampling: str | None = None,
 ) -> Tensor:
-    """Real codec forward, straight-through backward (identity or simulator gradient)."""
+    """Real codec forward, straight-through backward (identity or simulator gradient; the
+    simulator is 4:2:0 whatever ``subsampling`` the real codec runs)."""
     q = [int(v) for v in (quality.tolist() if isinstance(quality, Tensor) else quality)]
     if len(q) == 1:
         q = q * x.shape[0]
-    real = run_codec(x, codec, q)
+    real = run_codec(x, codec, q, subsampling)
     if grad == "simulator":
         proxy = codec_proxy(get_codec(codec))
         if proxy is None:

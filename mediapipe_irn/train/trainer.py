@@ -109,7 +109,10 @@ def _rate_model(cfg: TrainConfig, q: Tensor) -> Callable[[Tensor], Tensor] | Non
 
 
 def _compressors(
-    cfg: TrainConfig, rng: np.random.Generator, conditioned: bool = False
+    cfg: TrainConfig,
+    rng: np.random.Generator,
+    conditioned: bool = False,
+    subsampling: str | None = None,
 ) -> tuple[
     Callable[[Tensor], Tensor],
     Callable[[Tensor], Tensor],
@@ -146,8 +149,8 @@ def _compressors(
     grad = cc.gradient()
     qs = q.int().tolist()
     return (
-        (lambda x: real_codec(x, cc.name, qs[: x.shape[0]], grad)),
-        (lambda x: run_codec(x, cc.name, qs[: x.shape[0]])),
+        (lambda x: real_codec(x, cc.name, qs[: x.shape[0]], grad, subsampling)),
+        (lambda x: run_codec(x, cc.name, qs[: x.shape[0]], subsampling)),
         rate,
         told,
     )
@@ -291,6 +294,8 @@ class Trainer:
         q = self.cfg.val_quality
         self.model.eval()
         bic = Bicubic(self.model.scale)
+        sub = self.model.lr_subsampling
+        chroma = {"subsampling": sub} if sub else {}
         told = None
         if cc is not None and reads_back_quality(get_codec(cc.name)):
             told = torch.tensor([float(q)])
@@ -301,13 +306,14 @@ class Trainer:
                 if cc is not None:
                     codec = get_codec(cc.name)
                     if codec.kind == "image":  # bits per HR pixel of the real file
-                        size = len(codec.encode([lr], EncodeOptions(quality=q)))
+                        opts = EncodeOptions(quality=q, **chroma)
+                        size = len(codec.encode([lr], opts))
                         res.setdefault(f"bpp_{key}", []).append(
                             8.0 * size / (hr.shape[-2] * hr.shape[-1])
                         )
                 lt = to_tensor(lr).to(self.device)
                 if cc is not None:
-                    lt = run_codec(lt, cc.name, [q])
+                    lt = run_codec(lt, cc.name, [q], self.model.lr_subsampling)
                 res.setdefault(f"psnr_{key}", []).append(
                     psnr(to_uint8(m.upscale(lt, quality=told).clamp(0, 1)), to_uint8(hr))
                 )
@@ -332,7 +338,7 @@ class Trainer:
                 g["lr"] = self.lr_at(self.step, self.elapsed)
             hr = self.sampler.sample().to(self.device, non_blocking=True)
             comp, comp_ref, rate, told = _compressors(
-                cfg, self.rng, self.model.quality_channels > 0
+                cfg, self.rng, self.model.quality_channels > 0, self.model.lr_subsampling
             )
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                 lt = rescaling_loss(
