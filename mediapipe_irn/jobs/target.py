@@ -43,6 +43,9 @@ Metric = Literal["psnr", "ssim"]
 FULL_SIZE_RESTORES = ("deblock-x1", "deblock-x1-444")
 MAX_EXACT = 3  # whole-image restorations per model path and image, at most
 CLOSE_ENOUGH = {"psnr": 0.15, "ssim": 0.002}  # a hit this near the floor ends the search
+# a full-size restore's MSE per unit of the decoded file's: before any is measured, and the
+# least it has reached (below it the path is not tried: no restoration spent on it)
+FULL_SIZE_PRIOR, FULL_SIZE_BEST = 0.85, 0.55
 
 
 @dataclass(frozen=True)
@@ -297,17 +300,29 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
         if top is None:
             return None
         hi = top
-    if p.value(hi) < floor:
-        return None
     target = _distortion(p.metric, floor)
-    d_hi = _distortion(p.metric, p.value(hi))
-    # first guess before a second point exists: the restored MSE moves by 0.8 of the LR's
-    # (the middle of what Set14 measured, 0.5–1.4), in the metric's own units
-    curve = _Curve(0.8 * d_hi / max(p.mse(hi), 1e-6))
-    curve.add(p.lr_error(hi), d_hi)
-    best = hi
-    for _ in range(MAX_EXACT - 1):
-        q = lowest(lambda q: curve(p.lr_error(q)) <= target, lo, best - 1)
+    best: int | None
+    if p.r.scale == 1 and p.metric == "psnr":
+        # a full-size restore removes part of the file's own error: start from restored
+        # MSE = FULL_SIZE_PRIOR × the decoded file's (no restoration yet; a miss refines it)
+        if FULL_SIZE_BEST * p.lr_error(hi) > target:
+            return None
+        curve, best = _Curve(FULL_SIZE_PRIOR), None
+        curve.add(0.0, 0.0)
+    else:
+        if p.value(hi) < floor:
+            return None
+        d_hi = _distortion(p.metric, p.value(hi))
+        # first guess before a second point exists: the restored MSE moves by 0.8 of the LR's
+        # (the middle of what Set14 measured, 0.5–1.4), in the metric's own units
+        curve = _Curve(0.8 * d_hi / max(p.mse(hi), 1e-6))
+        curve.add(p.lr_error(hi), d_hi)
+        best = hi
+    for _ in range(MAX_EXACT - (best is not None)):
+        top = hi if best is None else best - 1
+        q = lowest(lambda q: curve(p.lr_error(q)) <= target, lo, top)
+        if q is None and best is None and lo <= hi:
+            q = hi  # the prior says even the top misses: measure it
         if q is None:
             break
         value = p.value(q)
