@@ -273,3 +273,22 @@ def test_videos_without_a_floor_go_through_the_model(tmp_path):
     assert r.quality == 30 and r.scale == 2 and r.stored_path.endswith(".irn.mov")
     mean, worst = measure_clip(src / "c.mov", tmp_path / "arc" / r.stored_path)
     assert worst <= mean and mean > 20
+
+
+@pytest.mark.parametrize(("floor", "model"), [(31.0, "deblock-x1"), (35.0, "deblock-x1-444")])
+def test_full_size_restore_stores_a_smaller_ordinary_jpeg(photo, rescalers, floor, model):
+    """The shipped full-size restores win above the ×2 path's reach: an ordinary full-size
+    JPEG (in the chroma of the smallest plain one) that a plain decode leaves under the floor
+    and the restore brings over it, smaller than plain JPEG at that floor."""
+    import io
+
+    from PIL import Image, JpegImagePlugin
+
+    c = choose(photo, Target(floor=floor), rescalers)
+    assert c.model == model, c.tried
+    assert len(c.data) < 0.95 * c.plain_bytes
+    with Image.open(io.BytesIO(c.data)) as im:
+        assert im.size == photo.rgb.shape[1::-1]
+        assert JpegImagePlugin.get_sampling(im) == (0 if model.endswith("444") else 2)
+    plain = get_codec("jpeg").decode(c.data).frames[0]
+    assert psnr(plain, photo.rgb) < floor <= _restored_psnr(c, photo, rescalers)

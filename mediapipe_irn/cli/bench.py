@@ -122,7 +122,10 @@ def bench_quality(
 @click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
 @click.option("--floors", default="26,28,30,32,34,36", show_default=True, help="PSNR floors (dB)")
 @click.option(
-    "--models", default="sain-x2", show_default=True, help="model paths (comma-separated)"
+    "--models",
+    default="sain-x2,deblock-x1,deblock-x1-444",
+    show_default=True,
+    help="model paths (comma-separated; name@weights for a file), as the archive's --models",
 )
 @click.option("--limit", type=int, default=None, help="at most this many images")
 @click.option("--json", "json_path", default="results/archive.json", show_default=True)

@@ -9,10 +9,12 @@ file (Ehrlich et al., ECCV 2020), as the SAIN restore filter is.
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from ..nn import QUALITY_CHANNELS, ArtifactFilter, quantize
 from .base import (
+    InverseFunction,
     InverseOutput,
     LRFunction,
     RescaleModel,
@@ -52,8 +54,14 @@ class Deblock(RescaleModel):
     def receptive_radius(self) -> int:
         return self.net.receptive_radius()
 
-    def latent(self, lr, z=None, generator=None, sample=False):
-        return lr[:, :0]
+    def latent(
+        self,
+        lr: Tensor,
+        z: Tensor | None = None,
+        generator: torch.Generator | None = None,
+        sample: bool = False,
+    ) -> Tensor:
+        return lr[:, :0]  # no latent: the decoded image is the whole input
 
     def forward(self, hr: Tensor) -> TrainOutput:
         return TrainOutput(hr, None, None, None)
@@ -66,7 +74,14 @@ class Deblock(RescaleModel):
         check_image_tensor(hr, "HR input")
         return quantize(hr)
 
-    def upscale(self, lr, z=None, size=None, inverse=None, quality=None) -> Tensor:
+    def upscale(
+        self,
+        lr: Tensor,
+        z: Tensor | None = None,
+        size: tuple[int, int] | None = None,
+        inverse: InverseFunction | None = None,
+        quality: Tensor | None = None,
+    ) -> Tensor:
         """As the base class, on the decoded image replicate-padded to even sides."""
         h, w = lr.shape[-2:]
         padded, _ = pad_to_multiple(lr, self.lr_align)
