@@ -292,3 +292,18 @@ def test_full_size_restore_stores_a_smaller_ordinary_jpeg(photo, rescalers, floo
         assert JpegImagePlugin.get_sampling(im) == (0 if model.endswith("444") else 2)
     plain = get_codec("jpeg").decode(c.data).frames[0]
     assert psnr(plain, photo.rgb) < floor <= _restored_psnr(c, photo, rescalers)
+
+
+def test_x2_path_is_skipped_where_the_floor_is_out_of_its_reach(photo, rescalers, monkeypatch):
+    """The ×2 path is not even downscaled where the floor lies more than X2_REACH_DB above
+    the image's bicubic round trip; below that it is searched."""
+    from mediapipe_irn.jobs import target
+
+    reach = target._bicubic_round_trip_psnr(photo, 2) + target.X2_REACH_DB
+    downs = []
+    real_down = FrameRescaler.down
+    monkeypatch.setattr(FrameRescaler, "down", lambda r, rgb: downs.append(r) or real_down(r, rgb))
+    high = choose(photo, Target(floor=reach + 0.5), rescalers)
+    assert "jpeg@sain-x2" not in high.tried and not [r for r in downs if r.scale == 2]
+    low = choose(photo, Target(floor=27.0), rescalers)
+    assert "jpeg@sain-x2" in low.tried and [r for r in downs if r.scale == 2]

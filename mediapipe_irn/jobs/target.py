@@ -47,6 +47,26 @@ CLOSE_ENOUGH = {"psnr": 0.15, "ssim": 0.002}  # a hit this near the floor ends t
 # least it may reach (deblock-x1 on Set5+Set14, QF 20-100: 0.55; where even this cannot
 # meet the floor the path is not tried, no restoration spent on it)
 FULL_SIZE_PRIOR, FULL_SIZE_BEST = 0.85, 0.45
+# the most a ×2 path's best restore (quality 100) has been above the image's bicubic round
+# trip (sain-x2 on the 87 validation images: 3.47 dB; median 0.88): a PSNR floor further above
+# it skips the path before its downscale
+X2_REACH_DB = 4.0
+
+
+def _bicubic_round_trip_psnr(img: ImageData, scale: int) -> float:
+    """PSNR of the image bicubic-downscaled by ``scale`` and back (a few ms; no model)."""
+    import torch
+
+    from ..models.base import pad_to_multiple
+    from ..models.bicubic import bicubic_down, bicubic_up
+    from ..pipeline.images import to_tensor, to_uint8
+
+    h, w = img.size
+    with torch.no_grad():
+        x, _ = pad_to_multiple(to_tensor(img.rgb), scale)
+        lr = to_tensor(to_uint8(bicubic_down(x, scale).clamp(0, 1)))
+        out = to_uint8(bicubic_up(lr, scale).clamp(0, 1))[:h, :w]
+    return psnr(out, img.rgb)
 
 
 @dataclass(frozen=True)
@@ -383,14 +403,25 @@ def choose(
 
     def model_paths(chroma: str | None) -> list[_Model]:
         """Each model path per codec; a full-size restore (JPEG only, the codec it knows)
-        only in the chroma of the smallest plain JPEG (``chroma``; None: in every one)."""
+        only in the chroma of the smallest plain JPEG (``chroma``; None: in every one); a ×2
+        path not where a PSNR floor is out of its reach (``X2_REACH_DB``)."""
         return [
             _Model(img, c, target.metric, r)
             for m in target.models
             for c in target.codecs
             for r in [rescalers[m]]
-            if r.scale > 1 or (c == "jpeg" and chroma in (None, r.model.lr_subsampling or "4:2:0"))
+            if (r.scale > 1 and reachable(r.scale))
+            or (r.scale == 1 and c == "jpeg" and chroma in (None, r.model.lr_subsampling))
         ]
+
+    def reachable(scale: int) -> bool:
+        if target.metric != "psnr" or target.floor is None or scale != 2:
+            return True
+        if scale not in reach:
+            reach[scale] = _bicubic_round_trip_psnr(img, scale) + X2_REACH_DB
+        return target.floor <= reach[scale]
+
+    reach: dict[int, float] = {}
 
     if target.max_bpp is not None:
         return _within_budget(img, target, plains, model_paths(None), source_bytes)
