@@ -142,10 +142,15 @@ class RescaleModel(nn.Module):
     ) -> Tensor:
         """``inverse(model, y)`` replaces :meth:`inverse` (e.g. a compiled form); ``quality``:
         the codec quality each LR was coded at, for a model conditioned on it (NaN or None:
-        unknown; ignored by the others)."""
+        unknown; ignored by the others). An LR whose sides are not multiples of ``lr_align``
+        is replicate-padded for the inverse and its output cropped back."""
         check_image_tensor(lr, "LR input")
+        h, w = lr.shape[-2:]
+        lr, (ph, pw) = pad_to_multiple(lr, self.lr_align)
         y = self.restore_input(lr, z, quality)
         hr = (inverse(self, y) if inverse else self.inverse(y)).hr
+        if ph or pw:
+            hr = hr[..., : h * self.scale, : w * self.scale]
         if size is not None:
             hr = hr[..., : size[0], : size[1]]
         return hr

@@ -14,13 +14,11 @@ from torch import Tensor
 
 from ..nn import QUALITY_CHANNELS, ArtifactFilter, quantize
 from .base import (
-    InverseFunction,
     InverseOutput,
     LRFunction,
     RescaleModel,
     TrainOutput,
     check_image_tensor,
-    pad_to_multiple,
 )
 
 
@@ -31,7 +29,7 @@ class Deblock(RescaleModel):
     subsampling). A new model restores the plain decode."""
 
     invertible = False
-    lr_align = 2  # the filter's 2×2 space-to-depth view
+    lr_align = 2  # the filter's 2×2 space-to-depth view (the base upscale pads odd sides)
 
     def __init__(
         self,
@@ -73,20 +71,6 @@ class Deblock(RescaleModel):
         """The image itself at 8-bit levels (nothing to run, nothing to export)."""
         check_image_tensor(hr, "HR input")
         return quantize(hr)
-
-    def upscale(
-        self,
-        lr: Tensor,
-        z: Tensor | None = None,
-        size: tuple[int, int] | None = None,
-        inverse: InverseFunction | None = None,
-        quality: Tensor | None = None,
-    ) -> Tensor:
-        """As the base class, on the decoded image replicate-padded to even sides."""
-        h, w = lr.shape[-2:]
-        padded, _ = pad_to_multiple(lr, self.lr_align)
-        hr = super().upscale(padded, z, None, inverse, quality)[..., :h, :w]
-        return hr if size is None else hr[..., : size[0], : size[1]]
 
     def inverse(self, y: Tensor) -> InverseOutput:
         """``y``: the decoded image (even sides) and the quality condition's planes."""
