@@ -48,12 +48,11 @@ def encode_downscaled(
     codec: str = "jpeg",
     quality: int | None = None,
     optimize: bool = False,
-    subsampling: str | None = None,
+    subsampling: str = "4:2:0",
 ) -> tuple[bytes, dict]:
     """Encode an LR of :func:`downscale_lr` with its metadata (and ``img``'s ICC and EXIF);
-    ``subsampling``: the chroma its model codes it with (``lr_subsampling``; None: default)."""
-    chroma = {"subsampling": subsampling} if subsampling else {}
-    opts = EncodeOptions(quality=quality, optimize=optimize, **chroma)
+    ``subsampling``: the chroma its model codes it with (``lr_subsampling``)."""
+    opts = EncodeOptions(quality=quality, optimize=optimize, subsampling=subsampling)
     data = get_codec(codec).encode([lr], opts, meta, icc=img.icc, exif=img.exif)
     info = {
         "lr_height": lr.shape[0],

@@ -48,15 +48,14 @@ def _interp_psnr(ref: list[dict[str, float]], bpp: float) -> float | None:
 
 
 def _full_res_curve(
-    images, codec: str, qualities: list[int], subsampling: str | None = None
+    images, codec: str, qualities: list[int], subsampling: str = "4:2:0"
 ) -> list[dict[str, float]]:
     c = get_codec(codec)
-    chroma = {"subsampling": subsampling} if subsampling else {}
     out = []
     for q in qualities:
         rows = []
         for _, img in images:
-            b = c.encode([img.rgb], EncodeOptions(quality=q, **chroma))
+            b = c.encode([img.rgb], EncodeOptions(quality=q, subsampling=subsampling))
             rows.append(_scores(c.decode(b).frames[0], img.rgb, len(b)))
         out.append({"quality": q, **_mean(rows)})
     return out
@@ -106,10 +105,11 @@ def run(
         # with full-resolution coding in that chroma
         sub = m.lr_subsampling
         ref = ref_rows
-        if sub and sub != "4:2:0" and not lossless:
-            ref = results.setdefault(
-                f"full_resolution_{sub}", _full_res_curve(images, codec, REFERENCE_QUALITIES, sub)
-            )
+        key = f"full_resolution_{sub}"
+        if sub != "4:2:0" and not lossless:
+            if key not in results:  # once per chroma, whatever the number of models in it
+                results[key] = _full_res_curve(images, codec, REFERENCE_QUALITIES, sub)
+            ref = results[key]
         curve = []
         t0 = time.perf_counter()  # the LR does not depend on the quality without refinement
         lrs = [None if steps else downscale_lr(m, img, precision=precision) for _, img in images]

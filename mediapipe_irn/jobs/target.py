@@ -255,7 +255,7 @@ class _Model(_Path):
     """Model downscale (once) → codec → model restore."""
 
     def __init__(self, img: ImageData, codec: str, metric: Metric, r: FrameRescaler) -> None:
-        super().__init__(img, codec, metric, r.model.lr_subsampling or "4:2:0")
+        super().__init__(img, codec, metric, r.model.lr_subsampling)
         self.r, self.name = r, r.model.name
         h, w = img.size
         self.meta = r.metadata(w, h, {"grey": True} if img.grey else None)

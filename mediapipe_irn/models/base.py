@@ -65,7 +65,7 @@ class RescaleModel(nn.Module):
     invertible: bool = True
     learned: bool = True  # has weights to load (False: a fixed baseline such as bicubic)
     lr_align: int = 1  # the inverse takes LR sides that are multiples of this (tiles included)
-    lr_subsampling: str | None = None  # chroma its LR is coded with (None: the codec's default)
+    lr_subsampling: str = "4:2:0"  # chroma its LR is coded with (EncodeOptions' default)
     channels: int = 3
     # submodules that weights may lack (added after them): see registry.load_weights
     optional_modules: tuple[str, ...] = ()

@@ -26,22 +26,21 @@ def _to_frames(x: Tensor) -> list[np.ndarray]:
     return list(arr)
 
 
-def run_codec(
-    x: Tensor, codec: str, quality: Sequence[int], subsampling: str | None = None
-) -> Tensor:
+def run_codec(x: Tensor, codec: str, quality: Sequence[int], subsampling: str = "4:2:0") -> Tensor:
     """Encode and decode each image of ``x`` with the real codec (no gradient); ``subsampling``:
-    an image codec's chroma (None: its default).
+    an image codec's chroma.
 
     For a video codec the batch is treated as one clip at a single quality (the first).
     """
     c = get_codec(codec)
-    chroma = {"subsampling": subsampling} if subsampling else {}
     frames = _to_frames(x)
     if c.kind == "video":
         dec = c.decode(c.encode(frames, EncodeOptions(quality=int(quality[0])))).frames
     else:
         dec = [
-            c.decode(c.encode([f], EncodeOptions(quality=int(q), **chroma))).frames[0]
+            c.decode(c.encode([f], EncodeOptions(quality=int(q), subsampling=subsampling))).frames[
+                0
+            ]
             for f, q in zip(frames, quality)
         ]
     out = torch.from_numpy(np.stack(dec)).permute(0, 3, 1, 2).float() / 255.0
@@ -53,7 +52,7 @@ def real_codec(
     codec: str,
     quality: Sequence[int] | Tensor,
     grad: Gradient = "identity",
-    subsampling: str | None = None,
+    subsampling: str = "4:2:0",
 ) -> Tensor:
     """Real codec forward, straight-through backward (identity or simulator gradient; the
     simulator is 4:2:0 whatever ``subsampling`` the real codec runs)."""

@@ -112,7 +112,7 @@ def _compressors(
     cfg: TrainConfig,
     rng: np.random.Generator,
     conditioned: bool = False,
-    subsampling: str | None = None,
+    subsampling: str = "4:2:0",
 ) -> tuple[
     Callable[[Tensor], Tensor],
     Callable[[Tensor], Tensor],
@@ -295,7 +295,6 @@ class Trainer:
         self.model.eval()
         bic = Bicubic(self.model.scale)
         sub = self.model.lr_subsampling
-        chroma = {"subsampling": sub} if sub else {}
         told = None
         if cc is not None and reads_back_quality(get_codec(cc.name)):
             told = torch.tensor([float(q)])
@@ -306,14 +305,14 @@ class Trainer:
                 if cc is not None:
                     codec = get_codec(cc.name)
                     if codec.kind == "image":  # bits per HR pixel of the real file
-                        opts = EncodeOptions(quality=q, **chroma)
+                        opts = EncodeOptions(quality=q, subsampling=sub)
                         size = len(codec.encode([lr], opts))
                         res.setdefault(f"bpp_{key}", []).append(
                             8.0 * size / (hr.shape[-2] * hr.shape[-1])
                         )
                 lt = to_tensor(lr).to(self.device)
                 if cc is not None:
-                    lt = run_codec(lt, cc.name, [q], self.model.lr_subsampling)
+                    lt = run_codec(lt, cc.name, [q], sub)
                 res.setdefault(f"psnr_{key}", []).append(
                     psnr(to_uint8(m.upscale(lt, quality=told).clamp(0, 1)), to_uint8(hr))
                 )
