@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..nn import QUALITY_CHANNELS, ArtifactFilter, quantize
+from ..nn import QUALITY_CHANNELS, ArtifactFilter, condition_from_planes, quantize
 from .base import (
     InverseOutput,
     LRFunction,
@@ -74,8 +74,4 @@ class Deblock(RescaleModel):
 
     def inverse(self, y: Tensor) -> InverseOutput:
         """``y``: the decoded image (even sides) and the quality condition's planes."""
-        if y.shape[1] >= 3 + QUALITY_CHANNELS:
-            cond = y[:, 3 : 3 + QUALITY_CHANNELS].mean((2, 3))
-        else:
-            cond = y.new_zeros(y.shape[0], QUALITY_CHANNELS)
-        return InverseOutput(self.net(y[:, :3], cond), None)
+        return InverseOutput(self.net(y[:, :3], condition_from_planes(y, 3)), None)

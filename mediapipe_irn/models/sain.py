@@ -18,6 +18,7 @@ from ..nn import (
     InvBlock,
     QualityFiLM,
     RestoreFilter,
+    condition_from_planes,
     make_subnet,
 )
 from .base import InverseOutput, RescaleModel, TrainOutput
@@ -102,13 +103,8 @@ class SAIN(RescaleModel):
     def inverse(self, y: Tensor) -> InverseOutput:
         film = None
         if self.quality_channels:  # the condition's constant planes (restore_input)
-            c = self.channels
-            if y.shape[1] > c:
-                cond = y[:, c : c + QUALITY_CHANNELS].mean((2, 3))
-            else:  # [lr, z] alone: the quality is unknown
-                cond = y.new_zeros(y.shape[0], QUALITY_CHANNELS)
-            film = self.post_quality(cond)
-            y = y[:, :c]
+            film = self.post_quality(condition_from_planes(y, self.channels))
+            y = y[:, : self.channels]
         x = y
         for blk in reversed(self.vanilla):
             x = blk(x, rev=True)

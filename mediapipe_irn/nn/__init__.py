@@ -7,6 +7,7 @@ from .postfilter import (
     ArtifactFilter,
     QualityFiLM,
     RestoreFilter,
+    condition_from_planes,
     quality_condition,
 )
 from .priors import GaussianMixturePrior, GaussianPrior
@@ -27,6 +28,7 @@ __all__ = [
     "ArtifactFilter",
     "RestoreFilter",
     "SubnetFactory",
+    "condition_from_planes",
     "conv_block",
     "dense_block",
     "make_subnet",

@@ -34,6 +34,15 @@ def quality_condition(quality: Tensor | None, batch: int, like: Tensor) -> Tenso
     return torch.stack((value, known.to(like.dtype)), 1)
 
 
+def condition_from_planes(y: Tensor, start: int) -> Tensor:
+    """``B×2`` condition back from an inverse's input: the constant planes
+    :meth:`~mediapipe_irn.models.RescaleModel.restore_input` put at channel ``start``, or
+    "unknown" where the input stops before them."""
+    if y.shape[1] > start:
+        return y[:, start : start + QUALITY_CHANNELS].mean((2, 3))
+    return y.new_zeros(y.shape[0], QUALITY_CHANNELS)
+
+
 class QualityFiLM(nn.Module):
     """Condition (``B×2``) → per-channel scale and shift of the filter's two hidden layers."""
 
