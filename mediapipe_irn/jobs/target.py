@@ -22,6 +22,7 @@ source file, the source is stored unchanged (lossless).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -414,14 +415,11 @@ def choose(
             or (r.scale == 1 and c == "jpeg" and chroma in (None, r.model.lr_subsampling))
         ]
 
+    @functools.cache  # once per image, whatever the number of codecs
     def reachable(scale: int) -> bool:
         if target.metric != "psnr" or target.floor is None or scale != 2:
             return True
-        if scale not in reach:
-            reach[scale] = _bicubic_round_trip_psnr(img, scale) + X2_REACH_DB
-        return target.floor <= reach[scale]
-
-    reach: dict[int, float] = {}
+        return target.floor <= _bicubic_round_trip_psnr(img, scale) + X2_REACH_DB
 
     if target.max_bpp is not None:
         return _within_budget(img, target, plains, model_paths(None), source_bytes)
