@@ -307,3 +307,20 @@ def test_x2_path_is_skipped_where_the_floor_is_out_of_its_reach(photo, rescalers
     assert "jpeg@sain-x2" not in high.tried and not [r for r in downs if r.scale == 2]
     low = choose(photo, Target(floor=27.0), rescalers)
     assert "jpeg@sain-x2" in low.tried and [r for r in downs if r.scale == 2]
+
+
+@pytest.mark.parametrize("floor", [26.0, 28.0, 30.0])
+def test_x2_search_lands_near_the_lowest_quality(photo, rescalers, floor):
+    """The ×2 path's search (at most MAX_EXACT whole-image restorations, its curve in the LR
+    error to the power X2_CURVE_POWER) ends within 8 % of the bytes of the lowest quality that
+    meets the floor, found here by restoring at every quality."""
+    from mediapipe_irn.jobs import target
+
+    p = target._Model(photo, "jpeg", "psnr", rescalers["sain-x2"])
+    restored = []
+    real = p.restore
+    p.restore = lambda data: restored.append(1) or real(data)
+    q = target._search_model(p, floor, None)
+    assert q is not None and p.value(q) >= floor and len(restored) <= target.MAX_EXACT
+    best = next(b for b in range(1, 101) if all(p.value(x) >= floor for x in range(b, 101)))
+    assert p.size(q) <= 1.08 * p.size(best), (q, best)

@@ -139,9 +139,10 @@ def test_train_only_one_submodule_freezes_the_rest(tmp_path):
     assert {k.split(".")[0] for k in changed} == {"post", "post_quality"}
 
 
-def test_reconstruction_loss_is_l1_or_squared_error():
-    """``LossWeights.rec_norm``: the papers' L1 on the restored HR, or its squared error (what
-    PSNR measures), each per HR value; anything else is refused."""
+def test_reconstruction_loss_is_l1_squared_error_or_db():
+    """``LossWeights.rec_norm``: the papers' L1 on the restored HR, its squared error (what
+    PSNR measures), each per HR value, or each image's −PSNR averaged; anything else is
+    refused."""
     import pytest
 
     from mediapipe_irn.models import create_model
@@ -151,7 +152,11 @@ def test_reconstruction_loss_is_l1_or_squared_error():
     m = create_model("sain-x2", pretrained=False)
     hr = torch.rand(2, 3, 16, 16)
     same = lambda x: x  # noqa: E731 - a lossless "codec"
-    for norm, err in (("l1", lambda d: d.abs()), ("l2", lambda d: d * d)):
+
+    def db(d):
+        return 10 * torch.log10((d * d).flatten(1).mean(1))
+
+    for norm, err in (("l1", lambda d: d.abs()), ("l2", lambda d: d * d), ("db", db)):
         out = rescaling_loss(m, hr, same, same, LossWeights(rec_norm=norm))
         assert torch.allclose(out.terms["rec"], err(out.hr.detach() - hr).mean(), rtol=1e-5)
     with pytest.raises(ValueError, match="rec_norm"):

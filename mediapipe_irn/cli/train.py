@@ -47,11 +47,11 @@ def _train_options(f):
             ),
             click.option(
                 "--rec-loss",
-                type=click.Choice(["l1", "l2"]),
+                type=click.Choice(["l1", "l2", "db"]),
                 default="l1",
                 show_default=True,
-                help="HR reconstruction loss: l1 (the papers) or l2 (squared error: what PSNR "
-                "measures)",
+                help="HR reconstruction loss: l1 (the papers), l2 (squared error: what PSNR "
+                "measures) or db (each image's −PSNR: every quality's gain in dB counts alike)",
             ),
             click.option("--seed", type=int, default=0, show_default=True),
             click.option("--threads", type=int, default=None),

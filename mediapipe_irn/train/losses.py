@@ -2,8 +2,10 @@
 
 Every term follows the papers' per-image sums, divided by the number of HR values (3·H·W) so
 magnitudes do not depend on the patch size: ``λ_fit·Σ(lr−lr_bic)²``, ``λ_rec·Σ|x̂−x|`` (or
-``Σ(x̂−x)²``, what PSNR measures) and ``λ_lat·Σz²/2`` (IRN); SAIN replaces the LR term by the
-mean of its four fit terms and pulls z toward its mixture's mode (see ``rescaling_loss``).
+``Σ(x̂−x)²``, what PSNR measures, or each image's ``10·log10`` of it: −PSNR in dB, which
+weighs every image's gain in dB alike, high qualities as much as low) and ``λ_lat·Σz²/2``
+(IRN); SAIN replaces the LR term by the mean of its four fit terms and pulls z toward its
+mixture's mode (see ``rescaling_loss``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..models.base import RescaleModel
 from ..models.bicubic import bicubic_down
 from ..nn import quantize
 
+REC_NORMS = ("l1", "l2", "db")
 Compressor = Callable[[Tensor], Tensor]
 RateModel = Callable[[Tensor], Tensor]  # LR batch → estimated bits per image (B,)
 
@@ -29,12 +32,13 @@ class LossWeights:
     rec: float = 1.0  # HR reconstruction (L1, or squared error with rec_norm="l2")
     latent: float = 1.0  # latent term: Σ(z − mode)²/2 (IRN: the Gaussian NLL)
     rate: float = 0.0  # λ on the LR's estimated codec bits per HR pixel (rate-aware training)
-    # "l1" (the papers) or "l2": squared error, what PSNR measures (a last stage for PSNR)
+    # "l1" (the papers); "l2": squared error, what PSNR measures (a last stage for PSNR);
+    # "db": each image's 10·log10 of its mean squared error (−PSNR), averaged over the batch
     rec_norm: str = "l1"
 
     def __post_init__(self) -> None:
-        if self.rec_norm not in ("l1", "l2"):
-            raise ValueError(f"rec_norm must be 'l1' or 'l2', not {self.rec_norm!r}")
+        if self.rec_norm not in REC_NORMS:
+            raise ValueError(f"rec_norm must be one of {REC_NORMS}, not {self.rec_norm!r}")
 
 
 class LossTerms(NamedTuple):
@@ -45,6 +49,15 @@ class LossTerms(NamedTuple):
 
 def _sum_per_hr(x: Tensor, n_hr: int) -> Tensor:
     return x.flatten(1).sum(1).mean() / n_hr
+
+
+def reconstruction_loss(err: Tensor, norm: str) -> Tensor:
+    """The HR reconstruction term of ``err`` = restored − source (``LossWeights.rec_norm``)."""
+    if norm == "l1":
+        return err.abs().flatten(1).mean(1).mean()
+    mse = (err * err).flatten(1).mean(1)
+    # 1e-10: an exact patch (MSE 0) stays finite; a quarter-level error is ~1e-6
+    return mse.mean() if norm == "l2" else (10 * torch.log10(mse + 1e-10)).mean()
 
 
 def rescaling_loss(
@@ -80,7 +93,7 @@ def rescaling_loss(
     z = model.latent(lr_c, sample=sample_latent, generator=generator)
     inv = model.inverse(model.restore_input(lr_c, z, quality))
     err = inv.hr - hr
-    l_rec = _sum_per_hr(err.abs() if weights.rec_norm == "l1" else err * err, n_hr)
+    l_rec = reconstruction_loss(err, weights.rec_norm)
     l_fit = _sum_per_hr((out.lr - lr_ref) ** 2, n_hr)
     terms = {"rec": l_rec.detach(), "fit": l_fit.detach()}
     # Latent term: IRN's Σz²/2 (its prior's mode is 0). For SAIN the same pull is toward the
