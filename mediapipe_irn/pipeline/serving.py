@@ -237,11 +237,10 @@ def video_rescaler(
     else:
         assert meta is not None
         name = model or meta.model
-        if weights:
-            pass  # a weights file: never cached
-        elif name == meta.model and not meta.extra.get("assumed"):
+        # a weights file is never cached (sha None)
+        if not weights and name == meta.model and not meta.extra.get("assumed"):
             sha = meta.extra.get("weights_sha256")  # the file's own (unrecorded: torch)
-        else:  # metadata made up, or another model named: its current weights, as for_metadata
+        elif not weights:  # metadata made up, or another model named: its current weights
             entry = find_weights(name)
             sha = entry.sha256 if entry else None
         s = max(meta.height + meta.pad_h, meta.width + meta.pad_w)
