@@ -181,3 +181,31 @@ def test_bench_archive_totals_every_way_and_meets_the_floor(tmp_path):
         assert sum(row["paths"].values()) == 1
     assert res["rows"][0]["bytes"]["jpeg"] < res["rows"][1]["bytes"]["jpeg"]
     assert "cpu" in res["capability"]
+
+
+def test_search_curve_finds_the_power_its_curves_follow():
+    """``bench search-curve``'s measures: curves exactly linear in u**1.7 are predicted
+    without error at power 1.7 and with error at power 1; the fitted slope comes back in
+    ``X2_CURVE_SLOPE``'s units (k·u(50)**0.7)."""
+    import numpy as np
+
+    from mediapipe_irn.bench.search_curve import QUALITIES, fitted_slopes, prediction_error
+
+    u = np.linspace(300.0, 10.0, len(QUALITIES))  # falls with the quality
+    curves = [{"u": list(u), "mse": list(5.0 + k * u**1.7)} for k in (0.01, 0.02)]
+    assert prediction_error(curves, 1.7)["beyond_p90_db"] < 1e-9
+    assert prediction_error(curves, 1.0)["inside_median_db"] > 0.05
+    u50 = u[QUALITIES.index(50)]
+    assert fitted_slopes(curves, 1.7) == pytest.approx([0.01 * u50**0.7, 0.02 * u50**0.7])
+
+
+def test_bench_search_curve_writes_json(tmp_path):
+    js = tmp_path / "c.json"
+    r = CliRunner().invoke(
+        main,
+        ["bench", "search-curve", "--data", str(SAMPLES / "chelsea.png"), "--json", str(js)],
+    )
+    assert r.exit_code == 0, r.output
+    res = json.loads(js.read_text())
+    assert res["images"] == 1 and [row["power"] for row in res["rows"]] == [1.0, 1.5, 1.7, 2.0]
+    assert len(res["curves"][0]["mse"]) == len(res["qualities"])

@@ -146,6 +146,23 @@ def bench_archive(
         click.echo(f"wrote {plot_path}")
 
 
+@bench.command("search-curve")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--model", default="sain-x2", show_default=True, help="a ×2 model (name@weights)")
+@click.option("--limit", type=int, default=None, help="at most this many images")
+@click.option("--json", "json_path", default="results/search_curve.json", show_default=True)
+def bench_search_curve(data, model: str, limit: int | None, json_path: str) -> None:
+    """The archive search's curve of a ×2 restore: restored MSE against the LR's codec error
+    to a power, its two-point prediction error and fitted slope per power."""
+    from ..bench import search_curve as sc
+    from ..bench.common import write_json
+
+    res = sc.run(list(data), model, limit=limit)
+    click.echo(sc.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+
+
 @bench.command("speed")
 @click.option("--models", default="sain-x2-lite,sain-x2,irn-x2,sain-x2-paper", show_default=True)
 @click.option("--size", "sizes", default="1280x720,1920x1080,3840x2160", show_default=True)

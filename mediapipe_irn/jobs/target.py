@@ -57,9 +57,10 @@ SMALL_GAIN, AIM = 0.03, {"psnr": 0.03, "ssim": 0.0005}
 # meet the floor the path is not tried, no restoration spent on it)
 FULL_SIZE_PRIOR, FULL_SIZE_BEST = 0.85, 0.45
 # a ×2 restore's MSE against the LR's codec error u: linear in u**X2_CURVE_POWER; before a
-# second point, its slope there is X2_CURVE_SLOPE / u(quality 50)**(power − 1) (the median
-# of sain-x2's fits on Set5+Set14, 0.25–0.47 per image; power 1.7 fits to 0.1 dB, median)
-X2_CURVE_POWER, X2_CURVE_SLOPE = 1.7, 0.35
+# second point, its slope is X2_CURVE_SLOPE / u(mid-range quality)**(power − 1) (`bench
+# search-curve`, sain-x2 on Set5+Set14: median of the per-image fits 0.40, 0.29–0.58; two
+# points predict a third to 0.035 dB, median, against 0.13 dB linear in u)
+X2_CURVE_POWER, X2_CURVE_SLOPE = 1.7, 0.40
 # the most a ×2 path's best restore (quality 100) has been above the image's bicubic round
 # trip (sain-x2 on the 87 validation images: 3.47 dB; median 0.88): a PSNR floor further above
 # it skips the path before its downscale
@@ -356,7 +357,7 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
 
         d_hi = _distortion(p.metric, p.value(hi))
         # the slope before a second point exists (X2_CURVE_SLOPE), in the metric's own units
-        mid = max(p.lr_error(min(max(50, lo), hi)), 1e-6) ** (X2_CURVE_POWER - 1)
+        mid = max(p.lr_error(sum(p.codec.quality_range) // 2), 1e-6) ** (X2_CURVE_POWER - 1)
         curve = _Curve(X2_CURVE_SLOPE / mid * d_hi / max(p.mse(hi), 1e-6))
         curve.add(x(hi), d_hi)
         best = hi

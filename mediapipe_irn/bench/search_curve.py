@@ -1,0 +1,114 @@
+"""The archive search's model of a ×2 restore (``jobs.target``): per image, the restored MSE
+at a grid of JPEG qualities against the codec's error on the LR (u), and how well a line in
+``u**power`` through two measured qualities predicts a third (median and 90th percentile,
+in dB, inside the pair's span and beyond it), with each image's fitted slope in the units of
+``X2_CURVE_SLOPE``. What the constants ``X2_CURVE_POWER`` and ``X2_CURVE_SLOPE`` come from.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from ..jobs import target
+from ..pipeline.rescale import FrameRescaler
+from .common import build_model, environment, load_images
+
+QUALITIES = (20, 30, 40, 50, 60, 70, 80, 90, 95, 100)
+
+
+def _curves(data: list[str], model: str, limit: int | None) -> list[dict[str, Any]]:
+    images = load_images(data, limit)
+    if not images:
+        raise ValueError(f"no images under {data}")
+    r = FrameRescaler(build_model(model))
+    out = []
+    for path, img in images:
+        p = target._Model(img, "jpeg", "psnr", r)
+        rows = [(q, p.lr_error(q), p.mse(q)) for q in QUALITIES]
+        out.append({"image": path, "u": [u for _, u, _ in rows], "mse": [m for *_, m in rows]})
+    return out
+
+
+def prediction_error(curves: list[dict[str, Any]], power: float) -> dict[str, float]:
+    """Two-point line in ``u**power``: |error| in dB of its prediction at every third quality
+    in 30–95 (median, p90; inside the pair's span and beyond it)."""
+    inside, beyond = [], []
+    idx = [i for i, q in enumerate(QUALITIES) if 30 <= q <= 95]
+    for c in curves:
+        x = np.asarray(c["u"]) ** power
+        d = np.asarray(c["mse"])
+        for i, j in itertools.combinations(idx, 2):
+            if abs(x[j] - x[i]) < 1e-12:
+                continue
+            k = (d[j] - d[i]) / (x[j] - x[i])
+            for m in idx:
+                if m in (i, j):
+                    continue
+                pred = d[i] + k * (x[m] - x[i])
+                err = abs(10 * np.log10(pred / d[m])) if pred > 0 else 10.0
+                (inside if min(i, j) < m < max(i, j) else beyond).append(err)
+    return {
+        "inside_median_db": float(np.median(inside)),
+        "inside_p90_db": float(np.percentile(inside, 90)),
+        "beyond_median_db": float(np.median(beyond)),
+        "beyond_p90_db": float(np.percentile(beyond, 90)),
+    }
+
+
+def fitted_slopes(curves: list[dict[str, Any]], power: float) -> list[float]:
+    """Per image: least-squares ``mse = a + k·u**power``, reported as ``k·u(50)**(power − 1)``
+    (``X2_CURVE_SLOPE``'s units: the slope target's prior uses)."""
+    out = []
+    for c in curves:
+        u, d = np.asarray(c["u"]), np.asarray(c["mse"])
+        a = np.stack([np.ones_like(u), u**power], 1)
+        (_, k), *_ = np.linalg.lstsq(a, d, rcond=None)
+        out.append(float(k * u[QUALITIES.index(50)] ** (power - 1)))
+    return out
+
+
+def run(
+    data: list[str], model: str = "sain-x2", powers=(1.0, 1.5, 1.7, 2.0), limit=None
+) -> dict[str, Any]:
+    curves = _curves(data, model, limit)
+    rows = []
+    for pw in powers:
+        slopes = fitted_slopes(curves, pw)
+        rows.append(
+            {
+                "power": pw,
+                **prediction_error(curves, pw),
+                "slope_median": float(np.median(slopes)),
+                "slope_min": min(slopes),
+                "slope_max": max(slopes),
+            }
+        )
+    return {
+        "data": data,
+        "model": model,
+        "qualities": list(QUALITIES),
+        "images": len(curves),
+        "rows": rows,
+        "curves": curves,
+        "search": {"power": target.X2_CURVE_POWER, "slope": target.X2_CURVE_SLOPE},
+        "env": environment(),
+    }
+
+
+def format_table(res: dict[str, Any]) -> str:
+    lines = [
+        f"{res['model']}, {res['images']} images: restored MSE against u**power, two-point "
+        "prediction error (dB)",
+        f"{'power':>6} {'inside':>8} {'p90':>6} {'beyond':>8} {'p90':>6} {'slope':>6} "
+        f"{'min':>6} {'max':>6}",
+    ]
+    for r in res["rows"]:
+        lines.append(
+            f"{r['power']:6.2f} {r['inside_median_db']:8.3f} {r['inside_p90_db']:6.3f} "
+            f"{r['beyond_median_db']:8.3f} {r['beyond_p90_db']:6.3f} {r['slope_median']:6.3f} "
+            f"{r['slope_min']:6.3f} {r['slope_max']:6.3f}"
+        )
+    return "\n".join(lines)
