@@ -209,3 +209,15 @@ def test_bench_search_curve_writes_json(tmp_path):
     res = json.loads(js.read_text())
     assert res["images"] == 1 and [row["power"] for row in res["rows"]] == [1.0, 1.5, 1.7, 2.0]
     assert len(res["curves"][0]["mse"]) == len(res["qualities"])
+
+
+def test_bench_quality_adds_the_full_size_restore_at_its_gain(tmp_path):
+    """A full-size restore gets a ``+gain`` row: each file at the archive's least-squares
+    gain, never below the filter at gain 1, for the few bytes the gain's text adds."""
+    from mediapipe_irn.bench import quality
+
+    res = quality.run([str(SAMPLES / "chelsea.png")], ["deblock-x1"], [50, 95])
+    plain, gain = res["models"]["deblock-x1"]["curve"], res["models"]["deblock-x1+gain"]["curve"]
+    assert [r["quality"] for r in gain] == [50, 95]
+    for a, b in zip(plain, gain):
+        assert b["psnr"] >= a["psnr"] - 1e-3 and 0 < b["bpp"] - a["bpp"] < 0.001

@@ -147,3 +147,30 @@ def test_archive_tries_the_full_size_restore_in_the_plain_files_chroma():
         tried = [k for k in c.tried if "deblock" in k]
         assert len(tried) == 1, c.tried
         assert tried[0].endswith("-444") == plain[0].endswith("4:4:4"), c.tried
+
+
+def _file_with_gain(rgb: np.ndarray, gain: str) -> bytes:
+    from mediapipe_irn.codecs import RestoreMetadata
+
+    h, w = rgb.shape[:2]
+    meta = RestoreMetadata("deblock-x1", 1, w, h, extra={"gain": gain})
+    return get_codec("jpeg").encode([rgb], EncodeOptions(quality=40), meta)
+
+
+def test_restore_gain_blends_the_decoded_file_and_the_filter():
+    """A file's restore gain (``extra['gain']``): 0 restores the plain decode, 1 the filter's
+    output, 0.5 halfway; a gain that is not a number in 0–2 is refused."""
+    from mediapipe_irn.api import decode_lr
+    from mediapipe_irn.errors import MetadataError
+
+    rng = np.random.default_rng(3)
+    rgb = (rng.random((40, 56, 3)) * 255).astype(np.uint8)
+    plain = get_codec("jpeg").decode(_file_with_gain(rgb, "0.00")).frames[0].astype(float)
+    out = {g: decode_lr(_file_with_gain(rgb, g))[0].rgb.astype(float) for g in ("0.00", "0.50")}
+    full = decode_lr(_file_with_gain(rgb, "1.00"))[0].rgb.astype(float)
+    assert np.array_equal(out["0.00"], plain)
+    assert np.abs(full - plain).max() > 2  # the shipped filter changes this file
+    assert np.abs(out["0.50"] - (plain + full) / 2).max() <= 1.0
+    for bad in ("abc", "2.50", "-0.10"):
+        with pytest.raises(MetadataError, match="gain"):
+            decode_lr(_file_with_gain(rgb, bad))

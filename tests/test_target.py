@@ -324,3 +324,23 @@ def test_x2_search_lands_near_the_lowest_quality(photo, rescalers, floor):
     assert q is not None and p.value(q) >= floor and len(restored) <= target.MAX_EXACT
     best = next(b for b in range(1, 101) if all(p.value(x) >= floor for x in range(b, 101)))
     assert p.size(q) <= 1.08 * p.size(best), (q, best)
+
+
+def test_full_size_restore_stores_its_best_gain(photo, rescalers):
+    """The search gives a full-size restore the least-squares gain on the source (two
+    decimals) and stores it: the restored file's PSNR is the one measured, at least the plain
+    decode's and the filter's at gain 1; the stored file's size is the searched one."""
+    from mediapipe_irn.api import decode_lr
+    from mediapipe_irn.jobs import target
+
+    p = target._Model(photo, "jpeg", "psnr", rescalers["deblock-x1"])
+    for q in (60, 95):
+        v = p.value(q)
+        data = p.stored(q)
+        img, meta, _ = decode_lr(data)
+        assert meta.extra["gain"] == f"{p._gain[q]:.2f}" and len(data) == p.size(q)
+        assert psnr(img.rgb, photo.rgb) == pytest.approx(v, abs=1e-9)
+        plain = get_codec("jpeg").decode(data).frames[0]
+        dec = get_codec("jpeg").decode(p.encode(q))
+        full = rescalers["deblock-x1"].up(dec.frames[0], dec.metadata, dec.quality)
+        assert v >= psnr(plain, photo.rgb) - 1e-3 and v >= psnr(full, photo.rgb) - 1e-3

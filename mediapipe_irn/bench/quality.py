@@ -13,11 +13,14 @@ import numpy as np
 
 from ..api import decode_lr, downscale_lr, encode_downscaled
 from ..codecs import EncodeOptions, get_codec
+from ..jobs.target import stored_file
 from ..metrics import bits_per_pixel, psnr, ssim
 from ..pipeline.execution import resolve
+from ..pipeline.rescale import FrameRescaler
 from .common import bd_against, build_model, environment, load_images, plot_rd, pyplot, save_figure
 
 REFERENCE_QUALITIES = [5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
+GAIN = -1  # a run's "steps" value for the full-size restore at the archive's gain
 
 
 def _scores(out: np.ndarray, ref: np.ndarray, nbytes: int) -> dict[str, float]:
@@ -72,9 +75,10 @@ def run(
     exec_: str = "auto",
 ) -> dict[str, Any]:
     """``refine`` > 0 adds, for each learned model, a ``<name>+hcd<refine>`` row (HCD steps
-    per stage against the same codec and quality) with its encode time. ``context``: other
-    codecs coded at full resolution, for the plot and the table. ``exec_``: how the
-    models run (``--exec``; what it resolved to per model is recorded)."""
+    per stage against the same codec and quality) with its encode time; a full-size restore
+    gets a ``<name>+gain`` row (each file at the gain the archive's search stores).
+    ``context``: other codecs coded at full resolution, for the plot and the table.
+    ``exec_``: how the models run (``--exec``; what it resolved to per model is recorded)."""
     images = load_images(data, limit)
     c = get_codec(codec)
     results: dict[str, Any] = {
@@ -97,6 +101,8 @@ def run(
     built = {n: build_model(n) for n in models}
     runs = [(n, 0) for n in models]
     runs += [(n, refine) for n in models if refine > 0 and built[n].invertible]
+    # a full-size restore also at the gain the archive gives each file (``<name>+gain``)
+    runs += [(n, GAIN) for n in models if built[n].scale == 1 and built[n].learned]
     for name, steps in runs:
         m = built[name]
         base, _, weights = name.partition("@")  # restore with the same weights
@@ -112,14 +118,21 @@ def run(
             ref = results[key]
         curve = []
         t0 = time.perf_counter()  # the LR does not depend on the quality without refinement
-        lrs = [None if steps else downscale_lr(m, img, precision=precision) for _, img in images]
+        lrs = [
+            None if steps > 0 else downscale_lr(m, img, precision=precision) for _, img in images
+        ]
         down_s = (time.perf_counter() - t0) / len(images)
         for q in qualities:
             rows = []
             t0 = time.perf_counter()
             for (path, img), lr in zip(images, lrs):
-                lr_meta = lr or downscale_lr(m, img, codec, q, refine=steps, precision=precision)
-                data_b, _ = encode_downscaled(*lr_meta, img, codec, q, False, sub)
+                if steps == GAIN:  # the archive search's file (its gain), Huffman as the rest
+                    data_b = stored_file(img, FrameRescaler(m, precision), q, codec, False)
+                else:
+                    lr_meta = lr or downscale_lr(
+                        m, img, codec, q, refine=steps, precision=precision
+                    )
+                    data_b, _ = encode_downscaled(*lr_meta, img, codec, q, False, sub)
                 out, _, _ = decode_lr(
                     data_b, path, base, weights or None, codec=codec, precision=precision
                 )
@@ -139,7 +152,8 @@ def run(
             entry["bd_error"] = "lossless codec: no rate-distortion curve"
         else:
             entry.update(bd_against(ref, curve))
-        results["models"][name if steps == 0 else f"{name}+hcd{steps}"] = entry
+        suffix = "" if steps == 0 else "+gain" if steps == GAIN else f"+hcd{steps}"
+        results["models"][name + suffix] = entry
     base = next((n for n in results["models"] if n.startswith("bicubic")), None)
     if base and not lossless:
         for name, entry in results["models"].items():

@@ -35,9 +35,10 @@ from typing import Literal
 import numpy as np
 
 from ..codecs import EncodeOptions, get_codec
+from ..codecs.metadata import RestoreMetadata
 from ..metrics import psnr, ssim
-from ..pipeline.images import ImageData
-from ..pipeline.rescale import FrameRescaler
+from ..pipeline.images import ImageData, to_tensor, to_uint8
+from ..pipeline.rescale import GAIN_KEY, FrameRescaler, gain_text, with_gain
 
 # Archived JPEGs get per-image Huffman tables: still baseline JPEG that every decoder opens,
 # 2-6 % smaller at full size and 3-9 % as a x2 LR (Set5+Set14, QF 30-90), for a slower encode.
@@ -231,10 +232,17 @@ class _Path:
     def log_size(self, q: int) -> float:
         return math.log(self.size(q))
 
+    def stored(self, q: int) -> bytes:
+        """The file to store at quality ``q`` (after :meth:`value`)."""
+        return self.encode(q)
+
+    def restored(self, q: int) -> np.ndarray:
+        return self.restore(self.encode(q))
+
     def value(self, q: int) -> float:
         """The metric of the whole restored image at quality ``q``."""
         if q not in self._exact:
-            out = self._out[q] = self.restore(self.encode(q))
+            out = self._out[q] = self.restored(q)
             self._exact[q] = _score(self.metric, out, self.img.rgb)
         return self._exact[q]
 
@@ -268,26 +276,63 @@ class _Plain(_Path):
 class _Model(_Path):
     """Model downscale (once) → codec → model restore."""
 
-    def __init__(self, img: ImageData, codec: str, metric: Metric, r: FrameRescaler) -> None:
+    def __init__(
+        self,
+        img: ImageData,
+        codec: str,
+        metric: Metric,
+        r: FrameRescaler,
+        optimize: bool = OPTIMIZE,
+    ) -> None:
         super().__init__(img, codec, metric, r.model.lr_subsampling)
-        self.r, self.name = r, r.model.name
+        self.r, self.name, self.optimize = r, r.model.name, optimize
         h, w = img.size
-        self.meta = r.metadata(w, h, {"grey": True} if img.grey else None)
+        extra: dict = {"grey": True} if img.grey else {}
+        if r.scale == 1:  # a full-size restore: its gain, a fixed-width placeholder until chosen
+            extra[GAIN_KEY] = gain_text(1.0)
+        self.meta = r.metadata(w, h, extra)
         self.lr = r.down(img.rgb)
         self._lr_err: dict[int, float] = {}
+        self._gain: dict[int, float] = {}
 
     @property
     def key(self) -> str:
         return f"{self.codec.name}@{self.name}"  # the model's name says its chroma
 
-    def make(self, q: int) -> bytes:
+    def make(self, q: int, meta: RestoreMetadata | None = None) -> bytes:
         return self.codec.encode(
             [self.lr],
-            EncodeOptions(quality=q, subsampling=self.chroma, optimize=OPTIMIZE),
-            self.meta,
+            EncodeOptions(quality=q, subsampling=self.chroma, optimize=self.optimize),
+            meta or self.meta,
             icc=self.img.icc,
             exif=self.img.exif,
         )
+
+    def restored(self, q: int) -> np.ndarray:
+        """A full-size restore at the gain that suits this file best (least squares against
+        the source, two decimals: what :func:`..pipeline.rescale.with_gain` applies when the
+        file is restored, so the measured value is the restored file's)."""
+        if self.r.scale != 1:
+            return super().restored(q)
+        dec = self.codec.decode(self.encode(q))
+        lr = to_tensor(dec.frames[0])
+        raw = self.r.up_tensor(lr, self.meta, dec.quality)  # the placeholder's gain: 1
+        h, w = self.img.size
+        d = lr[0, :, :h, :w].double() * 255
+        res = raw[0].double() * 255 - d
+        err = to_tensor(self.img.rgb)[0].double() * 255 - d
+        den = float((res * res).sum())
+        g = self._gain[q] = float(gain_text(float((res * err).sum()) / den if den else 1.0))
+        return to_uint8(with_gain(lr, raw, g))
+
+    def stored(self, q: int) -> bytes:
+        if self.r.scale != 1:
+            return self.encode(q)
+        self.value(q)
+        extra = {**self.meta.extra, GAIN_KEY: gain_text(self._gain[q])}
+        data = self.make(q, replace(self.meta, extra=extra))
+        assert len(data) == self.size(q)  # the gain's text is fixed-width
+        return data
 
     def restore(self, data: bytes) -> np.ndarray:
         dec = self.codec.decode(data)
@@ -389,6 +434,14 @@ def _meeting(p: _Path, floor: float, below: int | None = None) -> int | None:
     return lowest_smooth(p.value, floor, *p.codec.quality_range, p.log_size)
 
 
+def stored_file(
+    img: ImageData, rescaler: FrameRescaler, q: int, codec: str = "jpeg", optimize: bool = OPTIMIZE
+) -> bytes:
+    """The file the archive stores for ``rescaler``'s path at quality ``q`` (a full-size
+    restore's with the gain the search gives it); ``optimize``: per-image Huffman tables."""
+    return _Model(img, codec, "psnr", rescaler, optimize).stored(q)
+
+
 def smallest_bytes(
     img: ImageData,
     floor: float,
@@ -476,10 +529,10 @@ def choose(
 
 def _final(best: tuple[_Path, int], source_bytes: int | None, extra: dict) -> Choice:
     p, q = best
-    data = p.encode(q)
+    ps, ss = p.both(q)
+    data = p.stored(q)
     if source_bytes is not None and len(data) >= source_bytes:
         return Choice(None, note="the source file is smaller: stored unchanged", **extra)
-    ps, ss = p.both(q)
     model = None if isinstance(p, _Plain) else p.name
     return Choice(data, p.codec.name, model, q, p.chroma, ps, ss, **extra)
 
@@ -526,4 +579,5 @@ __all__ = [
     "highest",
     "lowest",
     "smallest_bytes",
+    "stored_file",
 ]

@@ -32,6 +32,41 @@ from .serving import (
 )
 from .tiling import downscale_image, upscale_image
 
+GAIN_KEY, GAIN_MAX = "gain", 2.0
+
+
+def gain_text(gain: float) -> str:
+    """A restore gain as the metadata stores it: two decimals, always four characters (the
+    file's size does not depend on it)."""
+    return f"{min(max(gain, 0.0), GAIN_MAX):.2f}"
+
+
+def restore_gain(meta: RestoreMetadata) -> float:
+    """The strength a full-size restore is applied with (``extra['gain']``; 1 when absent):
+    chosen per image by the archive's search, the least-squares blend of the decoded file and
+    the filter's output against the source (an encoder-side switch, as a video codec's loop
+    filter flags; measured in the README)."""
+    from ..errors import MetadataError
+
+    g = meta.extra.get(GAIN_KEY)
+    if g is None:
+        return 1.0
+    try:
+        v = float(g)
+    except (TypeError, ValueError):
+        raise MetadataError(f"restore gain {g!r} is not a number") from None
+    if not 0.0 <= v <= GAIN_MAX:
+        raise MetadataError(f"restore gain {v} is outside 0–{GAIN_MAX:g}")
+    return v
+
+
+def with_gain(lr: torch.Tensor, out: torch.Tensor, gain: float) -> torch.Tensor:
+    """``decoded + gain · (restored − decoded)`` (the decoded image cropped to ``out``)."""
+    if gain == 1.0:
+        return out
+    base = lr[..., : out.shape[-2], : out.shape[-1]]
+    return base + gain * (out - base)
+
 
 @dataclass
 class FrameRescaler:
@@ -109,8 +144,9 @@ class FrameRescaler:
     def up_tensor(
         self, lr: torch.Tensor, meta: RestoreMetadata, quality: int | None = None
     ) -> torch.Tensor:
-        """``quality``: what the decoder read (``Decoded.quality``); None where unknown."""
-        return upscale_image(
+        """``quality``: what the decoder read (``Decoded.quality``); None where unknown. A
+        full-size restore's output is blended by the file's gain (:func:`restore_gain`)."""
+        out = upscale_image(
             self.model,
             lr,
             size=(meta.height, meta.width),
@@ -118,9 +154,18 @@ class FrameRescaler:
             precision=self.execution,
             quality=quality,
         )
+        return with_gain(lr, out, restore_gain(meta)) if self.model.scale == 1 else out
 
     def up(self, rgb: np.ndarray, meta: RestoreMetadata, quality: int | None = None) -> np.ndarray:
         return to_uint8(self.up_tensor(to_tensor(rgb), meta, quality))
 
 
-__all__ = ["FrameRescaler", "metadata_from_model", "padding", "restore_metadata_for"]
+__all__ = [
+    "FrameRescaler",
+    "gain_text",
+    "metadata_from_model",
+    "padding",
+    "restore_gain",
+    "restore_metadata_for",
+    "with_gain",
+]
