@@ -162,3 +162,34 @@ def test_jpeg_decode_reads_back_the_quality():
 
     assert reads_back_quality(jpeg)
     assert not any(reads_back_quality(get_codec(n)) for n in ("png", "webp", "h264"))
+
+
+def test_jpeg_takes_qualities_between_whole_ones():
+    """JPEG at a fractional quality: libjpeg's tables scaled between the whole qualities' (a
+    size between theirs, read back as the nearest whole quality); whole qualities are coded
+    exactly as libjpeg codes them; other codecs refuse a fractional quality."""
+    import io
+
+    from PIL import Image
+
+    from mediapipe_irn.codecs.image import jpeg_tables
+    from mediapipe_irn.jobs.target import quality_levels
+
+    rng = np.random.default_rng(0)
+    rgb = np.clip(rng.normal(128, 40, (64, 80, 3)), 0, 255).astype(np.uint8)
+    jpeg = get_codec("jpeg")
+    sizes = [len(jpeg.encode([rgb], EncodeOptions(quality=q))) for q in (93, 93.4, 93.8, 94)]
+    assert sizes == sorted(sizes) and len(set(sizes)) == 4
+    data = jpeg.encode([rgb], EncodeOptions(quality=93.4))
+    assert jpeg.decode(data).quality == 93
+    assert list(Image.open(io.BytesIO(data)).quantization[0]) == jpeg_tables(93.4)[0]
+    whole = jpeg.encode([rgb], EncodeOptions(quality=90, optimize=True))
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=90, optimize=True)
+    assert whole == buf.getvalue()
+    with pytest.raises(CodecError, match="whole qualities"):
+        get_codec("webp").encode([rgb], EncodeOptions(quality=50.5))
+    levels = quality_levels(jpeg)
+    assert levels[:3] == [1, 2, 3] and levels[-1] == 100 and 93.4 in levels
+    lo, hi = get_codec("webp").quality_range
+    assert levels == sorted(levels) and quality_levels(get_codec("webp")) == list(range(lo, hi + 1))

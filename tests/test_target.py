@@ -322,7 +322,8 @@ def test_x2_search_lands_near_the_lowest_quality(photo, rescalers, floor):
     p.restore = lambda data: restored.append(1) or real(data)
     q = target._search_model(p, floor, None)
     assert q is not None and p.value(q) >= floor and len(restored) <= target.MAX_EXACT
-    best = next(b for b in range(1, 101) if all(p.value(x) >= floor for x in range(b, 101)))
+    lo, hi = p.steps  # indices into the qualities searched
+    best = next(b for b in range(lo, hi + 1) if all(p.value(x) >= floor for x in range(b, hi + 1)))
     assert p.size(q) <= 1.08 * p.size(best), (q, best)
 
 
@@ -334,7 +335,7 @@ def test_full_size_restore_stores_its_best_gain(photo, rescalers):
     from mediapipe_irn.jobs import target
 
     p = target._Model(photo, "jpeg", "psnr", rescalers["deblock-x1"])
-    for q in (60, 95):
+    for q in (p.at(60), p.at(95), p.at(93.4)):
         v = p.value(q)
         data = p.stored(q)
         img, meta, _ = decode_lr(data)

@@ -4,7 +4,9 @@ least that good (PSNR RGB against the source, whole image):
 - ``jpeg-4:2:0``: plain libjpeg-turbo 4:2:0 with a per-image quality search (what
   jpeg-archive's ``jpeg-recompress`` does by default);
 - ``jpeg``: the same, per image the smaller of 4:2:0 and 4:4:4 (the baseline every share is
-  against: 4:2:0 alone cannot reach high floors on colourful images);
+  against: 4:2:0 alone cannot reach high floors on colourful images), whole qualities;
+- ``jpeg-fine``: the same with the archive's steps between whole qualities at the top
+  (``jobs.target.FINE_FROM``), which every path of the choice searches;
 - ``jpegli``: plain jpegli, per-image search (when the plugin is installed);
 - ``<model>``: the model path alone (×2 …, or ``deblock-x1``'s full-resolution JPEG and
   restore), per-image search;
@@ -50,7 +52,8 @@ def run(
     for r in rescalers.values():  # not in the times below, as in a long archive
         r.up(r.down(crop), r.metadata(crop.shape[1], crop.shape[0]), 75)
     jpegli = "jpegli" in list_codecs()
-    ways = ["jpeg-4:2:0", "jpeg"] + (["jpegli"] if jpegli else []) + models + ["choice"]
+    ways = ["jpeg-4:2:0", "jpeg", "jpeg-fine"] + (["jpegli"] if jpegli else []) + models
+    ways += ["choice"]
     ways += ["choice+jpegli"] if jpegli else []
     rows: list[dict[str, Any]] = []
     for floor in floors:
@@ -61,11 +64,13 @@ def run(
         worst = float("inf")
         for path, img in images:
             source = Path(path).stat().st_size  # stored unchanged
-            sub = smallest_bytes(img, floor, "jpeg")
-            full = smallest_bytes(img, floor, "jpeg", "4:4:4")
+            sub = smallest_bytes(img, floor, "jpeg", fine=False)
+            full = smallest_bytes(img, floor, "jpeg", "4:4:4", fine=False)
+            fine = [smallest_bytes(img, floor, "jpeg", ch) for ch in ("4:2:0", "4:4:4")]
             got: dict[str, int | None] = {
                 "jpeg-4:2:0": sub,
                 "jpeg": min((b for b in (sub, full) if b is not None), default=None),
+                "jpeg-fine": min((b for b in fine if b is not None), default=None),
             }
             if jpegli:
                 got["jpegli"] = smallest_bytes(img, floor, "jpegli")

@@ -19,10 +19,10 @@ ENTRY_POINT_GROUP = "mediapipe_irn.codecs"
 
 @dataclass(frozen=True)
 class EncodeOptions:
-    """Codec settings. ``quality`` is JPEG/WebP quality (1–100) or the H.264 CRF (0–51);
-    ``None`` picks the codec's default."""
+    """Codec settings. ``quality`` is JPEG/WebP quality (1–100; JPEG also between whole
+    qualities) or the H.264 CRF (0–51); ``None`` picks the codec's default."""
 
-    quality: int | None = None
+    quality: int | float | None = None
     subsampling: Literal["4:2:0", "4:4:4"] = "4:2:0"
     preset: str = "medium"
     fps: Fraction = Fraction(25)

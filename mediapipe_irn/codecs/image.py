@@ -68,7 +68,8 @@ def save_image(
     # (Set14's baboon at 93: libjpeg prints "Suspension not allowed here" and fails). Those get
     # room for two bytes per pixel from the start; the rare file beyond it a retry with room
     # for the worst case.
-    if optimized and (kw.get("subsampling") == 0 or kw.get("quality", 75) >= 90):
+    big = kw.get("quality", 75) >= 90 or "qtables" in kw  # the fractional ones are at the top
+    if optimized and (kw.get("subsampling") == 0 or big):
         try:
             return _save_with_block(im, fmt, kw, 2 * im.width * im.height + (1 << 20))
         except OSError:
@@ -132,6 +133,27 @@ _LUMA = np.array(
 )
 
 
+# ... and its chrominance table
+_CHROMA = np.array(
+    [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99]
+    + [24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99]
+    + [99] * 32,
+    np.float64,
+)
+
+
+def jpeg_tables(quality: float) -> list[list[int]]:
+    """libjpeg's baseline luminance and chrominance tables at ``quality``, a fractional one
+    too (its scale factor, 5000/q or 200 − 2q, unrounded): steps between libjpeg's whole
+    qualities, which at the top are 8–15 % apart in bytes. Natural order, as Pillow takes
+    them."""
+    scale = 5000.0 / quality if quality < 50 else 200.0 - 2.0 * quality
+    return [
+        np.clip(np.floor((t * scale + 50.0) / 100.0), 1, 255).astype(int).tolist()
+        for t in (_LUMA, _CHROMA)
+    ]
+
+
 def _ijg_tables() -> np.ndarray:
     """Sum of log luminance steps of libjpeg's baseline tables at quality 1–100."""
     q = np.arange(1, 101, dtype=np.float64)
@@ -168,10 +190,14 @@ def decoded_image(im: Image.Image, raw: str | None, quality: int | None = None) 
     return Decoded([rgb], meta, im.info.get("icc_profile"), exif, raw, quality)
 
 
-def codec_quality(options: EncodeOptions, codec) -> int:
+def codec_quality(options: EncodeOptions, codec) -> int | float:
     """``options.quality`` (the codec's default when None), checked against the codec's
-    ``quality_range``."""
-    q = codec.default_quality if options.quality is None else int(options.quality)
+    ``quality_range``; a fractional one only for a codec with ``fractional_quality``."""
+    q = codec.default_quality if options.quality is None else options.quality
+    whole = float(q).is_integer()
+    if not whole and not getattr(codec, "fractional_quality", False):
+        raise CodecError(f"{codec.name} takes whole qualities, got {q}")
+    q = int(q) if whole else float(q)
     lo, hi = codec.quality_range
     if not lo <= q <= hi:
         raise CodecError(f"quality must be in {lo}–{hi}, got {q}")
@@ -185,6 +211,7 @@ class JPEGCodec:
     default_quality, quality_range = 75, (1, 100)
     subsamplings = ("4:2:0", "4:4:4")  # what EncodeOptions.subsampling may choose
     quality_read_back = True  # decode() reads the quality back from libjpeg's tables, exactly
+    fractional_quality = True  # e.g. 93.4: libjpeg's tables scaled between whole qualities
 
     def encode(
         self,
@@ -195,11 +222,15 @@ class JPEGCodec:
         exif: bytes | None = None,
     ) -> bytes:
         (f,) = check_frames(frames, single=True)
+        q = codec_quality(options, self)
         kw: dict = {
-            "quality": codec_quality(options, self),
             "subsampling": 0 if options.subsampling == "4:4:4" else 2,
             "optimize": options.optimize,
         }
+        if isinstance(q, int):
+            kw["quality"] = q
+        else:  # the same tables libjpeg scales, between its whole qualities
+            kw["qtables"] = jpeg_tables(q)
         if metadata is not None:
             kw["comment"] = (TAG + ":" + metadata.to_json()).encode()
         return save_rgb(f, "JPEG", icc, exif, **kw)
