@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -39,6 +38,7 @@ from ..codecs.metadata import RestoreMetadata
 from ..metrics import psnr, ssim
 from ..pipeline.images import ImageData, to_tensor, to_uint8
 from ..pipeline.rescale import GAIN_KEY, FrameRescaler, gain_text, with_gain
+from .search import highest, lowest, lowest_smooth
 
 # Archived JPEGs get per-image Huffman tables: still baseline JPEG that every decoder opens,
 # 2-6 % smaller at full size and 3-9 % as a x2 LR (Set5+Set14, QF 30-90), for a slower encode.
@@ -143,59 +143,6 @@ class Choice:
     plain_quality: int | float | None = None
     note: str | None = None
     tried: dict[str, int | None] = field(default_factory=dict)  # path → bytes (None: missed)
-
-
-def lowest(ok: Callable[[int], bool], lo: int, hi: int) -> int | None:
-    """Lowest q in [lo, hi] with ``ok(q)``, assuming ``ok`` is monotone; None if not ``ok(hi)``."""
-    if lo > hi or not ok(hi):
-        return None
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    return hi
-
-
-def highest(ok: Callable[[int], bool], lo: int, hi: int) -> int | None:
-    """Highest q in [lo, hi] with ``ok(q)``, assuming ``ok`` is true up to a point."""
-    if lo > hi or not ok(lo):
-        return None
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if ok(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def lowest_smooth(
-    f: Callable[[int], float], floor: float, lo: int, hi: int, x: Callable[[int], float]
-) -> int | None:
-    """Lowest q in [lo, hi] with ``f(q) ≥ floor`` for an increasing ``f`` that is smooth in
-    ``x(q)`` (quality against log-bytes): false position in ``x``, each guess checked with its
-    neighbour, so a good guess costs two evaluations instead of a bisection's seven."""
-    if lo > hi or f(hi) < floor:
-        return None
-    if f(lo) >= floor:
-        return lo
-    while hi - lo > 1:  # f(lo) < floor ≤ f(hi)
-        t = (floor - f(lo)) / max(f(hi) - f(lo), 1e-9)
-        want = x(lo) + t * (x(hi) - x(lo))
-        q = lowest(lambda q, want=want: x(q) >= want, lo + 1, hi - 1) or hi - 1
-        if f(q) >= floor:
-            hi = q
-            if f(q - 1) < floor:
-                return q
-            hi = q - 1
-        else:
-            lo = q
-            if f(q + 1) >= floor:
-                return q + 1
-            lo = q + 1
-    return hi
 
 
 def _score(metric: Metric, out: np.ndarray, ref: np.ndarray) -> float:
