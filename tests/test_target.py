@@ -329,8 +329,9 @@ def test_x2_search_lands_near_the_lowest_quality(photo, rescalers, floor):
 
 def test_full_size_restore_stores_its_best_gain(photo, rescalers):
     """The search gives a full-size restore the least-squares gain on the source (two
-    decimals) and stores it: the restored file's PSNR is the one measured, at least the plain
-    decode's and the filter's at gain 1; the stored file's size is the searched one."""
+    decimals; the plain decode's 0 or the filter's 1 where rounding left it behind them) and
+    stores it: the restored file's PSNR is the one measured, at least the plain decode's and
+    the filter's at gain 1; the stored file's size is the searched one."""
     from mediapipe_irn.api import decode_lr
     from mediapipe_irn.jobs import target
 
@@ -344,4 +345,4 @@ def test_full_size_restore_stores_its_best_gain(photo, rescalers):
         plain = get_codec("jpeg").decode(data).frames[0]
         dec = get_codec("jpeg").decode(p.encode(q))
         full = rescalers["deblock-x1"].up(dec.frames[0], dec.metadata, dec.quality)
-        assert v >= psnr(plain, photo.rgb) - 1e-3 and v >= psnr(full, photo.rgb) - 1e-3
+        assert v >= psnr(plain, photo.rgb) and v >= psnr(full, photo.rgb)

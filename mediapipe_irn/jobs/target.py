@@ -145,6 +145,10 @@ class Choice:
     tried: dict[str, int | None] = field(default_factory=dict)  # path → bytes (None: missed)
 
 
+def _sq_error(out: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.sum((out.astype(np.float64) - ref) ** 2))
+
+
 def _score(metric: Metric, out: np.ndarray, ref: np.ndarray) -> float:
     return psnr(out, ref) if metric == "psnr" else ssim(out, ref)
 
@@ -294,8 +298,12 @@ class _Model(_Path):
         res = raw[0].double() * 255 - d
         err = to_tensor(self.img.rgb)[0].double() * 255 - d
         den = float((res * res).sum())
-        g = self._gain[q] = float(gain_text(float((res * err).sum()) / den if den else 1.0))
-        return to_uint8(with_gain(lr, raw, g))
+        best = float(gain_text(float((res * err).sum()) / den if den else 1.0))
+        # the rounded least-squares gain, or the plain decode or the filter where the
+        # rounding (two decimals, 8-bit output) left it a hair behind them
+        outs = {g: to_uint8(with_gain(lr, raw, g)) for g in dict.fromkeys((best, 1.0, 0.0))}
+        g = self._gain[q] = min(outs, key=lambda g: _sq_error(outs[g], self.img.rgb))
+        return outs[g]
 
     def stored(self, q: int) -> bytes:
         if self.r.scale != 1:
