@@ -67,8 +67,8 @@ X2_CURVE_POWER, X2_CURVE_SLOPE = 1.7, 0.40
 # it skips the path before its downscale
 X2_REACH_DB = 4.0
 # JPEG qualities searched in steps of FINE_STEP from FINE_FROM up (libjpeg's tables scaled
-# between whole qualities, which are 8-15 % apart in bytes at the top): plain JPEG on Set5+
-# Set14 1.2 % smaller at 34 dB and 2.7 % at 36 (`bench archive`'s jpeg-fine way)
+# between whole qualities, which are 8-15 % apart in bytes at the top): plain JPEG on
+# Set5+Set14 0.8 % smaller at 34 dB and 2.2 % at 36 (`bench archive`'s jpeg-fine way)
 FINE_FROM, FINE_STEP = 85, 0.2
 
 
