@@ -346,3 +346,15 @@ def test_full_size_restore_stores_its_best_gain(photo, rescalers):
         dec = get_codec("jpeg").decode(p.encode(q))
         full = rescalers["deblock-x1"].up(dec.frames[0], dec.metadata, dec.quality)
         assert v >= psnr(plain, photo.rgb) and v >= psnr(full, photo.rgb)
+
+
+def test_full_size_restore_is_tried_with_jpegli_in_its_chroma(photo, rescalers):
+    """With jpegli accepted, the 4:2:0 full-size restore is searched on jpegli's files too
+    (4:2:0, what jpegli writes); the 4:4:4 one never is."""
+    from mediapipe_irn.codecs import list_codecs
+
+    if "jpegli" not in list_codecs():
+        pytest.skip("the jpegli plugin is not installed")
+    c = choose(photo, Target(floor=33.0, codecs=("jpeg", "jpegli")), rescalers)
+    assert "jpegli@deblock-x1" in c.tried and "jpegli@deblock-x1-444" not in c.tried
+    assert c.psnr >= 33.0

@@ -5,8 +5,8 @@ byte budget.
 Candidates, for each accepted codec: the plain codec at full resolution (an ordinary image
 file) and each model path (model downscale → codec → model restore). ``deblock-x1`` and
 ``deblock-x1-444``, the full-size restores, store an ordinary full-size JPEG (4:2:0, 4:4:4) and
-restore it through an artifact filter: tried with JPEG only (what they were trained on), each
-image in the chroma of its smallest plain JPEG only (one more search, not two). For each, the
+restore it through an artifact filter: tried with JPEG and jpegli (4:2:0 only, what jpegli
+writes), each image in the chroma of its smallest plain JPEG only (one more search, not two). For each, the
 lowest quality that meets the floor is found with the real codec and the real restoration. The
 plain path is cheap to measure, so it is searched exactly. A model path runs its downscale once
 per image and is searched only below the bytes of the best candidate so far (its LR bytes at a
@@ -45,8 +45,11 @@ from .search import highest, lowest, lowest_smooth
 OPTIMIZE = True
 
 Metric = Literal["psnr", "ssim"]
-# the full-size restores (4:2:0 and 4:4:4 JPEG files): model paths tried by default
+# the full-size restores (4:2:0 and 4:4:4 JPEG files): model paths tried by default, with
+# JPEG and jpegli (whose 4:2:0 files the filter, trained on libjpeg's, restores less well:
+# the stored gain takes what it is worth)
 FULL_SIZE_RESTORES = ("deblock-x1", "deblock-x1-444")
+FULL_SIZE_CODECS = ("jpeg", "jpegli")
 MAX_EXACT = 4  # whole-image restorations per model path and image, at most
 CLOSE_ENOUGH = {"psnr": 0.15, "ssim": 0.002}  # a hit this near the floor ends the search
 # the search also ends when the best hit is within this share of the bytes of the lowest
@@ -471,7 +474,12 @@ def choose(
             for c in target.codecs
             for r in [rescalers[m]]
             if (r.scale > 1 and reachable(r.scale))
-            or (r.scale == 1 and c == "jpeg" and chroma in (None, r.model.lr_subsampling))
+            or (
+                r.scale == 1
+                and c in FULL_SIZE_CODECS
+                and chroma in (None, r.model.lr_subsampling)
+                and r.model.lr_subsampling in getattr(get_codec(c), "subsamplings", ("4:2:0",))
+            )
         ]
 
     @functools.cache  # once per image, whatever the number of codecs
