@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -209,6 +210,17 @@ def test_bench_search_curve_writes_json(tmp_path):
     res = json.loads(js.read_text())
     assert res["images"] == 1 and [row["power"] for row in res["rows"]] == [1.0, 1.5, 1.7, 2.0]
     assert len(res["curves"][0]["mse"]) == len(res["qualities"])
+    # each point is the named quality's (the search's own steps are finer at the top)
+    from mediapipe_irn.codecs import EncodeOptions, get_codec
+    from mediapipe_irn.jobs.target import OPTIMIZE
+    from mediapipe_irn.pipeline import read_image
+    from mediapipe_irn.pipeline.rescale import FrameRescaler
+
+    lr = FrameRescaler.load("sain-x2").down(read_image(SAMPLES / "chelsea.png").rgb)
+    jpeg = get_codec("jpeg")
+    data = jpeg.encode([lr], EncodeOptions(quality=95, optimize=OPTIMIZE))
+    u95 = float(np.mean((jpeg.decode(data).frames[0].astype(np.float32) - lr) ** 2))
+    assert res["curves"][0]["u"][res["qualities"].index(95)] == pytest.approx(u95, rel=1e-6)
 
 
 def test_bench_quality_adds_the_full_size_restore_at_its_gain(tmp_path):

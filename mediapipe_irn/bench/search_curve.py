@@ -27,7 +27,7 @@ def _curves(data: list[str], model: str, limit: int | None) -> list[dict[str, An
     out = []
     for path, img in images:
         p = target._Model(img, "jpeg", "psnr", r)
-        rows = [(q, p.lr_error(q), p.mse(q)) for q in QUALITIES]
+        rows = [(q, p.lr_error(i), p.mse(i)) for q in QUALITIES for i in [p.at(q)]]
         out.append({"image": path, "u": [u for _, u, _ in rows], "mse": [m for *_, m in rows]})
     return out
 
