@@ -2,24 +2,24 @@
 least as good as a floor (PSNR or SSIM on RGB against the source), or the best one within a
 byte budget.
 
-Candidates, for each accepted codec: the plain codec at full resolution (an ordinary image
-file) and each model path (model downscale → codec → model restore). ``deblock-x1`` and
+Candidates, for each accepted codec: the plain codec at full resolution (an ordinary image file)
+and each model path (model downscale → codec → model restore). ``deblock-x1`` and
 ``deblock-x1-444``, the full-size restores, store an ordinary full-size JPEG (4:2:0, 4:4:4) and
 restore it through an artifact filter: tried with JPEG and jpegli (4:2:0 only, what jpegli
-writes), each image in the chroma of its smallest plain JPEG only (one more search, not two). For each, the
-lowest quality that meets the floor is found with the real codec and the real restoration. The
-plain path is cheap to measure, so it is searched exactly. A model path runs its downscale once
-per image and is searched only below the bytes of the best candidate so far (its LR bytes at a
-quality are known before anything is restored). Its restored quality is predicted from the
-codec's error on the LR, which costs no restoration, through a curve calibrated per image by
-whole-image restorations: the top quality (if it misses the floor, nothing lower meets it),
-then each predicted quality, which is verified the same way and refines the curve. A ×2
-restore's MSE is close to linear in the LR's error to the power 1.7 (two points predict a third
-to 0.035 dB, median, on Set5+Set14; 0.13 dB linear in the error itself); a full-size restore's
-is a near-constant share of the decoded file's. The search ends at a hit near the floor, when
-the best hit is within 3 % of the bytes of the lowest quality not ruled out, or after
-MAX_EXACT restorations; two or three per model path and image are typical. (Tile sampling was
-measured first: four 40² tiles per Set14 image were 2 dB off the whole image's PSNR and each
+writes), each image in the chroma of its smallest plain JPEG only (one more search, not two).
+For each, the lowest quality that meets the floor is found with the real codec and the real
+restoration. The plain path is cheap to measure, so it is searched exactly. A model path runs
+its downscale once per image and is searched only below the bytes of the best candidate so far
+(its LR bytes at a quality are known before anything is restored). Its restored quality is
+predicted from the codec's error on the LR, which costs no restoration, through a curve
+calibrated per image by whole-image restorations: the top quality (if it misses the floor,
+nothing lower meets it), then each predicted quality, which is verified the same way and refines
+the curve. A ×2 restore's MSE is close to linear in the LR's error to the power 1.7 (two points
+predict a third to 0.035 dB, median, on Set5+Set14; 0.13 dB linear in the error itself); a
+full-size restore's is a near-constant share of the decoded file's. The search ends at a hit
+near the floor, when the best hit is within 3 % of the bytes of the lowest quality not ruled out, or
+after MAX_EXACT restorations; two or three per model path and image are typical. (Tile sampling
+was measured first: four 40² tiles per Set14 image were 2 dB off the whole image's PSNR and each
 estimate cost a fifth of a restoration.) If nothing lossy meets the floor, or the best candidate
 is not smaller than the source file, the source is stored unchanged (lossless).
 """
