@@ -20,7 +20,6 @@ from ..pipeline.rescale import FrameRescaler
 from .common import bd_against, build_model, environment, load_images, plot_rd, pyplot, save_figure
 
 REFERENCE_QUALITIES = [5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95]
-GAIN = -1  # a run's "steps" value for the full-size restore at the archive's gain
 
 
 def _scores(out: np.ndarray, ref: np.ndarray, nbytes: int) -> dict[str, float]:
@@ -99,11 +98,12 @@ def run(
         name: _full_res_curve(images, name, REFERENCE_QUALITIES) for name in context
     }
     built = {n: build_model(n) for n in models}
-    runs = [(n, 0) for n in models]
-    runs += [(n, refine) for n in models if refine > 0 and built[n].invertible]
-    # a full-size restore also at the gain the archive gives each file (``<name>+gain``)
-    runs += [(n, GAIN) for n in models if built[n].scale == 1 and built[n].learned]
-    for name, steps in runs:
+    # (name, HCD steps, row suffix); a full-size restore also at the gain the archive gives
+    # each file (``<name>+gain``)
+    runs = [(n, 0, "") for n in models]
+    runs += [(n, refine, f"+hcd{refine}") for n in models if refine > 0 and built[n].invertible]
+    runs += [(n, 0, "+gain") for n in models if built[n].scale == 1 and built[n].learned]
+    for name, steps, suffix in runs:
         m = built[name]
         base, _, weights = name.partition("@")  # restore with the same weights
         precision = exec_ if m.learned else "auto"  # the runtimes take the learned ones
@@ -118,15 +118,13 @@ def run(
             ref = results[key]
         curve = []
         t0 = time.perf_counter()  # the LR does not depend on the quality without refinement
-        lrs = [
-            None if steps > 0 else downscale_lr(m, img, precision=precision) for _, img in images
-        ]
+        lrs = [None if steps else downscale_lr(m, img, precision=precision) for _, img in images]
         down_s = (time.perf_counter() - t0) / len(images)
         for q in qualities:
             rows = []
             t0 = time.perf_counter()
             for (path, img), lr in zip(images, lrs):
-                if steps == GAIN:  # the archive search's file (its gain), Huffman as the rest
+                if suffix == "+gain":  # the archive search's file (its gain), Huffman as the rest
                     data_b = stored_file(img, FrameRescaler(m, precision), q, codec, False)
                 else:
                     lr_meta = lr or downscale_lr(
@@ -152,7 +150,6 @@ def run(
             entry["bd_error"] = "lossless codec: no rate-distortion curve"
         else:
             entry.update(bd_against(ref, curve))
-        suffix = "" if steps == 0 else "+gain" if steps == GAIN else f"+hcd{steps}"
         results["models"][name + suffix] = entry
     base = next((n for n in results["models"] if n.startswith("bicubic")), None)
     if base and not lossless:
