@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -118,10 +120,41 @@ def test_metadata_errors_say_what_was_found():
         RestoreMetadata.from_json(None)
     with pytest.raises(MetadataError, match="foreign"):
         RestoreMetadata.from_json("Created with GIMP")
-    newer = META.to_json().replace('"version":1', '"version":99')
+    newer = META.to_json().replace('"mpirn":2', '"mpirn":99')
     with pytest.raises(MetadataError, match="version 99"):
         RestoreMetadata.from_json(newer)
     assert RestoreMetadata.from_json(META.to_json()) == META
+    with pytest.raises(MetadataError, match="incomplete"):
+        RestoreMetadata.from_json(META.to_json().replace('"w":451,', ""))
+
+
+SHA = "cfa0812126233a1643be84bf7742730976d9adda1b3cb5df2e11fb48545cad0c"
+
+
+def test_compact_metadata_keeps_everything_in_under_100_bytes():
+    """Version 2 rides in every stored file: short keys, the weights' sha256 cut to 16 hex
+    digits; every field and extra (known or not) comes back."""
+    full = RestoreMetadata(
+        "deblock-x1", 1, 481, 321, extra={"gain": "0.87", "weights_sha256": SHA, "grey": True}
+    )
+    text = full.to_json()
+    assert len(text) < 100 and SHA[:16] in text and SHA[:17] not in text
+    back = RestoreMetadata.from_json(text)
+    assert back == replace(full, extra={**full.extra, "weights_sha256": SHA[:16]})
+    odd = RestoreMetadata("sain-x2", 2, 451, 301, 1, 1, extra={"note": [1, 2]})
+    assert RestoreMetadata.from_json(odd.to_json()) == odd
+
+
+def test_version_1_metadata_is_still_read():
+    """Files written before the compact form: the long keys, the full sha256."""
+    v1 = (
+        '{"extra":{"gain":"1.00","weights_sha256":"' + SHA + '"},"format":"mediapipe-irn",'
+        '"height":321,"model":"deblock-x1","pad_h":0,"pad_w":0,"scale":1,"version":1,'
+        '"width":481}'
+    )
+    m = RestoreMetadata.from_json(v1)
+    assert (m.model, m.scale, m.width, m.height, m.version) == ("deblock-x1", 1, 481, 321, 1)
+    assert m.extra == {"gain": "1.00", "weights_sha256": SHA}
 
 
 def test_jpeg_without_metadata_decodes_with_none():

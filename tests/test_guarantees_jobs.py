@@ -165,7 +165,7 @@ def test_weights_sha256_travels_and_mismatch_warns(tmp_path):
     lr = tmp_path / "lr.png"
     assert cli("down", SAMPLES / "chelsea.png", lr, "--model", "sain-x2-lite").exit_code == 0
     meta = get_codec("png").decode(lr.read_bytes()).metadata
-    assert meta.extra["weights_sha256"] == find_weights("sain-x2-lite").sha256
+    assert find_weights("sain-x2-lite").sha256.startswith(meta.extra["weights_sha256"])
 
     def nudge(state):
         for v in state.values():

@@ -150,9 +150,10 @@ def test_new_weights_keep_the_old_ones_for_files_made_with_them(monkeypatch, tmp
         meta = RestoreMetadata(model=name, scale=2, width=8, height=8, extra=extra)
         return FrameRescaler.for_metadata(meta).model.state_dict()
 
-    for sha, state in states:
-        got = restored_state({"weights_sha256": sha})
-        assert all(torch.equal(got[k], state[k]) for k in state)
+    for sha, state in states:  # the full sha256 (version 1 files) and its 16-digit prefix
+        for recorded in (sha, sha[: zoo.SHA_DIGITS]):
+            got = restored_state({"weights_sha256": recorded})
+            assert all(torch.equal(got[k], state[k]) for k in state)
     got = restored_state({})  # no sha recorded: the first shipped version
     assert all(torch.equal(got[k], states[0][1][k]) for k in got)
     with pytest.warns(UserWarning, match="not shipped"):

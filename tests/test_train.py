@@ -161,3 +161,36 @@ def test_reconstruction_loss_is_l1_squared_error_or_db():
         assert torch.allclose(out.terms["rec"], err(out.hr.detach() - hr).mean(), rtol=1e-5)
     with pytest.raises(ValueError, match="rec_norm"):
         LossWeights(rec_norm="l3")
+
+
+def test_gain_fit_takes_the_reconstruction_after_each_images_least_squares_gain():
+    """``LossWeights.gain_fit`` (full-size restores): that share of the reconstruction term is
+    the error of ``decoded + g·(restored − decoded)`` at each image's least-squares ``g``
+    (what the archive stores), so it is never above gain 1's; the rest is gain 1's."""
+    import pytest
+
+    from mediapipe_irn.models import create_model
+    from mediapipe_irn.nn import quantize
+    from mediapipe_irn.train import LossWeights, rescaling_loss
+    from mediapipe_irn.train.losses import gained, reconstruction_loss
+
+    torch.manual_seed(0)
+    m = create_model("deblock-x1", pretrained=False)
+    with torch.no_grad():  # a filter that overshoots: the best gain is not 1
+        for p in m.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    hr = torch.rand(2, 3, 16, 16)
+    noisy = lambda x: (x + 0.05 * torch.sin(40 * x)).clamp(0, 1)  # noqa: E731 - a lossy "codec"
+    plain = rescaling_loss(m, hr, noisy, noisy, LossWeights(rec_norm="l2"))
+    fitted = rescaling_loss(m, hr, noisy, noisy, LossWeights(rec_norm="l2", gain_fit=1.0))
+    half = rescaling_loss(m, hr, noisy, noisy, LossWeights(rec_norm="l2", gain_fit=0.5))
+    dec = noisy(quantize(hr))  # what the loss decodes: the 8-bit image through the codec
+    best = reconstruction_loss(gained(plain.hr.detach(), dec, hr, 2.0) - hr, "l2")
+    assert torch.allclose(fitted.terms["rec"], best, rtol=1e-5)
+    assert best < plain.terms["rec"]
+    assert torch.allclose(half.terms["rec"], (best + plain.terms["rec"]) / 2, rtol=1e-5)
+    for g in (0.0, 0.5, 1.5):  # the least-squares gain beats any other per image
+        other = reconstruction_loss(dec + g * (plain.hr.detach() - dec) - hr, "l2")
+        assert best <= other + 1e-9
+    with pytest.raises(ValueError, match="gain_fit"):
+        LossWeights(gain_fit=1.5)

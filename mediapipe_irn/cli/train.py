@@ -53,6 +53,14 @@ def _train_options(f):
                 help="HR reconstruction loss: l1 (the papers), l2 (squared error: what PSNR "
                 "measures) or db (each image's −PSNR: every quality's gain in dB counts alike)",
             ),
+            click.option(
+                "--gain-fit",
+                type=float,
+                default=0.0,
+                show_default=True,
+                help="full-size restores: share of the reconstruction loss taken after each "
+                "image's least-squares gain (what the archive stores with the file)",
+            ),
             click.option("--seed", type=int, default=0, show_default=True),
             click.option("--threads", type=int, default=None),
             click.option(
@@ -108,7 +116,10 @@ def _run_training(model: str, opts: dict, **cfg_fields) -> None:
         lr=opts["lr"],
         seed=opts["seed"],
         weights=LossWeights(
-            fit=opts["lambda_fit"], rate=opts["rate_weight"], rec_norm=opts["rec_loss"]
+            fit=opts["lambda_fit"],
+            rate=opts["rate_weight"],
+            rec_norm=opts["rec_loss"],
+            gain_fit=opts["gain_fit"],
         ),
         threads=opts["threads"],
         device=opts["device"],

@@ -232,7 +232,7 @@ class JPEGCodec:
         else:  # the same tables libjpeg scales, between its whole qualities
             kw["qtables"] = jpeg_tables(q)
         if metadata is not None:
-            kw["comment"] = (TAG + ":" + metadata.to_json()).encode()
+            kw["comment"] = metadata.to_json().encode()  # version 1 had a "mediapipe-irn:" prefix
         return save_rgb(f, "JPEG", icc, exif, **kw)
 
     def proxy(self):

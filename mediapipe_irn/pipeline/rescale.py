@@ -22,6 +22,7 @@ import torch
 from ..codecs.metadata import RestoreMetadata
 from ..models import RescaleModel, create_model
 from ..models.base import pad_to_multiple
+from ..zoo import same_weights
 from .images import to_tensor, to_uint8
 from .serving import (
     check_scale,
@@ -134,7 +135,7 @@ class FrameRescaler:
         the ones about to restore it."""
         check_scale(meta, self.model.name, self.model.scale, where)
         made, have = meta.extra.get("weights_sha256"), self.model.weights_sha256
-        if made and have and made != have:
+        if made and have and not same_weights(made, have):
             warnings.warn(
                 f"{where} was made with {meta.model} weights {made[:12]}…, "
                 f"restoring with {have[:12]}…: the result may be wrong",

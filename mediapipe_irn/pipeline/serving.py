@@ -240,6 +240,8 @@ def video_rescaler(
         # a weights file is never cached (sha None)
         if not weights and name == meta.model and not meta.extra.get("assumed"):
             sha = meta.extra.get("weights_sha256")  # the file's own (unrecorded: torch)
+            entry = find_weights(name, sha) if sha else None
+            sha = entry.sha256 if entry else sha  # version 2 records a prefix
         elif not weights:  # metadata made up, or another model named: its current weights
             entry = find_weights(name)
             sha = entry.sha256 if entry else None

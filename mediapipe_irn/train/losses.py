@@ -35,10 +35,16 @@ class LossWeights:
     # "l1" (the papers); "l2": squared error, what PSNR measures (a last stage for PSNR);
     # "db": each image's 10·log10 of its mean squared error (−PSNR), averaged over the batch
     rec_norm: str = "l1"
+    # full-size restores: this share of the reconstruction term is taken after each image's
+    # least-squares gain (what the archive stores with the file; pipeline.rescale.with_gain),
+    # so the filter's shape is trained for the blend, while the rest keeps gain 1 meaningful
+    gain_fit: float = 0.0
 
     def __post_init__(self) -> None:
         if self.rec_norm not in REC_NORMS:
             raise ValueError(f"rec_norm must be one of {REC_NORMS}, not {self.rec_norm!r}")
+        if not 0.0 <= self.gain_fit <= 1.0:
+            raise ValueError(f"gain_fit is a share in [0, 1], not {self.gain_fit!r}")
 
 
 class LossTerms(NamedTuple):
@@ -58,6 +64,15 @@ def reconstruction_loss(err: Tensor, norm: str) -> Tensor:
     mse = (err * err).flatten(1).mean(1)
     # 1e-10: an exact patch (MSE 0) stays finite; a quarter-level error is ~1e-6
     return mse.mean() if norm == "l2" else (10 * torch.log10(mse + 1e-10)).mean()
+
+
+def gained(restored: Tensor, decoded: Tensor, source: Tensor, most: float) -> Tensor:
+    """``decoded + g·(restored − decoded)`` with each image's least-squares ``g`` against
+    ``source`` (clamped to [0, ``most``], held constant for the gradient)."""
+    res = restored - decoded
+    num = (res * (source - decoded)).flatten(1).sum(1)
+    g = (num / (res * res).flatten(1).sum(1).clamp_min(1e-12)).clamp(0.0, most).detach()
+    return decoded + g.view(-1, *[1] * (res.dim() - 1)) * res
 
 
 def rescaling_loss(
@@ -94,6 +109,11 @@ def rescaling_loss(
     inv = model.inverse(model.restore_input(lr_c, z, quality))
     err = inv.hr - hr
     l_rec = reconstruction_loss(err, weights.rec_norm)
+    if weights.gain_fit > 0 and s == 1:
+        from ..pipeline.rescale import GAIN_MAX
+
+        l_gain = reconstruction_loss(gained(inv.hr, lr_c, hr, GAIN_MAX) - hr, weights.rec_norm)
+        l_rec = (1 - weights.gain_fit) * l_rec + weights.gain_fit * l_gain
     l_fit = _sum_per_hr((out.lr - lr_ref) ** 2, n_hr)
     terms = {"rec": l_rec.detach(), "fit": l_fit.detach()}
     # Latent term: IRN's Σz²/2 (its prior's mode is 0). For SAIN the same pull is toward the

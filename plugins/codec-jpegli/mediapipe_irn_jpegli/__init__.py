@@ -25,7 +25,6 @@ from mediapipe_irn.codecs import (
     check_frames,
     codec_quality,
 )
-from mediapipe_irn.codecs.metadata import TAG
 from mediapipe_irn.errors import CodecError
 
 _ICC_CHUNK = 65519  # 65535 − 2 (length) − 14 ("ICC_PROFILE\0" + sequence + count)
@@ -52,7 +51,7 @@ def insert_segments(
         for n, c in enumerate(chunks, 1):
             segs.append(_segment(0xE2, b"ICC_PROFILE\0" + bytes([n, len(chunks)]) + c))
     if metadata is not None:
-        segs.append(_segment(0xFE, (TAG + ":" + metadata.to_json()).encode()))
+        segs.append(_segment(0xFE, metadata.to_json().encode()))
     return jpeg[:2] + b"".join(segs) + jpeg[2:]
 
 
