@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from mediapipe_irn.metrics import bd_psnr, bd_rate, bits_per_pixel, psnr, ssim
+from mediapipe_irn.metrics import bd_psnr, bd_rate, bits_per_pixel, mse_u8, psnr, ssim
 
 from .conftest import sample_rgb
 
@@ -63,3 +63,16 @@ def test_bd_metrics_on_known_shift():
 
 def test_bits_per_pixel():
     assert bits_per_pixel(1000, 100, 80) == pytest.approx(1.0)
+
+
+def test_uint8_mse_is_exact_and_psnr_takes_it(rng):
+    """``mse_u8`` (OpenCV's sum of squares, the searches' fast path) equals the float64 mean
+    and ``psnr`` on uint8 arrays agrees with its tensor path (float input) to 1e-9 dB."""
+    a = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-9, 10, a.shape), 0, 255).astype(np.uint8)
+    want = float(np.mean((a.astype(np.float64) - b) ** 2))
+    assert mse_u8(a, b) == pytest.approx(want, rel=1e-12)
+    assert psnr(a, b) == pytest.approx(psnr(a.astype(np.float64), b.astype(np.float64)), abs=1e-9)
+    assert psnr(a, a) == math.inf
+    with pytest.raises(ValueError, match="shape"):
+        mse_u8(a, b[:-1])

@@ -358,3 +358,19 @@ def test_full_size_restore_is_tried_with_jpegli_in_its_chroma(photo, rescalers):
     c = choose(photo, Target(floor=33.0, codecs=("jpeg", "jpegli")), rescalers)
     assert "jpegli@deblock-x1" in c.tried and "jpegli@deblock-x1-444" not in c.tried
     assert c.psnr >= 33.0
+
+
+@pytest.mark.parametrize("chroma", ["4:2:0", "4:4:4"])
+def test_plain_jpeg_search_encodes_only_what_it_measures(photo, chroma):
+    """The plain JPEG path's search places its guesses by libjpeg's quantiser steps, known
+    without encoding: every file it encodes is one it measures, a handful per floor, and it
+    finds the lowest quality meeting each floor (checked against every quality)."""
+    from mediapipe_irn.jobs.target import _meeting, _Plain
+
+    full = _Plain(photo, "jpeg", "psnr", chroma)
+    every = [full.value(q) for q in range(full.steps[1] + 1)]
+    for floor in (26.0, 29.5, 33.0, 37.0, 41.0):
+        p = _Plain(photo, "jpeg", "psnr", chroma)
+        q = _meeting(p, floor)
+        assert q == next(i for i, v in enumerate(every) if v >= floor)
+        assert sorted(p._bytes) == sorted(p._exact) and len(p._exact) <= 14

@@ -34,8 +34,9 @@ from typing import Literal
 import numpy as np
 
 from ..codecs import EncodeOptions, get_codec
+from ..codecs.image import jpeg_tables
 from ..codecs.metadata import RestoreMetadata
-from ..metrics import psnr, ssim
+from ..metrics import mse_u8, psnr, ssim
 from ..pipeline.images import ImageData, to_tensor, to_uint8
 from ..pipeline.rescale import GAIN_KEY, FrameRescaler, gain_text, with_gain
 from .search import highest, lowest, lowest_smooth
@@ -55,11 +56,16 @@ CLOSE_ENOUGH = {"psnr": 0.15, "ssim": 0.002}  # a hit this near the floor ends t
 # the search also ends when the best hit is within this share of the bytes of the lowest
 # quality not yet ruled out (nothing much left to gain); predictions aim this far above the
 # floor (a near miss costs another restoration, a near hit only its few bytes)
+# ×2 predictions aim higher: their misses were 60 % of the second restorations at 0.03 (BSD68,
+# 26-32 dB), and each costs a restoration; at 0.12 about a sixth fewer restorations for
+# 0.2-0.4 % of the bytes (20 BSD68 images, 26-30 dB)
 SMALL_GAIN, AIM = 0.03, {"psnr": 0.03, "ssim": 0.0005}
-# a full-size restore's MSE per unit of the decoded file's: before any is measured, and the
-# least it may reach (deblock-x1 on Set5+Set14, QF 20-100: 0.55; where even this cannot
-# meet the floor the path is not tried, no restoration spent on it)
-FULL_SIZE_PRIOR, FULL_SIZE_BEST = 0.85, 0.45
+X2_AIM = {"psnr": 0.12, "ssim": 0.0005}
+# a full-size restore's MSE per unit of the decoded file's: before any is measured (deblock-x1
+# with its stored gain at the qualities the archive chose on BSD68, 26-32 dB: median 0.79,
+# 10-90 % 0.74-0.83), and the least it may reach (deblock-x1 on Set5+Set14, QF 20-100: 0.55;
+# where even this cannot meet the floor the path is not tried, no restoration spent on it)
+FULL_SIZE_PRIOR, FULL_SIZE_BEST = 0.79, 0.45
 # a ×2 restore's MSE against the LR's codec error u: linear in u**X2_CURVE_POWER; before a
 # second point, its slope is X2_CURVE_SLOPE / u(mid-range quality)**(power − 1) (`bench
 # search-curve`, sain-x2 on Set5+Set14: median of the per-image fits 0.40, 0.29–0.58; two
@@ -148,10 +154,6 @@ class Choice:
     tried: dict[str, int | None] = field(default_factory=dict)  # path → bytes (None: missed)
 
 
-def _sq_error(out: np.ndarray, ref: np.ndarray) -> float:
-    return float(np.sum((out.astype(np.float64) - ref) ** 2))
-
-
 def _score(metric: Metric, out: np.ndarray, ref: np.ndarray) -> float:
     return psnr(out, ref) if metric == "psnr" else ssim(out, ref)
 
@@ -166,6 +168,12 @@ def quality_levels(codec, fine: bool = True) -> list[int | float]:
     n = round((hi - FINE_FROM) / FINE_STEP)
     steps = [round(FINE_FROM + k * FINE_STEP, 6) for k in range(n + 1)]
     return [*range(lo, FINE_FROM), *(int(v) if float(v).is_integer() else v for v in steps)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _mean_log_step(level: float) -> float:
+    """Minus the mean log step of libjpeg's two tables at ``level`` (0 at quality 100)."""
+    return -float(np.mean(np.log(jpeg_tables(level))))
 
 
 class _Path:
@@ -208,7 +216,17 @@ class _Path:
         chroma = "" if self.chroma == "4:2:0" else f"-{self.chroma}"
         return f"{self.codec.name}@{self.name}{chroma}"
 
-    def log_size(self, q: int) -> float:
+    def known_sizes(self) -> dict[int, int]:
+        """Bytes at the qualities already encoded."""
+        return {q: len(b) for q, b in self._bytes.items()}
+
+    def position(self, q: int) -> float:
+        """Where quality ``q`` lies on a scale the metric is near linear in, for the plain
+        search's false position: JPEG's minus mean log quantiser step of libjpeg's tables at
+        the level (known without encoding; PSNR is close to linear in it), other codecs' log
+        bytes (an encode each)."""
+        if getattr(self.codec, "fractional_quality", False):
+            return _mean_log_step(self.levels[q])
         return math.log(self.size(q))
 
     def stored(self, q: int) -> bytes:
@@ -227,7 +245,7 @@ class _Path:
 
     def mse(self, q: int) -> float:
         self.value(q)
-        return float(np.mean((self._out[q].astype(np.float32) - self.img.rgb) ** 2))
+        return mse_u8(self._out[q], self.img.rgb)
 
     def both(self, q: int) -> tuple[float, float]:
         """(PSNR, SSIM) of the whole restored image at quality ``q``."""
@@ -253,7 +271,9 @@ class _Plain(_Path):
 
 
 class _Model(_Path):
-    """Model downscale (once) → codec → model restore."""
+    """Model downscale (once) → codec → model restore. A full-size restore's file is the plain
+    path's of its codec and chroma (``twin``) plus the restore metadata: the search takes that
+    path's files and measurements, and encodes its own only to store it."""
 
     def __init__(
         self,
@@ -262,6 +282,7 @@ class _Model(_Path):
         metric: Metric,
         r: FrameRescaler,
         optimize: bool = OPTIMIZE,
+        twin: _Plain | None = None,
     ) -> None:
         super().__init__(img, codec, metric, r.model.lr_subsampling)
         self.r, self.name, self.optimize = r, r.model.name, optimize
@@ -273,6 +294,27 @@ class _Model(_Path):
         self.lr = r.down(img.rgb)
         self._lr_err: dict[int, float] = {}
         self._gain: dict[int, float] = {}
+        same = twin is not None and r.scale == 1 and optimize == OPTIMIZE
+        same = same and (twin.codec.name, twin.chroma) == (self.codec.name, self.chroma)
+        self.twin = twin if same and np.array_equal(self.lr, img.rgb) else None
+        self._overhead: int | None = None  # the metadata's bytes in a twin's file
+
+    def size(self, q: int) -> int:
+        if self.twin is None:
+            return super().size(q)
+        if self._overhead is None:
+            self._overhead = len(self.encode(q)) - self.twin.size(q)
+        return self.twin.size(q) + self._overhead
+
+    def known_sizes(self) -> dict[int, int]:
+        if self.twin is None or not self.twin.known_sizes():
+            return super().known_sizes()
+        self.size(min(self.twin.known_sizes()))  # the metadata's bytes: one encode
+        return {q: n + self._overhead for q, n in self.twin.known_sizes().items()}
+
+    def _file(self, q: int) -> bytes:
+        """A file with this path's pixels at quality ``q`` (the twin's, where there is one)."""
+        return self.encode(q) if self.twin is None else self.twin.encode(q)
 
     @property
     def key(self) -> str:
@@ -293,7 +335,7 @@ class _Model(_Path):
         file is restored, so the measured value is the restored file's)."""
         if self.r.scale != 1:
             return super().restored(q)
-        dec = self.codec.decode(self.encode(q))
+        dec = self.codec.decode(self._file(q))
         lr = to_tensor(dec.frames[0])
         raw = self.r.up_tensor(lr, self.meta, dec.quality)  # the placeholder's gain: 1
         h, w = self.img.size
@@ -305,7 +347,7 @@ class _Model(_Path):
         # the rounded least-squares gain, or the plain decode or the filter where the
         # rounding (two decimals, 8-bit output) left it a hair behind them
         outs = {g: to_uint8(with_gain(lr, raw, g)) for g in dict.fromkeys((best, 1.0, 0.0))}
-        g = self._gain[q] = min(outs, key=lambda g: _sq_error(outs[g], self.img.rgb))
+        g = self._gain[q] = min(outs, key=lambda g: mse_u8(outs[g], self.img.rgb))
         return outs[g]
 
     def stored(self, q: int) -> bytes:
@@ -324,8 +366,10 @@ class _Model(_Path):
     def lr_error(self, q: int) -> float:
         """MSE the codec adds to the LR at quality ``q`` (no restoration needed)."""
         if q not in self._lr_err:
-            dec = self.codec.decode(self.encode(q)).frames[0].astype(np.float32)
-            self._lr_err[q] = float(np.mean((dec - self.lr) ** 2))
+            out = None if self.twin is None else self.twin._out.get(q)  # the same pixels
+            if out is None:
+                out = self.codec.decode(self._file(q)).frames[0]
+            self._lr_err[q] = mse_u8(out, self.lr)
         return self._lr_err[q]
 
 
@@ -359,11 +403,15 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
     bytes are under ``below``; None when there is none (module docstring)."""
     lo, hi = p.steps
     if below is not None:
-        top = highest(lambda q: p.size(q) < below, lo, hi)
+        # the sizes already known (a full-size restore's: its twin's) narrow the bisection
+        known = p.known_sizes()
+        a = max((q for q, n in known.items() if n < below), default=lo)
+        b = min((q for q, n in known.items() if n >= below and q > a), default=hi + 1) - 1
+        top = highest(lambda q: p.size(q) < below, a, b)
         if top is None:
             return None
         hi = top
-    target = _distortion(p.metric, floor + AIM[p.metric])
+    target = _distortion(p.metric, floor + (AIM if p.r.scale == 1 else X2_AIM)[p.metric])
     best: int | None
     if p.r.scale == 1 and p.metric == "psnr":
         # a full-size restore removes part of the file's own error: start from restored
@@ -414,7 +462,7 @@ def _meeting(p: _Path, floor: float, below: int | None = None) -> int | None:
     ``below`` bytes); None where there is none."""
     if isinstance(p, _Model):
         return _search_model(p, floor, below)
-    return lowest_smooth(p.value, floor, *p.steps, p.log_size)
+    return lowest_smooth(p.value, floor, *p.steps, p.position)
 
 
 def stored_file(
@@ -469,7 +517,7 @@ def choose(
         only in the chroma of the smallest plain JPEG (``chroma``; None: in every one); a ×2
         path not where a PSNR floor is out of its reach (``X2_REACH_DB``)."""
         return [
-            _Model(img, c, target.metric, r)
+            _Model(img, c, target.metric, r, twin=plains.get(f"{c}@full{suffix(r)}"))
             for m in target.models
             for c in target.codecs
             for r in [rescalers[m]]
@@ -481,6 +529,10 @@ def choose(
                 and r.model.lr_subsampling in getattr(get_codec(c), "subsamplings", ("4:2:0",))
             )
         ]
+
+    def suffix(r: FrameRescaler) -> str:
+        ch = r.model.lr_subsampling
+        return "" if ch == "4:2:0" else f"-{ch}"
 
     @functools.cache  # once per image, whatever the number of codecs
     def reachable(scale: int) -> bool:
