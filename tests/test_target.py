@@ -374,3 +374,25 @@ def test_plain_jpeg_search_encodes_only_what_it_measures(photo, chroma):
         q = _meeting(p, floor)
         assert q == next(i for i, v in enumerate(every) if v >= floor)
         assert sorted(p._bytes) == sorted(p._exact) and len(p._exact) <= 14
+
+
+def test_full_size_restore_search_shares_its_plain_twins_files(photo, rescalers):
+    """A full-size restore's file is the plain JPEG's of its chroma plus the restore metadata:
+    searched through its twin it measures the same sizes, codec errors and restored quality as
+    on its own files, and encodes one file of its own (the metadata's bytes)."""
+    from mediapipe_irn.jobs.target import _Model, _Plain
+
+    r = rescalers["deblock-x1"]
+    twin = _Plain(photo, "jpeg", "psnr", r.model.lr_subsampling)
+    shared = _Model(photo, "jpeg", "psnr", r, twin=twin)
+    alone = _Model(photo, "jpeg", "psnr", r)
+    assert shared.twin is twin and alone.twin is None
+    for q in (shared.at(35), shared.at(70), shared.at(92.4)):
+        assert shared.size(q) == alone.size(q) == len(alone.encode(q))
+        assert shared.lr_error(q) == alone.lr_error(q)
+        assert shared.value(q) == alone.value(q)
+    assert len(shared._bytes) == 1 and len(alone._bytes) == 3
+    q = shared.at(70)
+    assert shared.stored(q) == alone.stored(q)
+    other = _Plain(photo, "jpeg", "psnr", "4:4:4")  # another chroma: no twin
+    assert _Model(photo, "jpeg", "psnr", r, twin=other).twin is None
