@@ -179,6 +179,40 @@ def test_weights_sha256_travels_and_mismatch_warns(tmp_path):
     assert "was made with" not in r.output
 
 
+def test_files_with_version_1_metadata_restore_as_before(tmp_path):
+    """A JPEG written before the compact metadata (a "mediapipe-irn:" COM prefix, long keys,
+    the full sha256) restores exactly as the same file with version 2, with no warning."""
+    import warnings
+
+    import numpy as np
+    from PIL import Image
+
+    lr = tmp_path / "lr.jpg"
+    r = cli("down", SAMPLES / "chelsea.png", lr, "--model", "sain-x2-lite", "--codec", "jpeg")
+    assert r.exit_code == 0, r.output
+    meta = get_codec("jpeg").decode(lr.read_bytes()).metadata
+    assert meta.version == 2 and len(meta.to_json()) < 120
+    sha = find_weights("sain-x2-lite").sha256
+    d = {
+        "format": "mediapipe-irn", "version": 1, "model": meta.model, "scale": meta.scale,
+        "width": meta.width, "height": meta.height, "pad_w": meta.pad_w, "pad_h": meta.pad_h,
+        "extra": {"weights_sha256": sha},
+    }  # fmt: skip
+    old = tmp_path / "old.jpg"
+    with Image.open(lr) as im:
+        im.save(old, quality=90, comment=b"mediapipe-irn:" + json.dumps(d).encode())
+    again = tmp_path / "again.jpg"
+    with Image.open(lr) as im:
+        im.save(again, quality=90, comment=meta.to_json().encode())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cli("up", old, tmp_path / "old.png").exit_code == 0
+        assert cli("up", again, tmp_path / "again.png").exit_code == 0
+    a, b = (np.asarray(Image.open(tmp_path / f"{n}.png")) for n in ("old", "again"))
+    assert a.shape[:2] == (meta.height, meta.width) and np.array_equal(a, b)
+    assert os.path.getsize(again) < os.path.getsize(old)
+
+
 def test_fuzz_corpus_is_seeded_and_real(tmp_path):
     """The fuzz test's inputs are real files (guards the slow test against a vacuous run)."""
     from .test_fuzz import corpus
