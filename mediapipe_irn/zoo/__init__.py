@@ -129,6 +129,7 @@ def add_to_zoo(
             "patch": cfg.get("patch"),
             "rate_weight": (cfg.get("weights") or {}).get("rate", 0.0),
             "rec_loss": (cfg.get("weights") or {}).get("rec_norm", "l1"),
+            "gain_fit": (cfg.get("weights") or {}).get("gain_fit", 0.0),
             **(extra or {}),
         },
         "validation_history": ck.get("history", [])[-3:],
