@@ -72,4 +72,24 @@ def lowest_smooth(
     return hi
 
 
-__all__ = ["highest", "lowest", "lowest_smooth"]
+class Curve:
+    """Restored distortion against the LR's codec error, through measured points: linear
+    between them, their end slopes (or ``slope`` from one point) beyond."""
+
+    def __init__(self, slope: float) -> None:
+        self.slope, self.points = slope, []
+
+    def add(self, u: float, d: float) -> None:
+        self.points = sorted([*self.points, (u, d)])
+
+    def __call__(self, u: float) -> float:
+        pts = self.points
+        if len(pts) == 1:
+            return pts[0][1] + self.slope * (u - pts[0][0])
+        k = min(max(1, sum(pu < u for pu, _ in pts)), len(pts) - 1)
+        (u0, d0), (u1, d1) = pts[k - 1], pts[k]
+        b = max((d1 - d0) / (u1 - u0), 0.05 * self.slope) if u1 > u0 else self.slope
+        return d0 + b * (u - u0)
+
+
+__all__ = ["Curve", "highest", "lowest", "lowest_smooth"]

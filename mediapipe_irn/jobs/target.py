@@ -39,7 +39,7 @@ from ..codecs.metadata import RestoreMetadata
 from ..metrics import mse_u8, psnr, ssim
 from ..pipeline.images import ImageData, to_tensor, to_uint8
 from ..pipeline.rescale import GAIN_KEY, FrameRescaler, gain_text, with_gain
-from .search import highest, lowest, lowest_smooth
+from .search import Curve, highest, lowest, lowest_smooth
 
 # Archived JPEGs get per-image Huffman tables: still baseline JPEG that every decoder opens,
 # 2-6 % smaller at full size and 3-9 % as a x2 LR (Set5+Set14, QF 30-90), for a slower encode.
@@ -373,26 +373,6 @@ class _Model(_Path):
         return self._lr_err[q]
 
 
-class _Curve:
-    """Restored distortion against the LR's codec error, through measured points: linear
-    between them, their end slopes (or ``slope`` from one point) beyond."""
-
-    def __init__(self, slope: float) -> None:
-        self.slope, self.points = slope, []
-
-    def add(self, u: float, d: float) -> None:
-        self.points = sorted([*self.points, (u, d)])
-
-    def __call__(self, u: float) -> float:
-        pts = self.points
-        if len(pts) == 1:
-            return pts[0][1] + self.slope * (u - pts[0][0])
-        k = min(max(1, sum(pu < u for pu, _ in pts)), len(pts) - 1)
-        (u0, d0), (u1, d1) = pts[k - 1], pts[k]
-        b = max((d1 - d0) / (u1 - u0), 0.05 * self.slope) if u1 > u0 else self.slope
-        return d0 + b * (u - u0)
-
-
 def _distortion(metric: Metric, value: float) -> float:
     """PSNR → MSE, SSIM → 1 − SSIM: what the curve predicts (lower is better)."""
     return 255.0**2 / 10 ** (value / 10) if metric == "psnr" else 1.0 - value
@@ -422,7 +402,7 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
         def x(q: int) -> float:
             return p.lr_error(q)
 
-        curve, best = _Curve(FULL_SIZE_PRIOR), None
+        curve, best = Curve(FULL_SIZE_PRIOR), None
         curve.add(0.0, 0.0)
     else:
         if p.value(hi) < floor:
@@ -434,7 +414,7 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
         d_hi = _distortion(p.metric, p.value(hi))
         # the slope before a second point exists (X2_CURVE_SLOPE), in the metric's own units
         mid = max(p.lr_error(p.at(50)), 1e-6) ** (X2_CURVE_POWER - 1)
-        curve = _Curve(X2_CURVE_SLOPE / mid * d_hi / max(p.mse(hi), 1e-6))
+        curve = Curve(X2_CURVE_SLOPE / mid * d_hi / max(p.mse(hi), 1e-6))
         curve.add(x(hi), d_hi)
         best = hi
     for _ in range(MAX_EXACT - (best is not None)):
