@@ -40,7 +40,8 @@ def _expand(d: dict[str, Any]) -> dict[str, Any]:
     extra = {long[k]: v for k, v in d.items() if k in long}
     extra.update(d.get("x") or {})
     out = {f: d[k] for k, f in _FIELDS.items() if k in d}
-    out.update({k: d[k] for k in ("model",) if k in d})
+    if "model" in d:
+        out["model"] = d["model"]
     return {**out, "format": FORMAT_NAME, "version": d[COMPACT_KEY], "extra": extra}
 
 

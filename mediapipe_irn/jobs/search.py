@@ -53,9 +53,7 @@ def lowest_smooth(
         if rise <= 0 or run <= 0:
             a, b, rise, run = lo, hi, f(hi) - f(lo), x(hi) - x(lo)
         want = x(a) + (floor - f(a)) * run / max(rise, 1e-9)
-        q = min(
-            max(lowest(lambda q, want=want: x(q) >= want, lo + 1, hi - 1) or hi - 1, lo + 1), hi - 1
-        )
+        q = lowest(lambda q, want=want: x(q) >= want, lo + 1, hi - 1) or hi - 1
         seen.append(q)
         if f(q) >= floor:
             hi = q

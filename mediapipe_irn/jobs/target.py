@@ -21,7 +21,8 @@ near the floor, when the best hit is within 3 % of the bytes of the lowest quali
 after MAX_EXACT restorations; two or three per model path and image are typical. (Tile sampling
 was measured first: four 40² tiles per Set14 image were 2 dB off the whole image's PSNR and each
 estimate cost a fifth of a restoration.) If nothing lossy meets the floor, or the best candidate
-is not smaller than the source file, the source is stored unchanged (lossless).
+is not smaller than the source file, the source is stored unchanged (lossless). The paths
+themselves (bytes and measurements per quality) are :mod:`.paths`.
 """
 
 from __future__ import annotations
@@ -29,23 +30,24 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
-import numpy as np
-
-from ..codecs import EncodeOptions, get_codec
-from ..codecs.image import jpeg_tables
-from ..codecs.metadata import RestoreMetadata
-from ..metrics import mse_u8, psnr, ssim
-from ..pipeline.images import ImageData, to_tensor, to_uint8
-from ..pipeline.rescale import GAIN_KEY, FrameRescaler, gain_text, with_gain
+from ..codecs import get_codec
+from ..metrics import psnr
+from ..pipeline.images import ImageData
+from ..pipeline.rescale import FrameRescaler
+from .paths import (  # noqa: F401 - OPTIMIZE, FINE_*, quality_levels: read from here too
+    FINE_FROM,
+    FINE_STEP,
+    OPTIMIZE,
+    Metric,
+    _Model,
+    _Path,
+    _Plain,
+    path_key,
+    quality_levels,
+)
 from .search import Curve, highest, lowest, lowest_smooth
 
-# Archived JPEGs get per-image Huffman tables: still baseline JPEG that every decoder opens,
-# 2-6 % smaller at full size and 3-9 % as a x2 LR (Set5+Set14, QF 30-90), for a slower encode.
-OPTIMIZE = True
-
-Metric = Literal["psnr", "ssim"]
 # the full-size restores (4:2:0 and 4:4:4 JPEG files): model paths tried by default, with
 # JPEG and jpegli (whose 4:2:0 files the filter, trained on libjpeg's, restores less well:
 # the stored gain takes what it is worth)
@@ -56,10 +58,10 @@ CLOSE_ENOUGH = {"psnr": 0.15, "ssim": 0.002}  # a hit this near the floor ends t
 # the search also ends when the best hit is within this share of the bytes of the lowest
 # quality not yet ruled out (nothing much left to gain); predictions aim this far above the
 # floor (a near miss costs another restoration, a near hit only its few bytes)
+SMALL_GAIN, AIM = 0.03, {"psnr": 0.03, "ssim": 0.0005}
 # ×2 predictions aim higher: their misses were 60 % of the second restorations at 0.03 (BSD68,
 # 26-32 dB), and each costs a restoration; at 0.12 about a sixth fewer restorations for
 # 0.2-0.4 % of the bytes (20 BSD68 images, 26-30 dB)
-SMALL_GAIN, AIM = 0.03, {"psnr": 0.03, "ssim": 0.0005}
 X2_AIM = {"psnr": 0.12, "ssim": 0.0005}
 # a full-size restore's MSE per unit of the decoded file's: before any is measured (deblock-x1
 # with its stored gain at the qualities the archive chose on BSD68, 26-32 dB: median 0.79,
@@ -75,10 +77,6 @@ X2_CURVE_POWER, X2_CURVE_SLOPE = 1.7, 0.40
 # trip (sain-x2 on the 87 validation images: 3.47 dB; median 0.88): a PSNR floor further above
 # it skips the path before its downscale
 X2_REACH_DB = 4.0
-# JPEG qualities searched in steps of FINE_STEP from FINE_FROM up (libjpeg's tables scaled
-# between whole qualities, which are 8-15 % apart in bytes at the top): plain JPEG on
-# Set5+Set14 0.8 % smaller at 34 dB and 2.2 % at 36 (`bench archive`'s jpeg-fine way)
-FINE_FROM, FINE_STEP = 85, 0.2
 
 
 def _bicubic_round_trip_psnr(img: ImageData, scale: int) -> float:
@@ -152,225 +150,6 @@ class Choice:
     plain_quality: int | float | None = None
     note: str | None = None
     tried: dict[str, int | None] = field(default_factory=dict)  # path → bytes (None: missed)
-
-
-def _score(metric: Metric, out: np.ndarray, ref: np.ndarray) -> float:
-    return psnr(out, ref) if metric == "psnr" else ssim(out, ref)
-
-
-def quality_levels(codec, fine: bool = True) -> list[int | float]:
-    """The qualities a search steps through: whole ones, and for a codec with
-    ``fractional_quality`` (JPEG) steps of ``FINE_STEP`` from ``FINE_FROM`` up, where whole
-    qualities are 8–15 % apart in bytes (``fine``)."""
-    lo, hi = codec.quality_range
-    if not (fine and getattr(codec, "fractional_quality", False)) or hi <= FINE_FROM:
-        return list(range(lo, hi + 1))
-    n = round((hi - FINE_FROM) / FINE_STEP)
-    steps = [round(FINE_FROM + k * FINE_STEP, 6) for k in range(n + 1)]
-    return [*range(lo, FINE_FROM), *(int(v) if float(v).is_integer() else v for v in steps)]
-
-
-@functools.lru_cache(maxsize=1024)
-def _mean_log_step(level: float) -> float:
-    """Minus the mean log step of libjpeg's two tables at ``level`` (0 at quality 100)."""
-    return -float(np.mean(np.log(jpeg_tables(level))))
-
-
-class _Path:
-    """One candidate path for one image: bytes at a quality, and its restored quality. The
-    search works on indices into ``levels`` (:func:`quality_levels`)."""
-
-    def __init__(
-        self, img: ImageData, codec: str, metric: Metric, chroma: str = "4:2:0", fine: bool = True
-    ) -> None:
-        self.img, self.codec, self.metric, self.chroma = img, get_codec(codec), metric, chroma
-        self.levels = quality_levels(self.codec, fine)
-        self.steps = (0, len(self.levels) - 1)  # the index range
-        self._bytes: dict[int, bytes] = {}
-        self._exact: dict[int, float] = {}
-        self._out: dict[int, np.ndarray] = {}  # restored images (a few per image)
-
-    name = "full"
-
-    def at(self, quality: float) -> int:
-        """The index of the level nearest ``quality``."""
-        return min(range(len(self.levels)), key=lambda i: abs(self.levels[i] - quality))
-
-    def make(self, quality: int | float) -> bytes:
-        raise NotImplementedError
-
-    def restore(self, data: bytes) -> np.ndarray:
-        raise NotImplementedError
-
-    def encode(self, q: int) -> bytes:
-        if q not in self._bytes:
-            self._bytes[q] = self.make(self.levels[q])
-        return self._bytes[q]
-
-    def size(self, q: int) -> int:
-        return len(self.encode(q))
-
-    @property
-    def key(self) -> str:
-        """``codec@full``, ``codec@full-4:4:4``, ``codec@model``: the path's name."""
-        chroma = "" if self.chroma == "4:2:0" else f"-{self.chroma}"
-        return f"{self.codec.name}@{self.name}{chroma}"
-
-    def known_sizes(self) -> dict[int, int]:
-        """Bytes at the qualities already encoded."""
-        return {q: len(b) for q, b in self._bytes.items()}
-
-    def position(self, q: int) -> float:
-        """Where quality ``q`` lies on a scale the metric is near linear in, for the plain
-        search's false position: JPEG's minus mean log quantiser step of libjpeg's tables at
-        the level (known without encoding; PSNR is close to linear in it), other codecs' log
-        bytes (an encode each)."""
-        if getattr(self.codec, "fractional_quality", False):
-            return _mean_log_step(self.levels[q])
-        return math.log(self.size(q))
-
-    def stored(self, q: int) -> bytes:
-        """The file to store at quality ``q`` (after :meth:`value`)."""
-        return self.encode(q)
-
-    def restored(self, q: int) -> np.ndarray:
-        return self.restore(self.encode(q))
-
-    def value(self, q: int) -> float:
-        """The metric of the whole restored image at quality ``q``."""
-        if q not in self._exact:
-            out = self._out[q] = self.restored(q)
-            self._exact[q] = _score(self.metric, out, self.img.rgb)
-        return self._exact[q]
-
-    def mse(self, q: int) -> float:
-        self.value(q)
-        return mse_u8(self._out[q], self.img.rgb)
-
-    def both(self, q: int) -> tuple[float, float]:
-        """(PSNR, SSIM) of the whole restored image at quality ``q``."""
-        self.value(q)
-        out = self._out[q]
-        return psnr(out, self.img.rgb), ssim(out, self.img.rgb)
-
-
-class _Plain(_Path):
-    """The codec at full resolution: an ordinary image file."""
-
-    def make(self, quality: int | float) -> bytes:
-        return self.codec.encode(
-            [self.img.rgb],
-            EncodeOptions(quality=quality, subsampling=self.chroma, optimize=OPTIMIZE),
-            None,
-            icc=self.img.icc,
-            exif=self.img.exif,
-        )
-
-    def restore(self, data: bytes) -> np.ndarray:
-        return self.codec.decode(data).frames[0]
-
-
-class _Model(_Path):
-    """Model downscale (once) → codec → model restore. A full-size restore's file is the plain
-    path's of its codec and chroma (``twin``) plus the restore metadata: the search takes that
-    path's files and measurements, and encodes its own only to store it."""
-
-    def __init__(
-        self,
-        img: ImageData,
-        codec: str,
-        metric: Metric,
-        r: FrameRescaler,
-        optimize: bool = OPTIMIZE,
-        twin: _Plain | None = None,
-    ) -> None:
-        super().__init__(img, codec, metric, r.model.lr_subsampling)
-        self.r, self.name, self.optimize = r, r.model.name, optimize
-        h, w = img.size
-        extra: dict = {"grey": True} if img.grey else {}
-        if r.scale == 1:  # a full-size restore: its gain, a fixed-width placeholder until chosen
-            extra[GAIN_KEY] = gain_text(1.0)
-        self.meta = r.metadata(w, h, extra)
-        self.lr = r.down(img.rgb)
-        self._lr_err: dict[int, float] = {}
-        self._gain: dict[int, float] = {}
-        same = twin is not None and r.scale == 1 and optimize == OPTIMIZE
-        same = same and (twin.codec.name, twin.chroma) == (self.codec.name, self.chroma)
-        self.twin = twin if same and np.array_equal(self.lr, img.rgb) else None
-        self._overhead: int | None = None  # the metadata's bytes in a twin's file
-
-    def size(self, q: int) -> int:
-        if self.twin is None:
-            return super().size(q)
-        if self._overhead is None:
-            self._overhead = len(self.encode(q)) - self.twin.size(q)
-        return self.twin.size(q) + self._overhead
-
-    def known_sizes(self) -> dict[int, int]:
-        if self.twin is None or not self.twin.known_sizes():
-            return super().known_sizes()
-        self.size(min(self.twin.known_sizes()))  # the metadata's bytes: one encode
-        return {q: n + self._overhead for q, n in self.twin.known_sizes().items()}
-
-    def _file(self, q: int) -> bytes:
-        """A file with this path's pixels at quality ``q`` (the twin's, where there is one)."""
-        return self.encode(q) if self.twin is None else self.twin.encode(q)
-
-    @property
-    def key(self) -> str:
-        return f"{self.codec.name}@{self.name}"  # the model's name says its chroma
-
-    def make(self, quality: int | float, meta: RestoreMetadata | None = None) -> bytes:
-        return self.codec.encode(
-            [self.lr],
-            EncodeOptions(quality=quality, subsampling=self.chroma, optimize=self.optimize),
-            meta or self.meta,
-            icc=self.img.icc,
-            exif=self.img.exif,
-        )
-
-    def restored(self, q: int) -> np.ndarray:
-        """A full-size restore at the gain that suits this file best (least squares against
-        the source, two decimals: what :func:`..pipeline.rescale.with_gain` applies when the
-        file is restored, so the measured value is the restored file's)."""
-        if self.r.scale != 1:
-            return super().restored(q)
-        dec = self.codec.decode(self._file(q))
-        lr = to_tensor(dec.frames[0])
-        raw = self.r.up_tensor(lr, self.meta, dec.quality)  # the placeholder's gain: 1
-        h, w = self.img.size
-        d = lr[0, :, :h, :w].double() * 255
-        res = raw[0].double() * 255 - d
-        err = to_tensor(self.img.rgb)[0].double() * 255 - d
-        den = float((res * res).sum())
-        best = float(gain_text(float((res * err).sum()) / den if den else 1.0))
-        # the rounded least-squares gain, or the plain decode or the filter where the
-        # rounding (two decimals, 8-bit output) left it a hair behind them
-        outs = {g: to_uint8(with_gain(lr, raw, g)) for g in dict.fromkeys((best, 1.0, 0.0))}
-        g = self._gain[q] = min(outs, key=lambda g: mse_u8(outs[g], self.img.rgb))
-        return outs[g]
-
-    def stored(self, q: int) -> bytes:
-        if self.r.scale != 1:
-            return self.encode(q)
-        self.value(q)
-        extra = {**self.meta.extra, GAIN_KEY: gain_text(self._gain[q])}
-        data = self.make(self.levels[q], replace(self.meta, extra=extra))
-        assert len(data) == self.size(q)  # the gain's text is fixed-width
-        return data
-
-    def restore(self, data: bytes) -> np.ndarray:
-        dec = self.codec.decode(data)
-        return self.r.up(dec.frames[0], self.meta, dec.quality)
-
-    def lr_error(self, q: int) -> float:
-        """MSE the codec adds to the LR at quality ``q`` (no restoration needed)."""
-        if q not in self._lr_err:
-            out = None if self.twin is None else self.twin._out.get(q)  # the same pixels
-            if out is None:
-                out = self.codec.decode(self._file(q)).frames[0]
-            self._lr_err[q] = mse_u8(out, self.lr)
-        return self._lr_err[q]
 
 
 def _distortion(metric: Metric, value: float) -> float:
@@ -497,7 +276,13 @@ def choose(
         only in the chroma of the smallest plain JPEG (``chroma``; None: in every one); a ×2
         path not where a PSNR floor is out of its reach (``X2_REACH_DB``)."""
         return [
-            _Model(img, c, target.metric, r, twin=plains.get(f"{c}@full{suffix(r)}"))
+            _Model(
+                img,
+                c,
+                target.metric,
+                r,
+                twin=plains.get(path_key(c, "full", r.model.lr_subsampling)),
+            )
             for m in target.models
             for c in target.codecs
             for r in [rescalers[m]]
@@ -509,10 +294,6 @@ def choose(
                 and r.model.lr_subsampling in getattr(get_codec(c), "subsamplings", ("4:2:0",))
             )
         ]
-
-    def suffix(r: FrameRescaler) -> str:
-        ch = r.model.lr_subsampling
-        return "" if ch == "4:2:0" else f"-{ch}"
 
     @functools.cache  # once per image, whatever the number of codecs
     def reachable(scale: int) -> bool:
