@@ -200,6 +200,24 @@ def test_search_curve_finds_the_power_its_curves_follow():
     assert fitted_slopes(curves, 1.7) == pytest.approx([0.01 * u50**0.7, 0.02 * u50**0.7])
 
 
+def test_search_curve_one_point_errors_are_signed_and_zero_where_exact():
+    """The first prediction's two predictors: a curve whose MSE moves exactly as its bicubic
+    upscale's is predicted without error by the proxy at slope 1, too low by the proxy at
+    slope 0.5 (PSNR measured below predicted: negative), and a curve exactly on the prior
+    line without error by the line."""
+    import numpy as np
+
+    from mediapipe_irn.bench.search_curve import QUALITIES, one_point_error
+
+    u = np.linspace(300.0, 10.0, len(QUALITIES))
+    u50 = u[QUALITIES.index(50)]
+    on_line = 5.0 + 0.4 / u50**0.7 * u**1.7
+    curves = [{"u": list(u), "mse": list(on_line), "bicubic": list(30.0 + on_line)}]
+    exact = one_point_error(curves, 1.7, 0.4, 1.0)
+    assert exact["prior_line_p90_abs_db"] < 1e-9 and exact["bicubic_p90_abs_db"] < 1e-9
+    assert one_point_error(curves, 1.7, 0.4, 0.5)["bicubic_median_db"] < -0.1
+
+
 def test_bench_search_curve_writes_json(tmp_path):
     js = tmp_path / "c.json"
     r = CliRunner().invoke(

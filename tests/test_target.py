@@ -396,3 +396,34 @@ def test_full_size_restore_search_shares_its_plain_twins_files(photo, rescalers)
     assert shared.stored(q) == alone.stored(q)
     other = _Plain(photo, "jpeg", "psnr", "4:4:4")  # another chroma: no twin
     assert _Model(photo, "jpeg", "psnr", r, twin=other).twin is None
+
+
+def test_x2_first_prediction_follows_the_bicubic_upscale(photo, rescalers):
+    """From one restoration, the ×2 search predicts another quality's restored MSE by the
+    change in MSE of the same decoded LR upscaled bicubically: on the crop, within 0.5 dB
+    from quality 90 down to 40 and 20 (the prior line in the LR error alone: the fallback)."""
+    from mediapipe_irn.jobs import target
+
+    p = target._Model(photo, "jpeg", "psnr", rescalers["sain-x2"])
+    a = p.at(90)
+    for q in (40, 20):
+        t = p.at(q)
+        pred = p.mse(a) + target.X2_BICUBIC_SLOPE * (p.bicubic_error(t) - p.bicubic_error(a))
+        assert abs(10 * np.log10(pred / p.mse(t))) < 0.5, q
+        assert p.bicubic_error(t) > p.bicubic_error(a) > 0
+
+
+@pytest.mark.parametrize("margin", [0.9, 1.1])
+def test_full_size_restore_is_not_tried_below_its_reach(photo, rescalers, margin):
+    """A full-size restore whose floor needs less restored/decoded MSE at the top quality under
+    the bytes to beat than one image in ten reaches (``FULL_SIZE_REACH``) is not restored at
+    all; a little above that share it is."""
+    from mediapipe_irn.jobs import target
+
+    twin = target._Plain(photo, "jpeg", "psnr")
+    p = target._Model(photo, "jpeg", "psnr", rescalers["deblock-x1"], twin=twin)
+    q6 = p.at(6)
+    share = margin * target._full_size_reach(6)
+    floor = 10 * np.log10(255**2 / (share * p.lr_error(q6))) - target.AIM["psnr"]
+    target._search_model(p, floor, p.size(q6) + 1)
+    assert bool(p._exact) == (margin > 1)

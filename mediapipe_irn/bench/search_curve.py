@@ -27,8 +27,9 @@ def _curves(data: list[str], model: str, limit: int | None) -> list[dict[str, An
     out = []
     for path, img in images:
         p = target._Model(img, "jpeg", "psnr", r)
-        rows = [(q, p.lr_error(i), p.mse(i)) for q in QUALITIES for i in [p.at(q)]]
-        out.append({"image": path, "u": [u for _, u, _ in rows], "mse": [m for *_, m in rows]})
+        rows = [(p.lr_error(i), p.mse(i), p.bicubic_error(i)) for q in QUALITIES for i in [p.at(q)]]
+        u, mse, bic = (list(col) for col in zip(*rows))
+        out.append({"image": path, "u": u, "mse": mse, "bicubic": bic})
     return out
 
 
@@ -55,6 +56,35 @@ def prediction_error(curves: list[dict[str, Any]], power: float) -> dict[str, fl
         "inside_p90_db": float(np.percentile(inside, 90)),
         "beyond_median_db": float(np.median(beyond)),
         "beyond_p90_db": float(np.percentile(beyond, 90)),
+    }
+
+
+def one_point_error(
+    curves: list[dict[str, Any]], power: float, slope: float, bicubic: float
+) -> dict[str, float]:
+    """From one measured quality to every lower one in 20–95 (what the search predicts after
+    its first restoration): signed error in dB (measured − predicted; median, and p90 of its
+    size) of the prior line (``slope`` in ``X2_CURVE_SLOPE``'s units) and of the bicubic
+    proxy (the restored MSE moves ``bicubic`` × the bicubic upscale's)."""
+    line, proxy = [], []
+    idx = [i for i, q in enumerate(QUALITIES) if 20 <= q <= 95]
+    for c in curves:
+        u, d, b = (np.asarray(c[k]) for k in ("u", "mse", "bicubic"))
+        k = slope / max(u[QUALITIES.index(50)], 1e-6) ** (power - 1)
+        for a, t in itertools.permutations(idx, 2):
+            if t < a:
+                for errs, pred in (
+                    (line, d[a] + k * (u[t] ** power - u[a] ** power)),
+                    (proxy, d[a] + bicubic * (b[t] - b[a])),
+                ):
+                    errs.append(10 * np.log10(max(pred, 1e-6) / d[t]))
+    return {
+        f"{name}_{stat}": float(f(np.asarray(e)))
+        for name, e in (("prior_line", line), ("bicubic", proxy))
+        for stat, f in (
+            ("median_db", np.median),
+            ("p90_abs_db", lambda e: np.percentile(np.abs(e), 90)),
+        )
     }
 
 
@@ -93,7 +123,14 @@ def run(
         "images": len(curves),
         "rows": rows,
         "curves": curves,
-        "search": {"power": target.X2_CURVE_POWER, "slope": target.X2_CURVE_SLOPE},
+        "one_point": one_point_error(
+            curves, target.X2_CURVE_POWER, target.X2_CURVE_SLOPE, target.X2_BICUBIC_SLOPE
+        ),
+        "search": {
+            "power": target.X2_CURVE_POWER,
+            "slope": target.X2_CURVE_SLOPE,
+            "bicubic_slope": target.X2_BICUBIC_SLOPE,
+        },
         "env": environment(),
     }
 
@@ -111,4 +148,10 @@ def format_table(res: dict[str, Any]) -> str:
             f"{r['beyond_median_db']:8.3f} {r['beyond_p90_db']:6.3f} {r['slope_median']:6.3f} "
             f"{r['slope_min']:6.3f} {r['slope_max']:6.3f}"
         )
+    o = res["one_point"]
+    lines.append(
+        "one point (the search's first prediction), measured − predicted dB, median / p90 "
+        f"|err|: prior line {o['prior_line_median_db']:+.3f} / {o['prior_line_p90_abs_db']:.3f}, "
+        f"bicubic proxy {o['bicubic_median_db']:+.3f} / {o['bicubic_p90_abs_db']:.3f}"
+    )
     return "\n".join(lines)

@@ -173,6 +173,8 @@ class _Model(_Path):
         self.meta = r.metadata(w, h, extra)
         self.lr = r.down(img.rgb)
         self._lr_err: dict[int, float] = {}
+        self._bic_err: dict[int, float] = {}
+        self._dec: dict[int, np.ndarray] = {}  # decoded files, LR pixels
         self._gain: dict[int, float] = {}
         same = twin is not None and r.scale == 1 and optimize == OPTIMIZE
         same = same and (twin.codec.name, twin.chroma) == (self.codec.name, self.chroma)
@@ -244,11 +246,31 @@ class _Model(_Path):
         dec = self.codec.decode(data)
         return self.r.up(dec.frames[0], self.meta, dec.quality)
 
+    def _decoded(self, q: int) -> np.ndarray:
+        """The decoded file at quality ``q`` (LR pixels; the twin's decode where it has one)."""
+        if q not in self._dec:
+            out = None if self.twin is None else self.twin._out.get(q)  # the same pixels
+            self._dec[q] = out if out is not None else self.codec.decode(self._file(q)).frames[0]
+        return self._dec[q]
+
     def lr_error(self, q: int) -> float:
         """MSE the codec adds to the LR at quality ``q`` (no restoration needed)."""
         if q not in self._lr_err:
-            out = None if self.twin is None else self.twin._out.get(q)  # the same pixels
-            if out is None:
-                out = self.codec.decode(self._file(q)).frames[0]
-            self._lr_err[q] = mse_u8(out, self.lr)
+            self._lr_err[q] = mse_u8(self._decoded(q), self.lr)
         return self._lr_err[q]
+
+    def bicubic_error(self, q: int) -> float:
+        """MSE against the source of the decoded LR at quality ``q`` upscaled bicubically (a
+        couple of ms): a ×2 restore's MSE moves with it from one quality to another."""
+        if q not in self._bic_err:
+            import cv2
+
+            h, w = self.img.size
+            lr = self._decoded(q)
+            up = cv2.resize(
+                lr,
+                (lr.shape[1] * self.r.scale, lr.shape[0] * self.r.scale),
+                interpolation=cv2.INTER_CUBIC,
+            )
+            self._bic_err[q] = mse_u8(np.ascontiguousarray(up[:h, :w]), self.img.rgb)
+        return self._bic_err[q]

@@ -15,10 +15,12 @@ predicted from the codec's error on the LR, which costs no restoration, through 
 calibrated per image by whole-image restorations: the top quality (if it misses the floor,
 nothing lower meets it), then each predicted quality, which is verified the same way and refines
 the curve. A ×2 restore's MSE is close to linear in the LR's error to the power 1.7 (two points
-predict a third to 0.035 dB, median, on Set5+Set14; 0.13 dB linear in the error itself); a
-full-size restore's is a near-constant share of the decoded file's. The search ends at a hit
-near the floor, when the best hit is within 3 % of the bytes of the lowest quality not ruled out, or
-after MAX_EXACT restorations; two or three per model path and image are typical. (Tile sampling
+predict a third to 0.035 dB, median, on Set5+Set14; 0.13 dB linear in the error itself), and
+from one point it moves as the bicubic upscale's of the same decoded LR does; a full-size
+restore's is a near-constant share of the decoded file's. The search ends at a hit near the
+floor, when the best hit is within 3 % of the bytes of the lowest quality not ruled out (a ×2
+path's: of its next prediction), or after MAX_EXACT restorations; one to three per model path
+and image are typical. (Tile sampling
 was measured first: four 40² tiles per Set14 image were 2 dB off the whole image's PSNR and each
 estimate cost a fifth of a restoration.) If nothing lossy meets the floor, or the best candidate
 is not smaller than the source file, the source is stored unchanged (lossless). The paths
@@ -30,6 +32,8 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from ..codecs import get_codec
 from ..metrics import psnr
@@ -59,24 +63,46 @@ CLOSE_ENOUGH = {"psnr": 0.15, "ssim": 0.002}  # a hit this near the floor ends t
 # quality not yet ruled out (nothing much left to gain); predictions aim this far above the
 # floor (a near miss costs another restoration, a near hit only its few bytes)
 SMALL_GAIN, AIM = 0.03, {"psnr": 0.03, "ssim": 0.0005}
+# a ×2 path's search also ends when its next prediction is within this share of the best
+# hit's bytes (a ×2 restoration costs about half a fixed-quality archive's whole file: on
+# Set5+Set14 at 26 dB, with the bicubic proxy below, 2.0 → 1.84 of them per image for 0.1 %
+# of the bytes; full-size restores, cheaper and what high floors choose, go on)
+X2_NEXT_GAIN = 0.03
 # ×2 predictions aim higher: their misses were 60 % of the second restorations at 0.03 (BSD68,
 # 26-32 dB), and each costs a restoration; at 0.12 about a sixth fewer restorations for
 # 0.2-0.4 % of the bytes (20 BSD68 images, 26-30 dB)
 X2_AIM = {"psnr": 0.12, "ssim": 0.0005}
 # a full-size restore's MSE per unit of the decoded file's: before any is measured (deblock-x1
 # with its stored gain at the qualities the archive chose on BSD68, 26-32 dB: median 0.79,
-# 10-90 % 0.74-0.83), and the least it may reach (deblock-x1 on Set5+Set14, QF 20-100: 0.55;
-# where even this cannot meet the floor the path is not tried, no restoration spent on it)
-FULL_SIZE_PRIOR, FULL_SIZE_BEST = 0.79, 0.45
+# 10-90 % 0.74-0.83); and by quality the share that about one image in ten reaches (the 10th
+# percentile of both full-size restores on Set5+Set14 and 30 BSD68 images, QF 3-90: 0.82-0.85
+# at QF 3, 0.74-0.76 at 6, 0.68-0.72 from 10; the filter has less to remove at the bottom):
+# where the floor needs less than that at the top quality under the best bytes so
+# far, the path is not tried, no restoration spent on it (at 26 dB a third of these
+# restorations missed by 0.2-1.2 dB at QF 6; their bytes unchanged on Set5+Set14, +0.05 % at
+# 32 dB on BSD68)
+FULL_SIZE_PRIOR = 0.79
+FULL_SIZE_REACH = ((3, 0.83), (6, 0.73), (10, 0.69), (15, 0.68))
 # a ×2 restore's MSE against the LR's codec error u: linear in u**X2_CURVE_POWER; before a
 # second point, its slope is X2_CURVE_SLOPE / u(mid-range quality)**(power − 1) (`bench
 # search-curve`, sain-x2 on Set5+Set14: median of the per-image fits 0.40, 0.29–0.58; two
 # points predict a third to 0.035 dB, median, against 0.13 dB linear in u)
 X2_CURVE_POWER, X2_CURVE_SLOPE = 1.7, 0.40
+# from one point (the top quality), a PSNR search predicts instead that the restored MSE moves
+# as much as the MSE of the same decoded LR upscaled bicubically (`bench search-curve`'s one
+# point: sain-x2 on Set5+Set14 and 30 BSD68 images, |error| mean 0.19 dB, median -0.03, where
+# the prior line's was 0.30, median -0.12): the second restoration lands nearer the floor
+X2_BICUBIC_SLOPE = 1.0
 # the most a ×2 path's best restore (quality 100) has been above the image's bicubic round
 # trip (sain-x2 on the 87 validation images: 3.47 dB; median 0.88): a PSNR floor further above
 # it skips the path before its downscale
 X2_REACH_DB = 4.0
+
+
+def _full_size_reach(level: float) -> float:
+    """The restored/decoded MSE one full-size restore in ten reaches at JPEG quality ``level``."""
+    qs, rs = zip(*FULL_SIZE_REACH)
+    return float(np.interp(level, qs, rs))
 
 
 def _bicubic_round_trip_psnr(img: ImageData, scale: int) -> float:
@@ -175,7 +201,7 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
     if p.r.scale == 1 and p.metric == "psnr":
         # a full-size restore removes part of the file's own error: start from restored
         # MSE = FULL_SIZE_PRIOR × the decoded file's (no restoration yet; a miss refines it)
-        if FULL_SIZE_BEST * p.lr_error(hi) > target:
+        if _full_size_reach(p.levels[hi]) * p.lr_error(hi) > target:
             return None
 
         def x(q: int) -> float:
@@ -183,6 +209,7 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
 
         curve, best = Curve(FULL_SIZE_PRIOR), None
         curve.add(0.0, 0.0)
+        b_hi = None
     else:
         if p.value(hi) < floor:
             return None
@@ -196,13 +223,23 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
         curve = Curve(X2_CURVE_SLOPE / mid * d_hi / max(p.mse(hi), 1e-6))
         curve.add(x(hi), d_hi)
         best = hi
+        # from one point, PSNR: the restore's MSE moves as the bicubic upscale's of the same
+        # decoded LR does (X2_BICUBIC_SLOPE), closer than the prior slope in u
+        b_hi = p.bicubic_error(hi) if p.metric == "psnr" and X2_BICUBIC_SLOPE else None
+
+    def predict(q: int) -> float:
+        if b_hi is not None and len(curve.points) == 1:
+            return d_hi + X2_BICUBIC_SLOPE * (p.bicubic_error(q) - b_hi)
+        return curve(x(q))
+
+    next_gain = X2_NEXT_GAIN if p.r.scale > 1 else 0.0
     for _ in range(MAX_EXACT - (best is not None)):
         top = hi if best is None else best - 1
-        q = lowest(lambda q: curve(x(q)) <= target, lo, top)
+        q = lowest(lambda q: predict(q) <= target, lo, top)
         if q is None and best is None and lo <= hi:
             q = hi  # the prior says even the top misses: measure it
-        if q is None:
-            break
+        if q is None or (best is not None and p.size(q) >= (1 - next_gain) * p.size(best)):
+            break  # nothing left, or too little predicted to be worth a restoration
         value = p.value(q)
         curve.add(x(q), _distortion(p.metric, value))
         if value >= floor:
