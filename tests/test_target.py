@@ -363,17 +363,23 @@ def test_full_size_restore_is_tried_with_jpegli_in_its_chroma(photo, rescalers):
 @pytest.mark.parametrize("chroma", ["4:2:0", "4:4:4"])
 def test_plain_jpeg_search_encodes_only_what_it_measures(photo, chroma):
     """The plain JPEG path's search places its guesses by libjpeg's quantiser steps, known
-    without encoding: every file it encodes is one it measures, a handful per floor, and it
-    finds the lowest quality meeting each floor (checked against every quality)."""
+    without encoding: a handful of measured qualities per floor, each measured on a file
+    without per-image Huffman tables (the same pixels; the stored file's are encoded only
+    when its bytes are asked for), and it finds the lowest quality meeting each floor
+    (checked against every quality, each on its stored file)."""
     from mediapipe_irn.jobs.target import _meeting, _Plain
 
     full = _Plain(photo, "jpeg", "psnr", chroma)
-    every = [full.value(q) for q in range(full.steps[1] + 1)]
+    every = [full.codec.decode(full.encode(q)).frames[0] for q in range(full.steps[1] + 1)]
+    fresh = _Plain(photo, "jpeg", "psnr", chroma)  # measured on a file without the tables
+    assert fresh.restored(40).tobytes() == every[40].tobytes() and not fresh._bytes
+    every = [psnr(out, photo.rgb) for out in every]
     for floor in (26.0, 29.5, 33.0, 37.0, 41.0):
         p = _Plain(photo, "jpeg", "psnr", chroma)
         q = _meeting(p, floor)
         assert q == next(i for i, v in enumerate(every) if v >= floor)
-        assert sorted(p._bytes) == sorted(p._exact) and len(p._exact) <= 14
+        assert not p._bytes and 0 < len(p._exact) <= 14
+        assert p.size(q) == full.size(q) and list(p._bytes) == [q]
 
 
 def test_full_size_restore_search_shares_its_plain_twins_files(photo, rescalers):
