@@ -60,19 +60,24 @@ def prediction_error(curves: list[dict[str, Any]], power: float) -> dict[str, fl
 
 
 def one_point_error(
-    curves: list[dict[str, Any]], power: float, slope: float, bicubic: float
+    curves: list[dict[str, Any]],
+    power: float,
+    slope: float,
+    bicubic: float,
+    anchors: tuple[float, float] = (0, 101),
 ) -> dict[str, float]:
-    """From one measured quality to every lower one in 20–95 (what the search predicts after
-    its first restoration): signed error in dB (measured − predicted; median, and p90 of its
-    size) of the prior line (``slope`` in ``X2_CURVE_SLOPE``'s units) and of the bicubic
-    proxy (the restored MSE moves ``bicubic`` × the bicubic upscale's)."""
+    """From one measured quality in ``anchors`` (from, below) to every lower one (what the
+    search predicts after its first restoration): signed error in dB (measured − predicted;
+    median, mean and p90 of its size) of the prior line (``slope`` in ``X2_CURVE_SLOPE``'s
+    units) and of the bicubic proxy (the restored MSE moves ``bicubic`` × the bicubic
+    upscale's)."""
     line, proxy = [], []
-    idx = [i for i, q in enumerate(QUALITIES) if 20 <= q <= 95]
+    idx = range(len(QUALITIES))
     for c in curves:
         u, d, b = (np.asarray(c[k]) for k in ("u", "mse", "bicubic"))
         k = slope / max(u[QUALITIES.index(50)], 1e-6) ** (power - 1)
         for a, t in itertools.permutations(idx, 2):
-            if t < a:
+            if t < a and anchors[0] <= QUALITIES[a] < anchors[1]:
                 for errs, pred in (
                     (line, d[a] + k * (u[t] ** power - u[a] ** power)),
                     (proxy, d[a] + bicubic * (b[t] - b[a])),
@@ -83,6 +88,7 @@ def one_point_error(
         for name, e in (("prior_line", line), ("bicubic", proxy))
         for stat, f in (
             ("median_db", np.median),
+            ("mean_abs_db", lambda e: np.mean(np.abs(e))),
             ("p90_abs_db", lambda e: np.percentile(np.abs(e), 90)),
         )
     }
@@ -123,13 +129,24 @@ def run(
         "images": len(curves),
         "rows": rows,
         "curves": curves,
-        "one_point": one_point_error(
-            curves, target.X2_CURVE_POWER, target.X2_CURVE_SLOPE, target.X2_BICUBIC_SLOPE
-        ),
+        "one_point": {
+            name: one_point_error(
+                curves,
+                target.X2_CURVE_POWER,
+                target.X2_CURVE_SLOPE,
+                target.X2_BICUBIC_SLOPE,
+                span,
+            )
+            for name, span in (
+                ("below", (0, target.X2_BICUBIC_BELOW)),
+                ("from", (target.X2_BICUBIC_BELOW, 101)),
+            )
+        },
         "search": {
             "power": target.X2_CURVE_POWER,
             "slope": target.X2_CURVE_SLOPE,
             "bicubic_slope": target.X2_BICUBIC_SLOPE,
+            "bicubic_below": target.X2_BICUBIC_BELOW,
         },
         "env": environment(),
     }
@@ -148,10 +165,17 @@ def format_table(res: dict[str, Any]) -> str:
             f"{r['beyond_median_db']:8.3f} {r['beyond_p90_db']:6.3f} {r['slope_median']:6.3f} "
             f"{r['slope_min']:6.3f} {r['slope_max']:6.3f}"
         )
-    o = res["one_point"]
+    below = res["search"]["bicubic_below"]
     lines.append(
-        "one point (the search's first prediction), measured − predicted dB, median / p90 "
-        f"|err|: prior line {o['prior_line_median_db']:+.3f} / {o['prior_line_p90_abs_db']:.3f}, "
-        f"bicubic proxy {o['bicubic_median_db']:+.3f} / {o['bicubic_p90_abs_db']:.3f}"
+        "one point (the search's first prediction) to every lower quality, measured − "
+        "predicted dB, median / mean |err| / p90 |err|:"
     )
+    for name, words in (("below", f"from below {below}"), ("from", f"from {below} up")):
+        o = res["one_point"][name]
+        lines.append(
+            f"  {words:>14}: prior line {o['prior_line_median_db']:+.3f} / "
+            f"{o['prior_line_mean_abs_db']:.3f} / {o['prior_line_p90_abs_db']:.3f}, bicubic "
+            f"proxy {o['bicubic_median_db']:+.3f} / {o['bicubic_mean_abs_db']:.3f} / "
+            f"{o['bicubic_p90_abs_db']:.3f}"
+        )
     return "\n".join(lines)

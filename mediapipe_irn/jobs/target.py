@@ -88,11 +88,12 @@ FULL_SIZE_REACH = ((3, 0.83), (6, 0.73), (10, 0.69), (15, 0.68))
 # search-curve`, sain-x2 on Set5+Set14: median of the per-image fits 0.40, 0.29–0.58; two
 # points predict a third to 0.035 dB, median, against 0.13 dB linear in u)
 X2_CURVE_POWER, X2_CURVE_SLOPE = 1.7, 0.40
-# from one point (the top quality), a PSNR search predicts instead that the restored MSE moves
-# as much as the MSE of the same decoded LR upscaled bicubically (`bench search-curve`'s one
-# point: sain-x2 on Set5+Set14 and 30 BSD68 images, |error| mean 0.19 dB, median -0.03, where
-# the prior line's was 0.30, median -0.12): the second restoration lands nearer the floor
-X2_BICUBIC_SLOPE = 1.0
+# from one point (the top quality) below quality X2_BICUBIC_BELOW, a PSNR search predicts
+# instead that the restored MSE moves as much as the MSE of the same decoded LR upscaled
+# bicubically (`bench search-curve`'s one point, sain-x2 on Set5+Set14, to every lower
+# quality: |error| mean 0.122 dB, p90 0.278, where the prior line's is 0.159 and 0.401; from
+# 90 up the proxy's is 0.369 and 0.824, the line's 0.234 and 0.594, and the line serves)
+X2_BICUBIC_SLOPE, X2_BICUBIC_BELOW = 1.0, 90
 # the most a ×2 path's best restore (quality 100) has been above the image's bicubic round
 # trip (sain-x2 on the 87 validation images: 3.47 dB; median 0.88): a PSNR floor further above
 # it skips the path before its downscale
@@ -223,9 +224,11 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
         curve = Curve(X2_CURVE_SLOPE / mid * d_hi / max(p.mse(hi), 1e-6))
         curve.add(x(hi), d_hi)
         best = hi
-        # from one point, PSNR: the restore's MSE moves as the bicubic upscale's of the same
-        # decoded LR does (X2_BICUBIC_SLOPE), closer than the prior slope in u
-        b_hi = p.bicubic_error(hi) if p.metric == "psnr" and X2_BICUBIC_SLOPE else None
+        # from one point below X2_BICUBIC_BELOW, PSNR: the restore's MSE moves as the
+        # bicubic upscale's of the same decoded LR does (X2_BICUBIC_SLOPE)
+        b_hi = None
+        if p.metric == "psnr" and X2_BICUBIC_SLOPE and p.levels[hi] < X2_BICUBIC_BELOW:
+            b_hi = p.bicubic_error(hi)
 
     def predict(q: int) -> float:
         if b_hi is not None and len(curve.points) == 1:
