@@ -64,9 +64,10 @@ CLOSE_ENOUGH = {"psnr": 0.15, "ssim": 0.002}  # a hit this near the floor ends t
 # floor (a near miss costs another restoration, a near hit only its few bytes)
 SMALL_GAIN, AIM = 0.03, {"psnr": 0.03, "ssim": 0.0005}
 # a ×2 path's search also ends when its next prediction is within this share of the best
-# hit's bytes (a ×2 restoration costs about half a fixed-quality archive's whole file: on
-# Set5+Set14 at 26 dB, with the bicubic proxy below, 2.0 → 1.84 of them per image for 0.1 %
-# of the bytes; full-size restores, cheaper and what high floors choose, go on)
+# hit's bytes (a ×2 restoration is about 70 % of what a fixed-quality archive spends per file,
+# 0.45 s of 0.61 with its downscale at 768×512: on Set5+Set14 at 26 dB, with the bicubic proxy
+# below, 2.0 → 1.84 of them per image for 0.1 % of the bytes; full-size restores, cheaper and
+# what high floors choose, go on)
 X2_NEXT_GAIN = 0.03
 # ×2 predictions aim higher: their misses were 60 % of the second restorations at 0.03 (BSD68,
 # 26-32 dB), and each costs a restoration; at 0.12 about a sixth fewer restorations for
@@ -79,8 +80,8 @@ X2_AIM = {"psnr": 0.12, "ssim": 0.0005}
 # at QF 3, 0.74-0.76 at 6, 0.68-0.72 from 10; the filter has less to remove at the bottom):
 # where the floor needs less than that at the top quality under the best bytes so
 # far, the path is not tried, no restoration spent on it (at 26 dB a third of these
-# restorations missed by 0.2-1.2 dB at QF 6; their bytes unchanged on Set5+Set14, +0.05 % at
-# 32 dB on BSD68)
+# restorations missed by 0.2-1.2 dB at QF 6; the chosen bytes unchanged on Set5+Set14, +0.05 %
+# at 32 dB on BSD68)
 FULL_SIZE_PRIOR = 0.79
 FULL_SIZE_REACH = ((3, 0.83), (6, 0.73), (10, 0.69), (15, 0.68))
 # a ×2 restore's MSE against the LR's codec error u: linear in u**X2_CURVE_POWER; before a
