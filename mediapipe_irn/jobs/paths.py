@@ -258,10 +258,14 @@ class _Model(_Path):
         return self.r.up(dec.frames[0], self.meta, dec.quality)
 
     def _decoded(self, q: int) -> np.ndarray:
-        """The decoded file at quality ``q`` (LR pixels; the twin's decode where it has one)."""
+        """The decoded file at quality ``q`` (LR pixels; a twin's pixels where there is one:
+        its measured decode, or its file as it measures one, without the Huffman tables)."""
         if q not in self._dec:
-            out = None if self.twin is None else self.twin.measured(q)  # the same pixels
-            self._dec[q] = out if out is not None else self.codec.decode(self._file(q)).frames[0]
+            if self.twin is None:
+                self._dec[q] = self.codec.decode(self.encode(q)).frames[0]
+            else:
+                out = self.twin.measured(q)
+                self._dec[q] = out if out is not None else self.twin.restored(q)
         return self._dec[q]
 
     def lr_error(self, q: int) -> float:
