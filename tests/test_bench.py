@@ -251,3 +251,26 @@ def test_bench_quality_adds_the_full_size_restore_at_its_gain(tmp_path):
     assert [r["quality"] for r in gain] == [50, 95]
     for a, b in zip(plain, gain):
         assert b["psnr"] >= a["psnr"] - 1e-3 and 0 < b["bpp"] - a["bpp"] < 0.001
+
+
+def test_bench_archive_jobs_times_both_jobs_on_one_folder(tmp_path):
+    from PIL import Image
+
+    data = tmp_path / "data"
+    data.mkdir()
+    Image.open(SAMPLES / "astronaut.png").crop((100, 60, 292, 220)).save(data / "a.png")
+    Image.open(SAMPLES / "chelsea.png").crop((0, 0, 160, 128)).save(data / "b.png")
+    js = tmp_path / "j.json"
+    args = ["bench", "archive-jobs", "--data", str(data), "--floors", "30", "--json", str(js)]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    res = json.loads(js.read_text())
+    assert res["images"] == 2
+    (row,) = res["rows"]
+    assert row["worst_psnr"] >= 30  # read back from the target job's manifest
+    assert sum(row["paths"].values()) == 2
+    fixed = res["fixed"]
+    assert fixed["seconds_before"] > 0 and fixed["seconds_after"] > 0
+    mean = (fixed["seconds_before"] + fixed["seconds_after"]) / 2
+    assert row["ratio"] == pytest.approx(row["seconds"] / mean)
+    assert 0 < row["bytes_out"] and 0 < fixed["bytes_out"]

@@ -222,3 +222,43 @@ def test_fuzz_corpus_is_seeded_and_real(tmp_path):
     assert {f.suffix for f in files} >= {".jpg", ".png", ".mp4"}
     assert json.loads(json.dumps([str(f) for f in files]))
     assert all(os.path.getsize(f) > 0 for f in files)
+
+
+def test_files_of_a_folder_share_one_restoring_model_and_each_gets_its_warning(monkeypatch):
+    import warnings
+
+    import numpy as np
+
+    from mediapipe_irn.api import decode_lr, encode_lr
+    from mediapipe_irn.models import create_model
+    from mediapipe_irn.pipeline import rescale
+    from mediapipe_irn.pipeline.images import ImageData
+
+    from .conftest import sample_rgb
+
+    rgb = np.ascontiguousarray(sample_rgb()[:64, :96])
+    data, _ = encode_lr(create_model("sain-x2-lite"), ImageData(rgb), "jpeg", 80)
+    made = []
+    monkeypatch.setattr(
+        rescale, "create_model", lambda *a, **k: made.append(k) or create_model(*a, **k)
+    )
+    rescale._shipped_model.cache_clear()
+    outs = [decode_lr(data, f"f{i}.jpg")[0].rgb for i in range(3)]
+    assert len(made) == 1  # one load for three files, the same pixels for each
+    assert all(np.array_equal(outs[0], o) for o in outs)
+    # weights this version does not ship: the warning reaches every file, not only the first
+    meta = get_codec("jpeg").decode(data).metadata
+    forged = meta.to_json().replace(meta.extra["weights_sha256"], "0" * 64)
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(data)).save(buf, "JPEG", quality=90, comment=forged.encode())
+    for _ in range(2):
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            decode_lr(buf.getvalue(), "forged.jpg")
+        assert any("not shipped" in str(w.message) for w in said)
+    assert len(made) == 2
+    rescale._shipped_model.cache_clear()

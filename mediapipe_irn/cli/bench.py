@@ -118,16 +118,31 @@ def bench_quality(
             click.echo(f"wrote {out}")
 
 
+def _archive_options(fn):
+    """--data, --floors, --models and --limit, as `bench archive` and `bench archive-jobs`
+    take them."""
+    for opt in reversed(
+        [
+            click.option("--data", multiple=True, required=True, type=click.Path(exists=True)),
+            click.option(
+                "--floors", default="26,28,30,32,34,36", show_default=True, help="PSNR floors (dB)"
+            ),
+            click.option(
+                "--models",
+                default="sain-x2,deblock-x1,deblock-x1-444",
+                show_default=True,
+                help="model paths (comma-separated; name@weights for a file), as the archive's "
+                "--models (archive-jobs: the first is also the fixed archive's --model)",
+            ),
+            click.option("--limit", type=int, default=None, help="at most this many images"),
+        ]
+    ):
+        fn = opt(fn)
+    return fn
+
+
 @bench.command("archive")
-@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
-@click.option("--floors", default="26,28,30,32,34,36", show_default=True, help="PSNR floors (dB)")
-@click.option(
-    "--models",
-    default="sain-x2,deblock-x1,deblock-x1-444",
-    show_default=True,
-    help="model paths (comma-separated; name@weights for a file), as the archive's --models",
-)
-@click.option("--limit", type=int, default=None, help="at most this many images")
+@_archive_options
 @click.option("--json", "json_path", default="results/archive.json", show_default=True)
 @click.option("--plot", "plot_path", default="results/archive.png", show_default=True)
 def bench_archive(
@@ -144,6 +159,26 @@ def bench_archive(
     click.echo(f"wrote {json_path}")
     if a.plot(res, plot_path):
         click.echo(f"wrote {plot_path}")
+
+
+@bench.command("archive-jobs")
+@_archive_options
+@click.option("--quality", type=int, default=75, show_default=True, help="the fixed archive's")
+@click.option("--json", "json_path", default="results/archive_jobs.json", show_default=True)
+def bench_archive_jobs(
+    data, floors: str, models: str, quality: int, limit: int | None, json_path: str
+) -> None:
+    """Wall-clock seconds of the archive job with a PSNR floor against a fixed-quality
+    --verify archive of the same folder (one worker, one thread, everything counted)."""
+    from ..bench import archive_jobs as aj
+    from ..bench.common import write_json
+
+    res = aj.run(
+        list(data), [float(f) for f in floors.split(",")], models.split(","), quality, limit
+    )
+    click.echo(aj.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
 
 
 @bench.command("search-curve")

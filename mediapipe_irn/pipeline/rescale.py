@@ -12,6 +12,7 @@ without torch where it can, and this class otherwise.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,17 @@ def with_gain(lr: torch.Tensor, out: torch.Tensor, gain: float) -> torch.Tensor:
     return base + gain * (out - base)
 
 
+@functools.lru_cache(maxsize=8)
+def _shipped_model(name: str, made_with: str | None) -> tuple[RescaleModel, tuple[str, ...]]:
+    """A model with the zoo's weights for restoring files (eval only, so the files of a folder
+    share one; loading and checking the weights cost 60 ms a file), and the warnings its
+    creation gave, repeated to each caller."""
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        model = create_model(name, made_with=made_with)
+    return model, tuple(str(w.message) for w in said)
+
+
 @dataclass
 class FrameRescaler:
     """``down``: HR uint8 frame → LR uint8 frame; ``up``: LR → HR cropped to the metadata's
@@ -101,7 +113,13 @@ class FrameRescaler:
         made_with = None
         if weights is None and name == meta.model and not meta.extra.get("assumed"):
             made_with = meta.extra.get("weights_sha256", "unrecorded")
-        r = cls(create_model(name, weights=weights, made_with=made_with), execution, video)
+        if weights is None:  # shipped weights: one model per process, not one per file
+            model, said = _shipped_model(name, made_with)
+            for message in said:
+                warnings.warn(message, stacklevel=2)
+        else:
+            model = create_model(name, weights=weights)
+        r = cls(model, execution, video)
         r.check(meta)
         return r
 
