@@ -273,4 +273,7 @@ def test_bench_archive_jobs_times_both_jobs_on_one_folder(tmp_path):
     assert fixed["seconds_before"] > 0 and fixed["seconds_after"] > 0
     mean = (fixed["seconds_before"] + fixed["seconds_after"]) / 2
     assert row["ratio"] == pytest.approx(row["seconds"] / mean)
+    # two files: the second one's cost is the whole job's less the first file's alone
+    assert row["per_file"] == pytest.approx(row["seconds"] - row["one_file"])
+    assert row["per_file_ratio"] == pytest.approx(row["per_file"] / fixed["per_file"])
     assert 0 < row["bytes_out"] and 0 < fixed["bytes_out"]
