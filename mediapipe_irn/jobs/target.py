@@ -63,12 +63,13 @@ CLOSE_ENOUGH = {"psnr": 0.15, "ssim": 0.002}  # a hit this near the floor ends t
 # quality not yet ruled out (nothing much left to gain); predictions aim this far above the
 # floor (a near miss costs another restoration, a near hit only its few bytes)
 SMALL_GAIN, AIM = 0.03, {"psnr": 0.03, "ssim": 0.0005}
-# a ×2 path's search also ends when its next prediction is within this share of the best
-# hit's bytes (a ×2 restoration is about 70 % of what a fixed-quality archive spends per file,
-# 0.45 s of 0.61 with its downscale at 768×512: on Set5+Set14 at 26 dB, with the bicubic proxy
-# below, 2.0 → 1.84 of them per image for 0.1 % of the bytes; full-size restores, cheaper and
-# what high floors choose, go on)
-X2_NEXT_GAIN = 0.03
+# a ×2 path's search also ends when its next prediction would save under this share of the
+# best hit's bytes (a ×2 restoration is about 70 % of what a fixed-quality archive spends per
+# file, 0.45 s of 0.61 with its downscale at 768×512). Replayed with sain-x2 06e8c82a21d9,
+# against 0.03: ×2 restorations on Set5+Set14 38 → 34 at 26 dB (+0.14 % bytes), 34 → 28 at
+# 28 dB (+0.31 %); BSD68 116 → 114, 105 → 95 (+0.00 / +0.04 %). Full-size restores, cheaper
+# and what high floors choose, go on.
+X2_NEXT_GAIN = 0.08
 # ×2 predictions aim higher: their misses were 60 % of the second restorations at 0.03 (BSD68,
 # 26-32 dB), and each costs a restoration; at 0.12 about a sixth fewer restorations for
 # 0.2-0.4 % of the bytes (20 BSD68 images, 26-30 dB)
