@@ -19,8 +19,8 @@ predict a third to 0.035 dB, median, on Set5+Set14; 0.13 dB linear in the error 
 from one point it moves as the bicubic upscale's of the same decoded LR does; a full-size
 restore's is a near-constant share of the decoded file's. The search ends at a hit near the
 floor, when the best hit is within 3 % of the bytes of the lowest quality not ruled out (a ×2
-path's: its next prediction saves under 8 %), or after MAX_EXACT restorations; one to three per model path
-and image are typical. (Tile sampling
+path's: its next prediction saves under 8 %), or after MAX_EXACT restorations; one to three
+per model path and image are typical. (Tile sampling
 was measured first: four 40² tiles per Set14 image were 2 dB off the whole image's PSNR and each
 estimate cost a fifth of a restoration.) If nothing lossy meets the floor, or the best candidate
 is not smaller than the source file, the source is stored unchanged (lossless). The paths
