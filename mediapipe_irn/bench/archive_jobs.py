@@ -19,13 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ..jobs import MANIFEST_NAME, FileRecord, Manifest
-from ..pipeline.media import is_image
-from ..train.dataset import find_sources
-from .common import environment
+from .common import environment, image_files
 
 
 def _job(src: Path, dest: Path, args: list[str]) -> tuple[float, list[FileRecord]]:
@@ -54,8 +53,7 @@ def run(
 ) -> dict[str, Any]:
     if any("@" in m for m in models):
         raise ValueError("archive-jobs runs the archive as a user does: shipped models by name")
-    files = [f for f in find_sources(data) if is_image(f)]
-    files = files[:limit] if limit else files
+    files = image_files(data, limit)
     if not files:
         raise ValueError(f"no images under {data}")
     model = ["--model", models[0]]
@@ -83,16 +81,12 @@ def run(
             args = [*model, "--target-psnr", f"{floor:g}", "--models", ",".join(models)]
             got = timed(args, f"target-{floor:g}")
             recs = got.pop("recs")
-            paths: dict[str, int] = {}
-            for r in recs:
-                k = f"{r.codec}@{r.model or 'full'}"
-                paths[k] = paths.get(k, 0) + 1
             rows.append(
                 {
                     "floor": floor,
                     **got,
                     "bytes_out": sum(r.stored_bytes or 0 for r in recs),
-                    "paths": paths,
+                    "paths": dict(Counter(r.path for r in recs)),
                     "worst_psnr": min(r.psnr for r in recs if r.psnr is not None),
                 }
             )

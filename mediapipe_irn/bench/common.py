@@ -46,12 +46,16 @@ def bd_against(
         return {key: str(exc)}
 
 
+def image_files(folders: tuple[str, ...] | list[str], limit: int | None = None) -> list[Path]:
+    """The images under ``folders`` (sorted per folder), at most ``limit`` of them."""
+    files = [f for f in find_sources(folders) if is_image(f)]
+    return files[:limit] if limit else files
+
+
 def load_images(
     folders: tuple[str, ...] | list[str], limit: int | None = None
 ) -> list[tuple[str, ImageData]]:
-    files = [f for f in find_sources(folders) if is_image(f)]
-    files = files[:limit] if limit else files
-    return [(str(f), read_image(f)) for f in files]
+    return [(str(f), read_image(f)) for f in image_files(folders, limit)]
 
 
 def median_seconds(fn: Callable[[], object], repeat: int) -> float:
