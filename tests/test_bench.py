@@ -218,6 +218,37 @@ def test_search_curve_one_point_errors_are_signed_and_zero_where_exact():
     assert one_point_error(curves, 1.7, 0.4, 0.5)["bicubic_median_db"] < -0.1
 
 
+def test_bench_search_anchor_is_the_median_ratio_on_centre_crops(tmp_path):
+    """``bench search-anchor``: per quality, the median over images of a ×2 restore's MSE
+    per unit of its bicubic proxy's, each on the image's centre crop; ``x2_anchor`` pairs it
+    with the quality, rounded, ready for ``jobs.target.X2_ANCHOR``."""
+    from mediapipe_irn.bench.common import center_crop
+    from mediapipe_irn.jobs import target
+    from mediapipe_irn.pipeline import read_image
+    from mediapipe_irn.pipeline.rescale import FrameRescaler
+
+    js = tmp_path / "a.json"
+    files = [str(SAMPLES / "chelsea.png"), str(SAMPLES / "astronaut.png")]
+    args = ["bench", "search-anchor", "--crop", "96x64", "--json", str(js)]
+    r = CliRunner().invoke(main, [*args, "--data", files[0], "--data", files[1]])
+    assert r.exit_code == 0, r.output
+    res = json.loads(js.read_text())
+    assert res["images"] == 2 and res["crop"] == [96, 64]
+    rescaler = FrameRescaler.load("sain-x2")
+    ratios = []
+    for f in files:
+        img = center_crop(read_image(f), 96, 64)
+        assert img.size == (64, 96)
+        p = target._Model(img, "jpeg", "psnr", rescaler)
+        i = p.at(res["qualities"][3])
+        ratios.append(p.mse(i) / p.bicubic_error(i))
+    assert res["median"][3] == pytest.approx(np.median(ratios), rel=1e-6)
+    assert res["x2_anchor"][3] == [res["qualities"][3], round(res["median"][3], 3)]
+    assert "X2_ANCHOR = ((5, " in r.output
+    bad = CliRunner().invoke(main, [*args[:2], "--data", files[0], "--crop", "96x"])
+    assert bad.exit_code != 0 and "WIDTHxHEIGHT" in bad.output
+
+
 def test_bench_search_curve_writes_json(tmp_path):
     js = tmp_path / "c.json"
     r = CliRunner().invoke(

@@ -310,3 +310,20 @@ def test_auto_uses_a_runtime_only_where_it_won_and_is_installed(monkeypatch):
     assert execution.resolve("auto", "up", "sain-x2-lite") == "fp32"
     with pytest.raises(InputError, match="mediapipe-irn\\[openvino\\]"):
         onnx_backend.functions(create_model("sain-x2-lite"), "openvino")
+
+
+def test_float32_is_auto_without_bfloat16(monkeypatch):
+    """``FLOAT32`` (what restoring an archive runs) resolves as ``auto`` does, bfloat16 options
+    swapped for their float32 forms, on a CPU with native bfloat16 or without."""
+    from mediapipe_irn.pipeline import execution, onnx_backend
+
+    have = {"onnx": False, "openvino": True}
+    monkeypatch.setattr(onnx_backend, "available", lambda engine="onnx": have[engine])
+    for forced in ("1", "0"):
+        monkeypatch.setenv(execution.FORCE_ENV, forced)
+        assert execution.resolve(execution.FLOAT32, "up", "sain-x2") == "openvino"
+        assert execution.resolve(execution.FLOAT32, "down", "sain-x2") == "openvino"
+    have["openvino"] = False
+    monkeypatch.setenv(execution.FORCE_ENV, "1")
+    assert execution.resolve("auto", "down", "sain-x2") == "bf16"
+    assert execution.resolve(execution.FLOAT32, "down", "sain-x2") == "fp32"

@@ -3,6 +3,7 @@ archive/restore round trip under a floor."""
 
 from __future__ import annotations
 
+import importlib
 import shutil
 
 import numpy as np
@@ -141,7 +142,7 @@ def test_bad_targets_are_refused(kw):
         Target(**kw)
 
 
-def test_archive_with_a_floor_round_trips(tmp_path):
+def test_archive_with_a_floor_round_trips(tmp_path, monkeypatch):
     src = tmp_path / "src"
     src.mkdir()
     shutil.copy(SAMPLES / "rocket.jpg", src / "rocket.jpg")
@@ -164,8 +165,16 @@ def test_archive_with_a_floor_round_trips(tmp_path):
         colour = r.stored_bytes - ((dest / r.alpha_path).stat().st_size if r.alpha_path else 0)
         assert r.plain_bytes is None or colour <= r.plain_bytes
     assert rows["alpha.png"].alpha_path
+    from mediapipe_irn.pipeline.execution import FLOAT32
+
+    restore_job = importlib.import_module("mediapipe_irn.jobs.restore")
+
+    ran = []  # each model path restores in float32: the pixels its PSNR was measured on
+    real = restore_job.decode_lr
+    monkeypatch.setattr(restore_job, "decode_lr", lambda *a: ran.append(a[5]) or real(*a))
     res = CliRunner().invoke(main, ["restore", str(dest), str(out), "--quiet"])
     assert res.exit_code == 0, res.output
+    assert ran == [FLOAT32] * sum(r.model is not None for r in rows.values())
     for name in rows:
         got = read_image(out / name)
         assert psnr(got.rgb, read_image(src / name).rgb) >= 31 - 0.3  # PNG/JPEG re-save
@@ -321,10 +330,58 @@ def test_x2_search_lands_near_the_lowest_quality(photo, rescalers, floor):
     real = p.restore
     p.restore = lambda data: restored.append(1) or real(data)
     q = target._search_model(p, floor, None)
+    floor = target.needed(p, floor)  # plus a margin where the model runs in bfloat16
     assert q is not None and p.value(q) >= floor and len(restored) <= target.MAX_EXACT
     lo, hi = p.steps  # indices into the qualities searched
     best = next(b for b in range(lo, hi + 1) if all(p.value(x) >= floor for x in range(b, hi + 1)))
     assert p.size(q) <= 1.08 * p.size(best), (q, best)
+
+
+@pytest.mark.parametrize("table", [True, False])
+def test_x2_search_first_restores_where_the_anchor_table_points(
+    photo, rescalers, monkeypatch, table
+):
+    """With ``X2_ANCHOR``, the ×2 path's first whole-image restoration is at the lowest quality
+    where the table's median restore over the bicubic proxy meets the aim; without it, at the
+    top quality. Either way the result meets the floor."""
+    from mediapipe_irn.jobs import target
+
+    if not table:
+        monkeypatch.setattr(target, "X2_ANCHOR", ())
+    p = target._Model(photo, "jpeg", "psnr", rescalers["sain-x2"])
+    restored = []
+    real = p.restore
+    p.restore = lambda data: restored.append(data) or real(data)
+    q = target._search_model(p, 28.0, None)
+    need = target.needed(p, 28.0)
+    aim = target._distortion("psnr", need + target.X2_AIM["psnr"])
+    lo, hi = p.steps
+    first = hi
+    if table:
+        first = target.lowest(
+            lambda i: p.bicubic_error(i) * target._anchor_ratio(p.levels[i]) <= aim, lo, hi
+        )
+        assert first < hi - 10
+    assert restored[0] == p.encode(first)
+    assert q is not None and p.value(q) >= need
+
+
+@pytest.mark.parametrize("model", ["sain-x2", "deblock-x1"])
+def test_a_bfloat16_restoration_must_clear_the_floor_by_a_margin(photo, rescalers, model):
+    """A restoration measured in bfloat16 counts as a hit only BF16_MARGIN above the floor (a
+    float32 restore elsewhere may come out a little lower); in float32, the floor itself."""
+    from mediapipe_irn.jobs import target
+
+    m = rescalers[model].model
+    p16 = target._Model(photo, "jpeg", "psnr", FrameRescaler(m, "bf16"))
+    p32 = target._Model(photo, "jpeg", "psnr", FrameRescaler(m, "fp32"))
+    margin = target.BF16_MARGIN["bf16"]["psnr"]
+    assert target.needed(p16, 28.0) == 28.0 + margin
+    assert target.needed(p32, 28.0) == 28.0
+    # a floor a hair under the float32 value at one quality: bfloat16 may not stop there
+    floor = p32.value(p32.at(50)) - margin / 3
+    q = target._search_model(p16, floor, None)
+    assert q is not None and p16.value(q) >= floor + margin
 
 
 def test_full_size_restore_stores_its_best_gain(photo, rescalers):

@@ -7,9 +7,11 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..pipeline.images import ImageData, read_image
@@ -56,6 +58,17 @@ def load_images(
     folders: tuple[str, ...] | list[str], limit: int | None = None
 ) -> list[tuple[str, ImageData]]:
     return [(str(f), read_image(f)) for f in image_files(folders, limit)]
+
+
+def center_crop(img: ImageData, width: int, height: int) -> ImageData:
+    """The centre ``width`` × ``height`` of ``img`` (each side at most the image's)."""
+    h, w = img.size
+    ch, cw = min(height, h), min(width, w)
+    y, x = (h - ch) // 2, (w - cw) // 2
+    rgb = np.ascontiguousarray(img.rgb[y : y + ch, x : x + cw])
+    return replace(
+        img, rgb=rgb, alpha=None if img.alpha is None else img.alpha[y : y + ch, x : x + cw]
+    )
 
 
 def median_seconds(fn: Callable[[], object], repeat: int) -> float:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..jobs import target
 from ..pipeline.rescale import FrameRescaler
-from .common import build_model, environment, load_images
+from .common import build_model, center_crop, environment, load_images
 
 QUALITIES = (20, 30, 40, 50, 60, 70, 80, 90, 95, 100)
 
@@ -148,6 +148,38 @@ def run(
             "bicubic_slope": target.X2_BICUBIC_SLOPE,
             "bicubic_below": target.X2_BICUBIC_BELOW,
         },
+        "env": environment(),
+    }
+
+
+ANCHOR_QUALITIES = tuple(range(5, 100, 5))
+
+
+def anchor_table(
+    data: list[str], model: str = "sain-x2", limit: int | None = None, crop=(480, 320)
+) -> dict[str, Any]:
+    """Per JPEG quality, a ×2 restore's MSE per unit of the bicubic proxy's (the decoded LR
+    upscaled bicubically) over the images' centre ``crop`` (W, H): median and quartiles. The
+    median is ``X2_ANCHOR``, where the search's first restoration goes."""
+    r = FrameRescaler(build_model(model))
+    ratios = []
+    for _, img in load_images(data, limit):
+        p = target._Model(center_crop(img, *crop), "jpeg", "psnr", r)
+        ratios.append([p.mse(i) / p.bicubic_error(i) for q in ANCHOR_QUALITIES for i in [p.at(q)]])
+    if not ratios:
+        raise ValueError(f"no images under {data}")
+    a = np.asarray(ratios)
+    p25, p50, p75 = np.percentile(a, [25, 50, 75], axis=0)
+    return {
+        "data": data,
+        "model": model,
+        "crop": list(crop),
+        "images": len(ratios),
+        "qualities": list(ANCHOR_QUALITIES),
+        "median": p50.tolist(),
+        "p25": p25.tolist(),
+        "p75": p75.tolist(),
+        "x2_anchor": [[q, round(float(m), 3)] for q, m in zip(ANCHOR_QUALITIES, p50)],
         "env": environment(),
     }
 

@@ -198,6 +198,45 @@ def bench_search_curve(data, model: str, limit: int | None, json_path: str) -> N
     click.echo(f"wrote {json_path}")
 
 
+def _sizes(text: str) -> list[tuple[int, int]]:
+    """``"1280x720,1920x1080"`` → [(1280, 720), (1920, 1080)] (width, height)."""
+    out = []
+    for s in text.split(","):
+        try:
+            w, h = (int(v) for v in s.lower().split("x"))
+        except ValueError:
+            raise click.BadParameter(f"{s!r} is not WIDTHxHEIGHT") from None
+        if w <= 0 or h <= 0:
+            raise click.BadParameter(f"{s!r}: sides must be positive")
+        out.append((w, h))
+    return out
+
+
+@bench.command("search-anchor")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--model", default="sain-x2", show_default=True, help="a ×2 model (name@weights)")
+@click.option("--limit", type=int, default=None, help="at most this many images")
+@click.option("--crop", default="480x320", show_default=True, help="centre crop WxH per image")
+@click.option("--json", "json_path", default="results/search_anchor.json", show_default=True)
+def bench_search_anchor(data, model: str, limit: int | None, crop: str, json_path: str) -> None:
+    """Where the archive search's first ×2 restoration goes (``X2_ANCHOR``): per JPEG
+    quality, the median restored MSE per unit of the bicubic proxy's."""
+    from ..bench import search_curve as sc
+    from ..bench.common import write_json
+
+    (size,) = _sizes(crop)
+    res = sc.anchor_table(list(data), model, limit, size)
+    click.echo(
+        f"{res['model']}, {res['images']} images ({crop} centre crops): restored MSE / "
+        "bicubic proxy MSE, median (quartiles)"
+    )
+    for q, m, lo, hi in zip(res["qualities"], res["median"], res["p25"], res["p75"]):
+        click.echo(f"  quality {q:3d}: {m:.3f} ({lo:.3f}-{hi:.3f})")
+    click.echo(f"X2_ANCHOR = {tuple(tuple(r) for r in res['x2_anchor'])}")
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+
+
 @bench.command("speed")
 @click.option("--models", default="sain-x2-lite,sain-x2,irn-x2,sain-x2-paper", show_default=True)
 @click.option("--size", "sizes", default="1280x720,1920x1080,3840x2160", show_default=True)
@@ -240,10 +279,7 @@ def bench_speed(
     from ..bench import speed
     from ..bench.common import write_json
 
-    sz = []
-    for s in sizes.split(","):
-        w, h = s.lower().split("x")
-        sz.append((int(w), int(h)))
+    sz = _sizes(sizes)
     precisions = resolved(ctx, "precisions", precisions)
     res = speed.run(models.split(","), sz, precisions.split(","), repeat, threads, tile, workers)
     click.echo(speed.format_table(res))
@@ -382,7 +418,7 @@ def bench_onnx(models: str, sizes: str, repeat: int, threads: int, json_path: st
     from ..bench import onnx
     from ..bench.common import write_json
 
-    sz = [tuple(int(v) for v in s.lower().split("x")) for s in sizes.split(",")]
+    sz = _sizes(sizes)
     res = onnx.run(models.split(","), sz, repeat, threads)
     click.echo(onnx.format_table(res))
     write_json(json_path, res)

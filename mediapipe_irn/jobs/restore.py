@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from ..api import decode_lr
 from ..codecs import get_codec
 from ..errors import InputError, IntegrityError, MetadataError, OutputError
+from ..pipeline.execution import FLOAT32
 from ..pipeline.images import ImageData, decode_image, encode_image
 from ..pipeline.output import atomic_write, is_temporary
 from .archive import SOURCES_KEY, ArchiveSummary, progress_bar
@@ -112,7 +113,8 @@ def _restore_one(
         img = ImageData(dec.frames[0], icc=dec.icc, exif=dec.exif)
     else:
         try:
-            img, _, _ = decode_lr(data, r.stored_path or "", None, cfg.weights, r.codec)
+            # float32: the pixels the archive measured (or within BF16_MARGIN of them)
+            img, _, _ = decode_lr(data, r.stored_path or "", None, cfg.weights, r.codec, FLOAT32)
         except MetadataError as exc:
             found = f" (found {exc.found!r})" if getattr(exc, "found", None) else ""
             raise IntegrityError(

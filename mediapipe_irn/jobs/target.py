@@ -12,18 +12,22 @@ restoration. The plain path is cheap to measure, so it is searched exactly. A mo
 its downscale once per image and is searched only below the bytes of the best candidate so far
 (its LR bytes at a quality are known before anything is restored). Its restored quality is
 predicted from the codec's error on the LR, which costs no restoration, through a curve
-calibrated per image by whole-image restorations: the top quality (if it misses the floor,
-nothing lower meets it), then each predicted quality, which is verified the same way and refines
-the curve. A ×2 restore's MSE is close to linear in the LR's error to the power 1.7 (two points
-predict a third to 0.035 dB, median, on Set5+Set14; 0.13 dB linear in the error itself), and
-from one point it moves as the bicubic upscale's of the same decoded LR does; a full-size
-restore's is a near-constant share of the decoded file's. The search ends at a hit near the
-floor, when the best hit is within 3 % of the bytes of the lowest quality not ruled out (a ×2
-path's: its next prediction saves under 8 %), or after MAX_EXACT restorations; one to three
-per model path and image are typical. (Tile sampling
-was measured first: four 40² tiles per Set14 image were 2 dB off the whole image's PSNR and each
-estimate cost a fifth of a restoration.) If nothing lossy meets the floor, or the best candidate
-is not smaller than the source file, the source is stored unchanged (lossless). The paths
+calibrated per image by whole-image restorations: a ×2 path's first where an image with the
+training images' median restore over the bicubic proxy would meet the floor (``X2_ANCHOR``), or
+the top quality where even that misses (if it misses the floor, nothing lower meets it), then
+each predicted quality, which is verified the same way and refines the curve. A ×2 restore's
+MSE is close to linear in the LR's error to the power 1.7 (two points predict a third to 0.035
+dB, median, on Set5+Set14; 0.13 dB linear in the error itself), and from one point it moves as
+the bicubic upscale's of the same decoded LR does; a full-size restore's is a near-constant
+share of the decoded file's. The search ends at a hit near the floor, when the best hit is
+within 3 % of the bytes of the lowest quality not ruled out (a ×2 path's: its next prediction
+saves under 8 %), or after MAX_EXACT restorations; one to three per model path and image are
+typical. (Tile sampling was measured first: four 40² tiles per Set14 image were 2 dB off the
+whole image's PSNR and each estimate cost a fifth of a restoration; 24² tiles sampled by the
+bicubic proxy's error, or a centre crop of a quarter of the image, still 0.3-0.5 dB off the
+whole image's margin.) A hit measured in bfloat16 must clear the floor by ``BF16_MARGIN``. If
+nothing lossy meets the floor, or the best candidate is not smaller than the source file, the
+source is stored unchanged (lossless). The paths
 themselves (bytes and measurements per quality) are :mod:`.paths`.
 """
 
@@ -37,6 +41,7 @@ import numpy as np
 
 from ..codecs import get_codec
 from ..metrics import psnr
+from ..pipeline.execution import resolve
 from ..pipeline.images import ImageData
 from ..pipeline.rescale import FrameRescaler
 from .paths import (  # noqa: F401 - OPTIMIZE, FINE_*, quality_levels: read from here too
@@ -100,6 +105,35 @@ X2_BICUBIC_SLOPE, X2_BICUBIC_BELOW = 1.0, 90
 # trip (sain-x2 on the 87 validation images: 3.47 dB; median 0.88): a PSNR floor further above
 # it skips the path before its downscale
 X2_REACH_DB = 4.0
+# a restoration in bfloat16 (what `auto` runs with OpenVINO where the CPU has it) differs
+# from float32's, what a machine without it restores with: bf16 − fp32 at most +0.014 dB PSNR
+# and +0.0004 SSIM with OpenVINO, +0.033 dB and +0.0006 with torch (sain-x2, deblock-x1,
+# deblock-x1-444; Set5+Set14 at JPEG 20/50/85, and half of Set5+Set14+BSD68 at 10/30/60/90).
+# A hit measured in bfloat16 needs this much above the floor (0.02 dB is about 0.4 % bytes).
+BF16_MARGIN = {
+    "openvino_bf16": {"psnr": 0.02, "ssim": 0.0006},
+    "bf16": {"psnr": 0.05, "ssim": 0.001},
+    "bf16_channels_last": {"psnr": 0.05, "ssim": 0.001},
+}
+
+
+# a ×2 path's first restoration: at the lowest quality where the restore's MSE, at this share
+# (by JPEG quality) of the bicubic proxy's, meets the floor: the median over the 130 training
+# images' 480×320 centre crops (`bench search-anchor`, results/search_anchor_train.json;
+# quartiles 0.68-0.82 at quality 20). Replayed against the top quality with sain-x2
+# 06e8c82a21d9 (README "Results (archive at a quality floor)"): on BSD68 113 → 85 ×2
+# restorations at 26 dB for +0.6 % bytes, 94 → 85 at 28 dB, 70 → 65 at 30 dB.
+X2_ANCHOR = (
+    (5, 0.93), (10, 0.859), (15, 0.809), (20, 0.773), (25, 0.744), (30, 0.721), (35, 0.701),
+    (40, 0.683), (45, 0.666), (50, 0.652), (55, 0.638), (60, 0.626), (65, 0.61), (70, 0.592),
+    (75, 0.574), (80, 0.553), (85, 0.528), (90, 0.513), (95, 0.506),
+)  # fmt: skip
+
+
+def _anchor_ratio(level: float) -> float:
+    """A ×2 restore's MSE per unit of the bicubic proxy's at JPEG quality ``level``."""
+    qs, rs = zip(*X2_ANCHOR)
+    return float(np.interp(level, qs, rs))
 
 
 def _full_size_reach(level: float) -> float:
@@ -186,9 +220,18 @@ def _distortion(metric: Metric, value: float) -> float:
     return 255.0**2 / 10 ** (value / 10) if metric == "psnr" else 1.0 - value
 
 
+def needed(p: _Model, floor: float) -> float:
+    """What a restoration measured here must reach for ``floor``: the floor, plus
+    ``BF16_MARGIN`` where the model runs in bfloat16 (a float32 restore elsewhere may come
+    out that much lower)."""
+    margin = BF16_MARGIN.get(resolve(p.r.execution, "up", p.r.model.name))
+    return floor + (margin[p.metric] if margin else 0.0)
+
+
 def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
     """Lowest quality of a model path meeting ``floor`` on the whole image, among those whose
     bytes are under ``below``; None when there is none (module docstring)."""
+    floor = needed(p, floor)
     lo, hi = p.steps
     if below is not None:
         # the sizes already known (a full-size restore's: its twin's) narrow the bisection
@@ -212,25 +255,36 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
 
         curve, best = Curve(FULL_SIZE_PRIOR), None
         curve.add(0.0, 0.0)
-        b_hi = None
+        b_hi, spent = None, 0
     else:
-        if p.value(hi) < floor:
+        # the first restoration: where an image with the population's margin over the
+        # bicubic proxy meets the aim (X2_ANCHOR), or the top quality
+        a = hi
+        if p.metric == "psnr" and X2_ANCHOR:
+            ok = lowest(lambda q: p.bicubic_error(q) * _anchor_ratio(p.levels[q]) <= target, lo, hi)
+            a = hi if ok is None else ok
+        if p.value(a) < floor and a == hi:
             return None
 
         def x(q: int) -> float:
             return p.lr_error(q) ** X2_CURVE_POWER
 
-        d_hi = _distortion(p.metric, p.value(hi))
+        d_hi = _distortion(p.metric, p.value(a))
         # the slope before a second point exists (X2_CURVE_SLOPE), in the metric's own units
         mid = max(p.lr_error(p.at(50)), 1e-6) ** (X2_CURVE_POWER - 1)
-        curve = Curve(X2_CURVE_SLOPE / mid * d_hi / max(p.mse(hi), 1e-6))
-        curve.add(x(hi), d_hi)
-        best = hi
+        curve = Curve(X2_CURVE_SLOPE / mid * d_hi / max(p.mse(a), 1e-6))
+        curve.add(x(a), d_hi)
+        if p.value(a) >= floor:
+            best = a
+            if a < hi and p.value(a) - floor < CLOSE_ENOUGH[p.metric]:
+                return a
+        else:
+            best, lo = None, a + 1
         # from one point below X2_BICUBIC_BELOW, PSNR: the restore's MSE moves as the
         # bicubic upscale's of the same decoded LR does (X2_BICUBIC_SLOPE)
-        b_hi = None
-        if p.metric == "psnr" and X2_BICUBIC_SLOPE and p.levels[hi] < X2_BICUBIC_BELOW:
-            b_hi = p.bicubic_error(hi)
+        b_hi, spent = None, 1
+        if p.metric == "psnr" and X2_BICUBIC_SLOPE and p.levels[a] < X2_BICUBIC_BELOW:
+            b_hi = p.bicubic_error(a)
 
     def predict(q: int) -> float:
         if b_hi is not None and len(curve.points) == 1:
@@ -238,10 +292,10 @@ def _search_model(p: _Model, floor: float, below: int | None) -> int | None:
         return curve(x(q))
 
     next_gain = X2_NEXT_GAIN if p.r.scale > 1 else 0.0
-    for _ in range(MAX_EXACT - (best is not None)):
+    for _ in range(MAX_EXACT - spent):
         top = hi if best is None else best - 1
         q = lowest(lambda q: predict(q) <= target, lo, top)
-        if q is None and best is None and lo <= hi:
+        if q is None and spent == 0 and lo <= hi:
             q = hi  # the prior says even the top misses: measure it
         if q is None or (best is not None and p.size(q) >= (1 - next_gain) * p.size(best)):
             break  # nothing left, or too little predicted to be worth a restoration
