@@ -121,8 +121,9 @@ BF16_MARGIN = {
 # (by JPEG quality) of the bicubic proxy's, meets the floor: the median over the 130 training
 # images' 480×320 centre crops (`bench search-anchor`, results/search_anchor_train.json;
 # quartiles 0.68-0.82 at quality 20). Replayed against the top quality with sain-x2
-# 06e8c82a21d9 (README "Results (archive at a quality floor)"): on BSD68 113 → 85 ×2
-# restorations at 26 dB for +0.6 % bytes, 94 → 85 at 28 dB, 70 → 65 at 30 dB.
+# 06e8c82a21d9, every restoration cached: BSD68 ×2 restorations 113 → 88 at 26 dB (full-size
+# 47 → 50; +0.45 % bytes), 94 → 84 at 28 (+0.13 %), 70 → 66 at 30, 48 → 50 at 32; Set5+Set14
+# 34 → 32 at 26 dB, 28 → 29 at 28 (its images restore further above bicubic than most).
 X2_ANCHOR = (
     (5, 0.93), (10, 0.859), (15, 0.809), (20, 0.773), (25, 0.744), (30, 0.721), (35, 0.701),
     (40, 0.683), (45, 0.666), (50, 0.652), (55, 0.638), (60, 0.626), (65, 0.61), (70, 0.592),
