@@ -21,7 +21,7 @@ dB, median, on Set5+Set14; 0.13 dB linear in the error itself), and from one poi
 the bicubic upscale's of the same decoded LR does; a full-size restore's is a near-constant
 share of the decoded file's. The search ends at a hit near the floor, when the best hit is
 within 3 % of the bytes of the lowest quality not ruled out (a ×2 path's: its next prediction
-saves under 8 %), or after MAX_EXACT restorations; one to three per model path and image are
+saves under 16 %), or after MAX_EXACT restorations; one to three per model path and image are
 typical. (Tile sampling was measured first: four 40² tiles per Set14 image were 2 dB off the
 whole image's PSNR and each estimate cost a fifth of a restoration; 24² tiles sampled by the
 bicubic proxy's error, or a centre crop of a quarter of the image, still 0.3-0.5 dB off the
@@ -72,9 +72,11 @@ SMALL_GAIN, AIM = 0.03, {"psnr": 0.03, "ssim": 0.0005}
 # best hit's bytes (a ×2 restoration is about 70 % of what a fixed-quality archive spends per
 # file, 0.45 s of 0.61 with its downscale at 768×512). Replayed with sain-x2 06e8c82a21d9,
 # against 0.03: ×2 restorations on Set5+Set14 38 → 34 at 26 dB (+0.14 % bytes), 34 → 28 at
-# 28 dB (+0.31 %); BSD68 116 → 114, 105 → 95 (+0.00 / +0.04 %). Full-size restores, cheaper
-# and what high floors choose, go on.
-X2_NEXT_GAIN = 0.08
+# 28 dB (+0.31 %); BSD68 116 → 114, 105 → 95 (+0.00 / +0.04 %). With X2_ANCHOR's first
+# restoration nearer the floor, 0.16 against 0.08: Set5+Set14 32 → 27 at 26 dB (+0.7 % bytes),
+# 29 → 26 at 28 (+0.3 %), 22 → 19 at 30 (+0.03 %); BSD68 88 → 84, 84 → 79, 66 → 63, 50 → 44 at
+# 26-32 dB (+0.03-0.10 %). Full-size restores, cheaper and what high floors choose, go on.
+X2_NEXT_GAIN = 0.16
 # ×2 predictions aim higher: their misses were 60 % of the second restorations at 0.03 (BSD68,
 # 26-32 dB), and each costs a restoration; at 0.12 about a sixth fewer restorations for
 # 0.2-0.4 % of the bytes (20 BSD68 images, 26-30 dB)
