@@ -24,7 +24,7 @@ within 3 % of the bytes of the lowest quality not ruled out (a ×2 path's: its n
 saves under 16 %), or after MAX_EXACT restorations; one to three per model path and image are
 typical. (Tile sampling was measured first: four 40² tiles per Set14 image were 2 dB off the
 whole image's PSNR and each estimate cost a fifth of a restoration; 24² tiles sampled by the
-bicubic proxy's error, or a centre crop of a quarter of the image, still 0.3-0.5 dB off the
+bicubic proxy's error, or a centre crop of a quarter of the image, still 0.2-0.5 dB off the
 whole image's margin.) A hit measured in bfloat16 must clear the floor by ``BF16_MARGIN``. If
 nothing lossy meets the floor, or the best candidate is not smaller than the source file, the
 source is stored unchanged (lossless). The paths
@@ -111,7 +111,7 @@ X2_REACH_DB = 4.0
 # from float32's, what a machine without it restores with: bf16 − fp32 at most +0.014 dB PSNR
 # and +0.0004 SSIM with OpenVINO, +0.033 dB and +0.0006 with torch (sain-x2, deblock-x1,
 # deblock-x1-444; Set5+Set14 at JPEG 20/50/85, and half of Set5+Set14+BSD68 at 10/30/60/90).
-# A hit measured in bfloat16 needs this much above the floor (0.02 dB is about 0.4 % bytes).
+# A hit measured in bfloat16 needs this much above the floor (replayed: +0.2-0.9 % bytes).
 BF16_MARGIN = {
     "openvino_bf16": {"psnr": 0.02, "ssim": 0.0006},
     "bf16": {"psnr": 0.05, "ssim": 0.001},
@@ -122,7 +122,7 @@ BF16_MARGIN = {
 # a ×2 path's first restoration: at the lowest quality where the restore's MSE, at this share
 # (by JPEG quality) of the bicubic proxy's, meets the floor: the median over the 130 training
 # images' 480×320 centre crops (`bench search-anchor`, results/search_anchor_train.json;
-# quartiles 0.68-0.82 at quality 20). Replayed against the top quality with sain-x2
+# quartiles 0.68-0.82 at quality 20). Replayed against the top quality (8 % stop rule), sain-x2
 # 06e8c82a21d9, every restoration cached: BSD68 ×2 restorations 113 → 88 at 26 dB (full-size
 # 47 → 50; +0.45 % bytes), 94 → 84 at 28 (+0.13 %), 70 → 66 at 30, 48 → 50 at 32; Set5+Set14
 # 34 → 32 at 26 dB, 28 → 29 at 28 (its images restore further above bicubic than most).
