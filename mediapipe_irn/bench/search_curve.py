@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from ..jobs import target
+from ..pipeline.images import read_image
 from ..pipeline.rescale import FrameRescaler
-from .common import build_model, center_crop, environment, load_images
+from .common import build_model, center_crop, environment, image_files, load_images
 
 QUALITIES = (20, 30, 40, 50, 60, 70, 80, 90, 95, 100)
 
@@ -156,15 +157,19 @@ ANCHOR_QUALITIES = tuple(range(5, 100, 5))
 
 
 def anchor_table(
-    data: list[str], model: str = "sain-x2", limit: int | None = None, crop=(480, 320)
+    data: list[str],
+    model: str = "sain-x2",
+    limit: int | None = None,
+    crop: tuple[int, int] = (480, 320),
 ) -> dict[str, Any]:
     """Per JPEG quality, a ×2 restore's MSE per unit of the bicubic proxy's (the decoded LR
     upscaled bicubically) over the images' centre ``crop`` (W, H): median and quartiles. The
-    median is ``X2_ANCHOR``, where the search's first restoration goes."""
+    median is ``X2_ANCHOR``, where the search's first restoration goes. Images are read one
+    at a time (the training set's are ~1 MP each)."""
     r = FrameRescaler(build_model(model))
     ratios = []
-    for _, img in load_images(data, limit):
-        p = target._Model(center_crop(img, *crop), "jpeg", "psnr", r)
+    for f in image_files(data, limit):
+        p = target._Model(center_crop(read_image(f), *crop), "jpeg", "psnr", r)
         ratios.append([p.mse(i) / p.bicubic_error(i) for q in ANCHOR_QUALITIES for i in [p.at(q)]])
     if not ratios:
         raise ValueError(f"no images under {data}")
