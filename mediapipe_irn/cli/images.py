@@ -178,6 +178,19 @@ def up(
     default=None,
     help="dask scheduler address (default: start a local cluster of --workers processes)",
 )
+@click.option(
+    "--pack",
+    type=click.Choice(["none", "jxl"]),
+    default="none",
+    show_default=True,
+    help="jxl: pack every stored JPEG losslessly with JPEG XL (restore gives the JPEG back byte "
+    "for byte; needs the jxl extra)",
+)
+@click.option(
+    "--lossless",
+    is_flag=True,
+    help="store every source byte for byte (with --pack jxl, JPEG sources packed)",
+)
 @exec_option
 @click.option("--force", is_flag=True, help="archive again files that are already done")
 @quiet_option
@@ -204,6 +217,8 @@ def archive(
     refine: int,
     engine: str,
     scheduler: str | None,
+    pack: str,
+    lossless: bool,
     execution: str,
     force: bool,
     quiet: bool,
@@ -227,6 +242,8 @@ def archive(
     ]
     if len(given) > 1:
         raise click.UsageError(f"{' and '.join(given)} exclude each other: give one")
+    if lossless and given:
+        raise click.UsageError(f"--lossless stores the sources as they are: drop {given[0]}")
     target = None
     if given:
         target = Target(
@@ -254,6 +271,8 @@ def archive(
         target=target,
         video_model=video_model,
         crf=crf,
+        pack=None if pack == "none" else pack,
+        lossless=lossless,
     )
     s = run_archive(src, dest, cfg, progress=not quiet)
     if s.interrupted:
@@ -318,6 +337,13 @@ def _target_line(s, promise: str) -> str:
 @deprecated("--quality", "--jpeg-quality", "quality", type=click.IntRange(1, 100))
 @click.option("--only", "pattern", default=None, help="glob over relative paths")
 @click.option("--lossless", is_flag=True, help="videos: lossless H.264 (4:4:4) instead of CRF 18")
+@click.option(
+    "--jpeg",
+    "as_stored",
+    is_flag=True,
+    help="write the stored files themselves, unpacked (ordinary JPEGs, under their stored "
+    "names), without running a model",
+)
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--force", is_flag=True, help="replace files that already exist in OUT")
 @click.option("--quiet", is_flag=True)
@@ -330,6 +356,7 @@ def restore(
     quality: int,
     pattern: str | None,
     lossless: bool,
+    as_stored: bool,
     weights: str | None,
     force: bool,
     quiet: bool,
@@ -343,7 +370,7 @@ def restore(
     s = run_restore(
         archive_dir,
         out,
-        RestoreConfig(fmt, quality, pattern, weights, force, lossless),
+        RestoreConfig(fmt, quality, pattern, weights, force, lossless, as_stored),
         progress=not quiet,
     )
     click.echo(

@@ -61,6 +61,13 @@ def _train_options(f):
                 help="full-size restores: share of the reconstruction loss taken after each "
                 "image's least-squares gain (what the archive stores with the file)",
             ),
+            click.option(
+                "--ssim-weight",
+                type=float,
+                default=0.0,
+                show_default=True,
+                help="λ on 1 − MS-SSIM of the restoration (a term that follows what people see)",
+            ),
             click.option("--seed", type=int, default=0, show_default=True),
             click.option("--threads", type=int, default=None),
             click.option(
@@ -120,6 +127,7 @@ def _run_training(model: str, opts: dict, **cfg_fields) -> None:
             rate=opts["rate_weight"],
             rec_norm=opts["rec_loss"],
             gain_fit=opts["gain_fit"],
+            ssim=opts["ssim_weight"],
         ),
         threads=opts["threads"],
         device=opts["device"],

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..codecs import get_codec
+from ..codecs.pack import PACKED_SUFFIX, is_jpeg, require
 from ..errors import DiskFullError, InputError, OutputError
 from ..models import get_spec
 from ..pipeline.media import is_image, is_video
@@ -108,11 +109,43 @@ def _record_sources(man: Manifest, src: Path) -> None:
 
 
 def _names(rel: str, exts: list[str]) -> list[str]:
-    """Every name the archive may store ``rel`` under."""
+    """Every name the archive may store ``rel`` under (packed or not)."""
     out = [alpha_name(rel), orig_name(rel)]
     for ext in [video_ext(rel)] if is_video(rel) else exts:
         out += [lr_name(rel, ext), full_name(rel, ext)]
-    return out
+    return out + [n + suffix for n in out for suffix in PACKED_SUFFIX.values()]
+
+
+def _packing_matches(dest: Path, old: FileRecord, cfg: ArchiveConfig) -> bool:
+    """Whether a done row is stored as ``cfg`` would store it now: byte for byte where
+    ``cfg.lossless`` asks, and a stored JPEG packed exactly as ``cfg.pack`` asks."""
+    if cfg.lossless and old.codec is not None:
+        return False
+    if old.packed is not None:
+        return old.packed == cfg.pack
+    if cfg.pack is None or not old.stored_path or old.jpeg_sha256 is not None:
+        return True  # nothing to pack, or packing was tried and saved nothing
+    try:
+        with open(dest / old.stored_path, "rb") as f:
+            return not is_jpeg(f.read(3))  # an unpacked JPEG: pack it now
+    except OSError:
+        return False
+
+
+def _drop_replaced(
+    dest: Path, old: FileRecord | None, new: FileRecord, owner: dict[str, str]
+) -> None:
+    """After ``new`` replaced ``old`` in the manifest: delete the stored files of ``old`` that
+    ``new`` does not name and no other source owns (the new copy is already in place)."""
+    if old is None or new.status != "done":
+        return
+    keep = {n for n, _ in new.stored_files()}
+    for name, _ in old.stored_files():
+        if name and name not in keep and owner.get(name, new.rel_path) == new.rel_path:
+            try:
+                (dest / name).unlink(missing_ok=True)
+            except OSError:
+                pass  # an orphan is reported by verify; never worth failing the job
 
 
 def archive(
@@ -129,6 +162,9 @@ def archive(
     if src == dest or src.is_relative_to(dest):
         raise OutputError("DEST must not be SRC or contain it")
     get_spec(cfg.model)
+    require(cfg.pack)  # before any file is touched
+    if cfg.lossless and cfg.target is not None:
+        raise InputError("lossless stores every source as it is: it takes no quality target")
     codecs = cfg.target.codecs if cfg.target is not None else (cfg.codec,)
     exts = sorted({get_codec(c).extension for c in codecs})
     try:
@@ -192,6 +228,7 @@ def _run(
             and old.size == p.stat().st_size
             and old.sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
             and all((dest / n).is_file() for n, _ in old.stored_files())
+            and _packing_matches(dest, old, cfg)
         ):
             s["skipped_done"] += 1
             s["bytes_in"] += old.size or 0
@@ -215,7 +252,9 @@ def _run(
         nonlocal finished
         finished += 1
         with sig.deferred():
+            old = man.get(rec.rel_path)
             man.put(rec)
+            _drop_replaced(dest, old, rec, owner)
         if rec.status == "done":
             s["done"] += 1
             s["bytes_in"] += rec.size or 0

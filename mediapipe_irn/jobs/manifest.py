@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from ..codecs.pack import PACKED_SUFFIX
 from ..errors import DiskFullError, OutputError
 
 MANIFEST_NAME = "mediapipe-irn-manifest.sqlite"
@@ -38,6 +39,9 @@ _ADDED_COLUMNS = {
     "plain_bytes": "INTEGER",
     "plain_quality": "INTEGER",
     "worst_psnr": "REAL",
+    "packed": "TEXT",
+    "jpeg_sha256": "TEXT",
+    "jpeg_bytes": "INTEGER",
 }
 
 
@@ -67,6 +71,11 @@ class FileRecord:
     plain_bytes: int | None = None  # the plain codec at full size under the same promise
     plain_quality: int | None = None
     worst_psnr: float | None = None  # videos: the worst one-second window's mean PSNR
+    # the stored JPEG packed losslessly (codecs.pack): how, and the JPEG it unpacks to (the
+    # JPEG's sha256 without ``packed``: packing was tried and would not have saved a byte)
+    packed: str | None = None
+    jpeg_sha256: str | None = None
+    jpeg_bytes: int | None = None
 
     @property
     def path(self) -> str:
@@ -74,6 +83,15 @@ class FileRecord:
         if self.codec is None:
             return "unchanged"
         return f"{self.codec}@{'full' if self.model is None else self.model}"
+
+    @property
+    def jpeg_path(self) -> str | None:
+        """The stored JPEG's own name (the stored path without the packing's suffix)."""
+        if self.packed and self.stored_path:
+            suffix = PACKED_SUFFIX.get(self.packed, "")
+            if suffix and self.stored_path.endswith(suffix):
+                return self.stored_path[: -len(suffix)]
+        return self.stored_path
 
     def stored_files(self) -> list[tuple[str, str | None]]:
         """(stored path, sha256) of every file this row owns in the archive."""

@@ -20,7 +20,8 @@ from pathlib import Path, PurePosixPath
 
 from ..api import decode_lr
 from ..codecs import get_codec
-from ..errors import InputError, IntegrityError, MetadataError, OutputError
+from ..codecs.pack import available, unpack_jpeg
+from ..errors import CodecError, InputError, IntegrityError, MetadataError, OutputError
 from ..pipeline.execution import FLOAT32
 from ..pipeline.images import ImageData, decode_image, encode_image
 from ..pipeline.output import atomic_write, is_temporary
@@ -54,6 +55,7 @@ class RestoreConfig:
     weights: str | None = None
     force: bool = False  # replace existing files in OUT
     lossless: bool = False  # videos: lossless H.264 (4:4:4) instead of CRF 18
+    stored: bool = False  # the stored files themselves, unpacked (ordinary JPEGs), no model
 
 
 def inside(root: Path, rel: str | None, what: str) -> Path:
@@ -87,6 +89,37 @@ def read_checked(dest: Path, rel: str | None, sha256: str | None) -> bytes:
     return data
 
 
+def read_stored(dest: Path, r: FileRecord) -> tuple[bytes, int]:
+    """The row's stored file as it was written before packing (read, checked against its
+    sha256, and where packed, unpacked and checked against the JPEG's sha256), and the
+    bytes read from the archive."""
+    data = read_checked(dest, r.stored_path, r.stored_sha256)
+    if not r.packed:
+        return data, len(data)
+    try:
+        jpeg = unpack_jpeg(data, r.packed)
+    except CodecError as exc:
+        raise IntegrityError(f"stored file {r.stored_path}: {exc}") from None
+    if r.jpeg_sha256 is None or hashlib.sha256(jpeg).hexdigest() != r.jpeg_sha256:
+        raise IntegrityError(
+            f"stored file {r.stored_path} does not unpack to the JPEG the archive recorded"
+        )
+    return jpeg, len(data)
+
+
+def require_unpacking(recs: list[FileRecord], archive_dir: Path) -> None:
+    """Refuse, before anything is read or written, an archive with packed files where they
+    cannot be unpacked."""
+    n = sum(1 for r in recs if r.packed)
+    if n and not all(available(p) for p in {r.packed for r in recs if r.packed}):
+        from ..codecs.pack import INSTALL
+
+        raise InputError(
+            f"{archive_dir}: {n} stored files are packed with JPEG XL and cannot be unpacked "
+            f"here; install the packer first: {INSTALL}"
+        )
+
+
 def _check_out(dest: Path, out: Path, man: Manifest) -> None:
     roots = [("the archive", dest)] + [
         ("archived source", Path(s)) for s in json.loads(man.get_meta(SOURCES_KEY) or "[]")
@@ -104,24 +137,24 @@ def _restore_one(
     dest: Path, out: Path, r: FileRecord, cfg: RestoreConfig
 ) -> tuple[Path, bytes, int]:
     """(target path, payload, stored bytes read) for one row; raises on any problem."""
-    data = read_checked(dest, r.stored_path, r.stored_sha256)
+    data, n = read_stored(dest, r)
     target = inside(out, r.rel_path, "source path")
     if r.codec is None:  # stored unchanged
-        return target, data, len(data)
+        return target, data, n
     if r.model is None:  # the plain codec at full size: an ordinary image file
         dec = get_codec(r.codec).decode(data)
         img = ImageData(dec.frames[0], icc=dec.icc, exif=dec.exif)
     else:
         try:
             # float32: the pixels the archive measured (or within BF16_MARGIN of them)
-            img, _, _ = decode_lr(data, r.stored_path or "", None, cfg.weights, r.codec, FLOAT32)
+            img, _, _ = decode_lr(data, r.jpeg_path or "", None, cfg.weights, r.codec, FLOAT32)
         except MetadataError as exc:
             found = f" (found {exc.found!r})" if getattr(exc, "found", None) else ""
             raise IntegrityError(
                 f"stored file {r.stored_path} has no usable mediapipe-irn restore "
                 f"metadata{found}: damaged or replaced"
             ) from None
-    alpha, n = None, len(data)
+    alpha = None
     if r.alpha_path:
         ad = read_checked(dest, r.alpha_path, r.alpha_sha256)
         n += len(ad)
@@ -143,9 +176,21 @@ def _restore_one(
         new_ext = ".png" if fmt == "PNG" else ".jpg"
         if ext != new_ext:
             target = inside(out, r.rel_path + new_ext, "source path")
-    if r.model is None and alpha is None and _SAVE_FORMATS.get(Path(r.stored_path).suffix) == fmt:
+    if r.model is None and alpha is None and _SAVE_FORMATS.get(Path(r.jpeg_path).suffix) == fmt:
         return target, data, n  # already a file of the wanted format: no second generation
     return target, encode_image(replace(img, alpha=alpha), fmt, cfg.quality), n
+
+
+def _as_stored(dest: Path, out: Path, r: FileRecord) -> list[tuple[Path, bytes]]:
+    """``restore --jpeg``: each stored file itself, unpacked, under its stored name (a source
+    stored unchanged: under its own), its alpha channel beside it; no model runs."""
+    data, _ = read_stored(dest, r)
+    name = r.rel_path if r.codec is None else r.jpeg_path
+    files = [(inside(out, name, "stored path"), data)]
+    if r.alpha_path:
+        alpha = read_checked(dest, r.alpha_path, r.alpha_sha256)
+        files.append((inside(out, r.alpha_path, "stored path"), alpha))
+    return files
 
 
 def _restore_video(
@@ -216,26 +261,34 @@ def restore(
             and (cfg.pattern is None or fnmatch.fnmatch(r.rel_path, cfg.pattern))
         ]
         notes = [f"{o}: in the archive but named by no manifest row" for o in orphans(dest, every)]
+    require_unpacking(recs, dest)
     s["files"] = len(recs)
     for i, r in enumerate(recs, 1):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                if r.codec == "h264":  # a clip: written by the video job itself
+                if cfg.stored:
+                    files = _as_stored(dest, out, r)
+                    n = r.stored_bytes or 0
+                elif r.codec == "h264":  # a clip: written by the video job itself
                     target, payload, n = _restore_video(dest, out, r, cfg)
+                    files = [(target, payload)]
                 else:
                     target, payload, n = _restore_one(dest, out, r, cfg)
+                    files = [(target, payload)]
             notes += [f"{r.rel_path}: {w.message}" for w in caught]
             # refuses an existing target unless forced; the source's permission bits (never
             # setuid/sticky bits from an untrusted manifest), else the umask's default
             mode = None if r.mode is None else r.mode & 0o777
-            if payload is None:  # already written
-                size = target.stat().st_size
-                if mode is not None:
-                    target.chmod(mode)
-            else:
-                atomic_write(target, payload, overwrite=cfg.force, mode=mode)
-                size = len(payload)
+            size = 0
+            for target, payload in files:
+                if payload is None:  # already written
+                    size += target.stat().st_size
+                    if mode is not None:
+                        target.chmod(mode)
+                else:
+                    atomic_write(target, payload, overwrite=cfg.force, mode=mode)
+                    size += len(payload)
             s["done"] += 1
             s["bytes_in"] += n
             s["bytes_out"] += size
@@ -271,22 +324,32 @@ def verify(
     with archive_lock(dest, "verify"), Manifest(mpath) as man:
         every = list(man.records())
     recs = [r for r in every if r.status == "done"]
+    require_unpacking(recs, dest)
     problems: list[tuple[str, str]] = []
     for r in recs:
         try:
             if deep and r.codec == "h264":  # a clip: its file and its restore metadata
-                read_checked(dest, r.stored_path, r.stored_sha256)
+                read_stored(dest, r)
                 if r.model is not None:
                     _video_metadata(inside(dest, r.stored_path, "stored path"))
             elif deep:  # checks the source path too
                 _restore_one(dest, dest / "_", r, RestoreConfig(weights=weights))
             else:
                 inside(dest / "_", r.rel_path, "source path")
-                for name, sha in r.stored_files():
-                    read_checked(dest, name, sha)
+                read_stored(dest, r)  # a packed file: unpacked and checked too
+                if r.alpha_path:
+                    read_checked(dest, r.alpha_path, r.alpha_sha256)
         except Exception as exc:  # noqa: BLE001 - every problem is reported, none stops it
             problems.append((r.rel_path, str(exc) or type(exc).__name__))
     return VerifySummary(len(recs), len(recs) - len(problems), problems, orphans(dest, every))
 
 
-__all__ = ["RestoreConfig", "VerifySummary", "inside", "orphans", "restore", "verify"]
+__all__ = [
+    "RestoreConfig",
+    "VerifySummary",
+    "inside",
+    "orphans",
+    "read_stored",
+    "restore",
+    "verify",
+]

@@ -6,7 +6,9 @@ two sources can never map to one stored file, whatever they are called:
 - ``a.png`` → ``a.png.irn.jpg`` (the LR, in the codec's format; videos ``a.mp4.irn.mp4``);
 - ``a.png`` → ``a.png.irn-full.jpg`` (a quality target chose the plain codec at full size);
 - ``a.png`` → ``a.png.irn-alpha.png`` (its alpha channel, lossless, when it has one);
-- ``a.png`` → ``a.png.irn-orig.png`` (the source byte for byte).
+- ``a.png`` → ``a.png.irn-orig.png`` (the source byte for byte);
+- any stored JPEG packed losslessly (``--pack jxl``): its name plus ``.jxl``
+  (``a.png.irn.jpg.jxl``, ``a.jpg.irn-orig.jpg.jxl``).
 
 Each suffix is distinct (``.irn.<ext>``, ``.irn-full.<ext>``, ``-alpha.png``, ``-orig<ext>``),
 so a stored name parses back to one source path; the driver also checks every name against the
@@ -16,8 +18,11 @@ manifest.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..codecs.pack import PACKED_SUFFIX, is_jpeg, pack_jpeg
+from ..errors import CodecError
 from ..pipeline.output import atomic_write
 from .manifest import FileRecord
 
@@ -49,22 +54,66 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def stored_unchanged(dest: Path, rel: str, data: bytes, base: dict, reason: str) -> FileRecord:
-    """Store the source byte for byte (lossless); its row."""
-    out_rel = orig_name(rel)
-    atomic_write(dest / out_rel, data, overwrite=True)
+@dataclass(frozen=True)
+class Packed:
+    """A stored file as the archive writes it (:func:`packed`). ``fields``: the row's packing
+    columns (empty: not packed); ``note``: why a JPEG stayed unpacked."""
+
+    data: bytes
+    fields: dict = field(default_factory=dict)
+    note: str | None = None
+
+    def name(self, stored: str) -> str:
+        """The name the file is stored under, for a stored file named ``stored``."""
+        pack = self.fields.get("packed")
+        return stored + PACKED_SUFFIX[pack] if pack else stored
+
+
+def packed(payload: bytes, pack: str | None) -> Packed:
+    """``payload`` packed losslessly where ``pack`` asks and it is a JPEG (:mod:`..codecs.pack`),
+    else as it is. A JPEG that packing would not make smaller (a few hundred bytes of JPEG XL
+    container weigh on tiny files) stays a JPEG; its row still records the JPEG's sha256, which
+    tells a rerun that packing was tried."""
+    if pack is None or not is_jpeg(payload):
+        return Packed(payload)
+    try:
+        data = pack_jpeg(payload, pack)
+    except CodecError as exc:
+        return Packed(payload, note=str(exc))
+    fields = dict(jpeg_sha256=sha256_of(payload), jpeg_bytes=len(payload))
+    if len(data) >= len(payload):
+        return Packed(payload, fields)
+    return Packed(data, {"packed": pack, **fields})
+
+
+def stored_unchanged(
+    dest: Path,
+    rel: str,
+    data: bytes,
+    base: dict,
+    reason: str,
+    pack: str | None = None,
+    ready: Packed | None = None,
+) -> FileRecord:
+    """Store the source byte for byte (lossless; a JPEG packed where ``pack`` asks, or as
+    ``ready`` already holds it); its row."""
+    p = ready or packed(data, pack)
+    out_rel = p.name(orig_name(rel))
+    atomic_write(dest / out_rel, p.data, overwrite=True)
     return FileRecord(
         status="done",
         stored_path=out_rel,
-        stored_bytes=len(data),
-        stored_sha256=base["sha256"],
-        reason=reason,
-        **{**base, "model": None, "codec": None, "quality": None},
+        stored_bytes=len(p.data),
+        stored_sha256=sha256_of(p.data),
+        reason="; ".join(n for n in (reason, p.note) if n),
+        **{**base, "model": None, "codec": None, "quality": None, **p.fields},
     )
 
 
 __all__ = [
+    "Packed",
     "alpha_name",
+    "packed",
     "full_name",
     "lr_name",
     "min_side",

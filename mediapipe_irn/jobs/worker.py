@@ -27,7 +27,16 @@ from ..pipeline.media import is_video
 from ..pipeline.output import atomic_write, output_error
 from ..pipeline.rescale import FrameRescaler
 from .manifest import FileRecord
-from .stored import alpha_name, full_name, lr_name, min_side, sha256_of, stored_unchanged
+from .stored import (
+    Packed,
+    alpha_name,
+    full_name,
+    lr_name,
+    min_side,
+    packed,
+    sha256_of,
+    stored_unchanged,
+)
 from .target import OPTIMIZE, Target, choose
 
 MAX_AUTO_WORKERS = 8  # each worker holds a model and a tiled image (~0.5–1 GB)
@@ -51,6 +60,8 @@ class ArchiveConfig:
     target: Target | None = None  # a quality floor or byte budget per file (jobs.target)
     video_model: str = "sain-x2-lite"  # the model path for videos (the video default)
     crf: int = 23  # videos without a PSNR floor
+    pack: str | None = None  # "jxl": every stored JPEG packed losslessly (codecs.pack)
+    lossless: bool = False  # every source stored byte for byte (JPEGs packed with ``pack``)
 
 
 def resolve_workers(cfg: ArchiveConfig) -> int:
@@ -118,7 +129,7 @@ def _store(
     dest: Path,
     rel: str,
     out_rel: str,
-    payload: bytes,
+    payload: Packed,
     img: ImageData,
     base: dict,
     p: float | None,
@@ -126,28 +137,30 @@ def _store(
     scale: int,
     notes: str | None,
 ) -> FileRecord:
-    """Write the stored file (and the alpha channel beside it, lossless); the row for it."""
+    """Write the stored file (packed where asked) and the alpha channel beside it (lossless
+    PNG); the row for them."""
     alpha_rel = alpha_sha = None
-    total = len(payload)
+    total = len(payload.data)
     if img.alpha is not None:
         buf = io.BytesIO()
         Image.fromarray(img.alpha, "L").save(buf, "PNG", optimize=True)
         alpha_rel, alpha_sha = alpha_name(rel), sha256_of(buf.getvalue())
         atomic_write(dest / alpha_rel, buf.getvalue(), overwrite=True)
         total += len(buf.getvalue())
-    atomic_write(dest / out_rel, payload, overwrite=True)
+    out_rel = payload.name(out_rel)
+    atomic_write(dest / out_rel, payload.data, overwrite=True)
     return FileRecord(
         status="done",
         stored_path=out_rel,
         stored_bytes=total,
-        stored_sha256=sha256_of(payload),
+        stored_sha256=sha256_of(payload.data),
         alpha_path=alpha_rel,
         alpha_sha256=alpha_sha,
         psnr=p,
         ssim=s,
-        reason=notes,
+        reason="; ".join(n for n in (notes, payload.note) if n) or None,
         scale=scale,
-        **base,
+        **{**base, **payload.fields},
     )
 
 
@@ -163,6 +176,16 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
         return FileRecord(status="failed", reason=f"unreadable: {exc.strerror or exc}", **base)
     base.update(size=len(data), sha256=sha256_of(data))
     dest = Path(dest_root)
+    if cfg.lossless:
+        return _guarded(
+            lambda: replace(
+                stored_unchanged(dest, rel, data, base, "lossless: the source", cfg.pack),
+                psnr=math.inf,
+                ssim=1.0,
+            ),
+            dest,
+            base,
+        )
     if is_video(rel):
         from .video_archive import process_video
 
@@ -171,8 +194,8 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
 
 
 def _process_image(dest: Path, rel: str, data: bytes, cfg: ArchiveConfig, base: dict) -> FileRecord:
-    def unchanged(reason: str) -> FileRecord:
-        return stored_unchanged(dest, rel, data, base, reason)
+    def unchanged(reason: str, ready: Packed | None = None) -> FileRecord:
+        return stored_unchanged(dest, rel, data, base, reason, cfg.pack, ready)
 
     if Path(rel).suffix.lower() == ".gif":  # palette images: the model path cannot help
         return unchanged("GIF: stored unchanged")
@@ -189,19 +212,25 @@ def _process_image(dest: Path, rel: str, data: bytes, cfg: ArchiveConfig, base: 
         return unchanged("smaller than the minimum size: stored unchanged")
     if cfg.target is not None:
         models = {m: _rescaler(m, cfg) for m in cfg.target.models}
-        c = choose(img, cfg.target, models, len(data))
+        # packed, the source (a JPEG: its exact bytes back) competes at its packed size
+        source = packed(data, cfg.pack)
+        c = choose(img, cfg.target, models, None if source.fields else len(data))
         base.update(
             target=cfg.target.describe(),
             plain_bytes=c.plain_bytes,
             plain_quality=c.plain_quality,
         )
-        if c.data is None:  # lossless: the source itself
-            return replace(unchanged(c.note or "stored unchanged"), psnr=math.inf, ssim=1.0)
+        chosen = None if c.data is None else packed(c.data, cfg.pack)
+        if chosen is not None and source.fields and len(chosen.data) >= len(source.data):
+            c, chosen = replace(c, data=None, note="the packed source is smaller"), None
+        if chosen is None:  # lossless: the source itself
+            note = c.note or "stored unchanged"
+            return replace(unchanged(note, source), psnr=math.inf, ssim=1.0)
         ext = get_codec(c.codec).extension
         out_rel = full_name(rel, ext) if c.model is None else lr_name(rel, ext)
         scale = 1 if c.model is None else get_spec(c.model).scale
         base.update(model=c.model, codec=c.codec, quality=c.quality, chroma=c.chroma)
-        return _store(dest, rel, out_rel, c.data, img, base, c.psnr, c.ssim, scale, notes)
+        return _store(dest, rel, out_rel, chosen, img, base, c.psnr, c.ssim, scale, notes)
     model = _model(cfg.model, cfg.weights)
     lr_bytes, _ = encode_lr(
         model,
@@ -216,7 +245,8 @@ def _process_image(dest: Path, rel: str, data: bytes, cfg: ArchiveConfig, base: 
     p = s = None
     if cfg.verify:
         p, s = verify_restored(img, lr_bytes, out_rel, cfg.codec, cfg.weights)
-    return _store(dest, rel, out_rel, lr_bytes, img, base, p, s, model.scale, notes)
+    stored = packed(lr_bytes, cfg.pack)
+    return _store(dest, rel, out_rel, stored, img, base, p, s, model.scale, notes)
 
 
 def _guarded(work: Callable[[], FileRecord], dest: Path, base: dict) -> FileRecord:

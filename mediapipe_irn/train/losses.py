@@ -39,10 +39,15 @@ class LossWeights:
     # least-squares gain (what the archive stores with the file; pipeline.rescale.with_gain),
     # so the filter's shape is trained for the blend, while the rest keeps gain 1 meaningful
     gain_fit: float = 0.0
+    # λ on 1 − MS-SSIM (3 scales, RGB) of the restoration: a structure term that follows what
+    # people see (SSIMULACRA2 is built on multi-scale SSIM), beside the pixel term
+    ssim: float = 0.0
 
     def __post_init__(self) -> None:
         if self.rec_norm not in REC_NORMS:
             raise ValueError(f"rec_norm must be one of {REC_NORMS}, not {self.rec_norm!r}")
+        if self.ssim < 0:
+            raise ValueError(f"the SSIM weight must be ≥ 0, not {self.ssim!r}")
         if not 0.0 <= self.gain_fit <= 1.0:
             raise ValueError(f"gain_fit is a share in [0, 1], not {self.gain_fit!r}")
 
@@ -64,6 +69,36 @@ def reconstruction_loss(err: Tensor, norm: str) -> Tensor:
     mse = (err * err).flatten(1).mean(1)
     # 1e-10: an exact patch (MSE 0) stays finite; a quarter-level error is ~1e-6
     return mse.mean() if norm == "l2" else (10 * torch.log10(mse + 1e-10)).mean()
+
+
+def _blur(x: Tensor, size: int = 11, sigma: float = 1.5) -> Tensor:
+    """Separable Gaussian over each channel, valid region only (SSIM's window)."""
+    g = torch.arange(size, dtype=x.dtype, device=x.device) - (size - 1) / 2
+    g = torch.exp(-(g**2) / (2 * sigma**2))
+    g = g / g.sum()
+    c = x.shape[1]
+    x = torch.nn.functional.conv2d(x, g.view(1, 1, 1, -1).expand(c, 1, 1, size), groups=c)
+    return torch.nn.functional.conv2d(x, g.view(1, 1, -1, 1).expand(c, 1, size, 1), groups=c)
+
+
+def ms_ssim(a: Tensor, b: Tensor, scales: int = 3) -> Tensor:
+    """Per-image multi-scale SSIM (Wang, Simoncelli & Bovik 2003) of images in [0, 1], equal
+    weights per scale; scales stop where a side falls under the 11-pixel window."""
+    c1, c2 = 0.01**2, 0.03**2
+    out = []
+    for k in range(scales):
+        if k:
+            a, b = (torch.nn.functional.avg_pool2d(t, 2) for t in (a, b))
+        if min(a.shape[-2:]) < 11:
+            break
+        mu_a, mu_b = _blur(a), _blur(b)
+        s_aa = _blur(a * a) - mu_a**2
+        s_bb = _blur(b * b) - mu_b**2
+        s_ab = _blur(a * b) - mu_a * mu_b
+        cs = (2 * s_ab + c2) / (s_aa + s_bb + c2)
+        lum = (2 * mu_a * mu_b + c1) / (mu_a**2 + mu_b**2 + c1)
+        out.append((cs * lum if k == scales - 1 else cs).flatten(1).mean(1))
+    return torch.stack(out).mean(0)
 
 
 def gained(restored: Tensor, decoded: Tensor, source: Tensor, most: float) -> Tensor:
@@ -116,6 +151,7 @@ def rescaling_loss(
         l_rec = (1 - weights.gain_fit) * l_rec + weights.gain_fit * l_gain
     l_fit = _sum_per_hr((out.lr - lr_ref) ** 2, n_hr)
     terms = {"rec": l_rec.detach(), "fit": l_fit.detach()}
+
     # Latent term: IRN's Σz²/2 (its prior's mode is 0). For SAIN the same pull is toward the
     # mixture's mode, which inference uses, so forward and inverse agree on z.
     z_mode = model.latent(out.lr, sample=False) if out.z is not None else None
@@ -133,6 +169,10 @@ def rescaling_loss(
         terms.update(fit2=l_fit2.detach(), reg=l_reg.detach(), rel=l_rel.detach())
     else:  # IRN
         total = weights.rec * l_rec + lam_fit * l_fit + weights.latent * l_lat
+    if weights.ssim > 0:
+        l_ssim = (1 - ms_ssim(inv.hr.clamp(0, 1), hr)).mean()
+        total = total + weights.ssim * l_ssim
+        terms["ssim"] = l_ssim.detach()
     if rate is not None and weights.rate > 0:
         bpp = rate(lr_q).mean() / (hr.shape[-2] * hr.shape[-1])
         total = total + weights.rate * bpp
