@@ -11,7 +11,11 @@ least that good (PSNR RGB against the source, whole image):
 - ``<model>``: the model path alone (×2 …, or ``deblock-x1``'s full-resolution JPEG and
   restore), per-image search;
 - ``choice``: the archive's per-file choice with JPEG only (:func:`..jobs.target.choose`);
-- ``choice+jpegli``: the same, jpegli allowed.
+- ``choice+jpegli``: the same, jpegli allowed;
+- with ``pack="jxl"``, ``choice+jxl`` (and ``choice+jpegli+jxl``): what ``archive --pack jxl``
+  stores, each chosen JPEG packed losslessly (:mod:`..codecs.pack`), a JPEG source also
+  competing at its packed size, as the archive decides; the seconds packing takes (with its
+  byte-exact check) and unpacking takes, per source megapixel.
 
 An image a way cannot bring to the floor counts at its source size (stored unchanged), for
 every way alike. Seconds per image: the JPEG-only choice, against a fixed-quality ``--verify``
@@ -27,6 +31,7 @@ from typing import Any
 
 from ..api import encode_lr
 from ..codecs import list_codecs
+from ..codecs.pack import is_jpeg, pack_jpeg, require, unpack_jpeg
 from ..jobs.target import OPTIMIZE, Target, choose, smallest_bytes
 from ..jobs.worker import verify_restored
 from ..pipeline.execution import capability
@@ -41,9 +46,41 @@ def _fixed_verify_seconds(img, r: FrameRescaler, quality: int) -> float:
     return time.perf_counter() - t
 
 
+class _Packing:
+    """What packing does to one stored form, as ``archive --pack`` decides (timed)."""
+
+    def __init__(self) -> None:
+        self.pack_s = self.unpack_s = 0.0
+
+    def stored(self, data: bytes | None, source: bytes) -> int:
+        """Bytes the archive writes: the packed choice, or the source where that is smaller
+        or nothing lossy met the floor (a JPEG source: packed too)."""
+        own = self.size(source)
+        return own if data is None else min(self.size(data), own)
+
+    def size(self, data: bytes) -> int:
+        if not is_jpeg(data):
+            return len(data)
+        t = time.perf_counter()
+        try:
+            packed = pack_jpeg(data)
+        except ValueError:  # a JPEG libjxl cannot pack stays as it is
+            return len(data)
+        t2 = time.perf_counter()
+        unpack_jpeg(packed)
+        self.pack_s += t2 - t
+        self.unpack_s += time.perf_counter() - t2
+        return min(len(packed), len(data))
+
+
 def run(
-    data: list[str], floors: list[float], models: list[str], limit: int | None = None
+    data: list[str],
+    floors: list[float],
+    models: list[str],
+    limit: int | None = None,
+    pack: str | None = None,
 ) -> dict[str, Any]:
+    require(pack)
     images = load_images(data, limit)
     if not images:
         raise ValueError(f"no images under {data}")
@@ -55,15 +92,19 @@ def run(
     ways = ["jpeg-4:2:0", "jpeg", "jpeg-fine"] + (["jpegli"] if jpegli else []) + models
     ways += ["choice"]
     ways += ["choice+jpegli"] if jpegli else []
+    ways += ([f"choice+{pack}"] + ([f"choice+jpegli+{pack}"] if jpegli else [])) if pack else []
+    megapixels = sum(img.size[0] * img.size[1] for _, img in images) / 1e6
     rows: list[dict[str, Any]] = []
     for floor in floors:
+        packing = {w: _Packing() for w in ways if pack and w.endswith(f"+{pack}")}
         total = dict.fromkeys(ways, 0)
         met = dict.fromkeys(ways, 0)
         paths: dict[str, int] = {}
         t_choice = t_fixed = 0.0
         worst = float("inf")
         for path, img in images:
-            source = Path(path).stat().st_size  # stored unchanged
+            source_data = Path(path).read_bytes()
+            source = len(source_data)  # stored unchanged
             sub = smallest_bytes(img, floor, "jpeg", fine=False)
             full = smallest_bytes(img, floor, "jpeg", "4:4:4", fine=False)
             fine = [smallest_bytes(img, floor, "jpeg", ch) for ch in ("4:2:0", "4:4:4")]
@@ -91,6 +132,11 @@ def run(
                     rescalers,
                 )
                 got["choice+jpegli"] = None if cj.data is None else len(cj.data)
+            if pack:
+                got[f"choice+{pack}"] = packing[f"choice+{pack}"].stored(c.data, source_data)
+                if jpegli:
+                    w = f"choice+jpegli+{pack}"
+                    got[w] = packing[w].stored(cj.data, source_data)
             for w in ways:
                 total[w] += got[w] if got[w] is not None else source
                 met[w] += got[w] is not None
@@ -107,10 +153,23 @@ def run(
                 "seconds_per_image_fixed_verify": t_fixed / n,
             }
         )
+        if pack:
+            rows[-1].update(
+                packed_vs_unpacked={
+                    w: total[f"{w}+{pack}"] / total[w]
+                    for w in ("choice", "choice+jpegli")
+                    if f"{w}+{pack}" in total
+                },
+                # the JPEG-only choice's files: packing with its check, and unpacking
+                pack_seconds_per_mp=packing[f"choice+{pack}"].pack_s / megapixels,
+                unpack_seconds_per_mp=packing[f"choice+{pack}"].unpack_s / megapixels,
+            )
     return {
         "data": data,
         "images": len(images),
         "models": models,
+        "pack": pack,
+        "megapixels": megapixels,
         "ways": ways,
         "rows": rows,
         "capability": capability(),
@@ -137,6 +196,17 @@ def format_table(res: dict[str, Any]) -> str:
             f"{r['floor']:6.1f} {paths:<44} {r['worst_psnr_choice']:6.2f} {tc:6.2f} {tf:6.2f} "
             f"{tc / tf:6.2f}"
         )
+    if res.get("pack"):
+        lines += [
+            "",
+            f"{'floor':>6} {'packed / unpacked':<34} {'pack s/MP':>9} {'unpack s/MP':>11}",
+        ]
+        for r in res["rows"]:
+            shares = ", ".join(f"{w} {100 * v:.1f} %" for w, v in r["packed_vs_unpacked"].items())
+            lines.append(
+                f"{r['floor']:6.1f} {shares:<34} {r['pack_seconds_per_mp']:9.3f} "
+                f"{r['unpack_seconds_per_mp']:11.3f}"
+            )
     return "\n".join(lines)
 
 

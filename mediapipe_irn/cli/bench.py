@@ -143,17 +143,30 @@ def _archive_options(fn):
 
 @bench.command("archive")
 @_archive_options
+@click.option(
+    "--pack",
+    type=click.Choice(["none", "jxl"]),
+    default="none",
+    show_default=True,
+    help="jxl: add what archive --pack jxl stores (the choice packed) and its seconds",
+)
 @click.option("--json", "json_path", default="results/archive.json", show_default=True)
 @click.option("--plot", "plot_path", default="results/archive.png", show_default=True)
 def bench_archive(
-    data, floors: str, models: str, limit: int | None, json_path: str, plot_path: str
+    data, floors: str, models: str, limit: int | None, pack: str, json_path: str, plot_path: str
 ) -> None:
     """Total bytes per PSNR floor: plain JPEG/jpegli with per-image search, model paths, and the
     archive's per-file choice; time against a fixed-quality --verify archive."""
     from ..bench import archive as a
     from ..bench.common import write_json
 
-    res = a.run(list(data), [float(f) for f in floors.split(",")], models.split(","), limit)
+    res = a.run(
+        list(data),
+        [float(f) for f in floors.split(",")],
+        models.split(","),
+        limit,
+        None if pack == "none" else pack,
+    )
     click.echo(a.format_table(res))
     write_json(json_path, res)
     click.echo(f"wrote {json_path}")
@@ -177,6 +190,22 @@ def bench_archive_jobs(
         list(data), [float(f) for f in floors.split(",")], models.split(","), quality, limit
     )
     click.echo(aj.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+
+
+@bench.command("pack")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--limit", type=int, default=None, help="at most this many images")
+@click.option("--json", "json_path", default="results/pack.json", show_default=True)
+def bench_pack(data, limit: int | None, json_path: str) -> None:
+    """Camera-like JPEGs made from the photos, archived with --lossless --pack jxl and restored:
+    stored share of the sources, byte-exact files, pack/unpack seconds per megapixel."""
+    from ..bench import pack
+    from ..bench.common import write_json
+
+    res = pack.run(list(data), limit)
+    click.echo(pack.format_table(res))
     write_json(json_path, res)
     click.echo(f"wrote {json_path}")
 
