@@ -46,9 +46,12 @@ class H264StreamEncoder:
     ) -> None:
         if not 0 <= crf <= 51:
             raise CodecError(f"crf must be in 0–51, got {crf}")
+        # FFmpeg's rationals are 32-bit: a rate given as a float (29.97…) must be brought to one
+        rate = Fraction(rate).limit_denominator(1 << 16)
         self.stream = container.add_stream("libx264", rate=rate)
         self.stream.width, self.stream.height = width, height
-        self.stream.pix_fmt = "yuv444p" if lossless else "yuv420p"
+        # 4:2:0 needs even sides: an odd-sized frame is coded 4:4:4 at its own size
+        self.stream.pix_fmt = "yuv444p" if lossless or width % 2 or height % 2 else "yuv420p"
         if time_base is not None:
             self.stream.time_base = time_base
         self.stream.options = {"crf": "0" if lossless else str(crf), "preset": preset}
@@ -135,7 +138,7 @@ class H264Codec:
             with av.open(io.BytesIO(data)) as c:
                 if not c.streams.video:
                     raise CodecError("no video stream")
-                tags = dict(c.metadata)
+                tags = {k.lower(): v for k, v in c.metadata.items()}  # Matroska: upper case
                 frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
         except CodecError:
             raise

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,7 @@ def _frames(path: str | Path) -> Iterator[np.ndarray]:
             yield f.to_ndarray(format="rgb24")
 
 
-def sample_segments(src: str | Path) -> tuple[list[list[np.ndarray]], float]:
+def sample_segments(src: str | Path) -> tuple[list[list[np.ndarray]], Fraction]:
     """:data:`SEGMENTS` runs of :data:`SEGMENT_FRAMES` frames spread evenly over the clip, and
     its frame rate."""
     with open_input(src) as inp:
@@ -74,13 +75,14 @@ def sample_segments(src: str | Path) -> tuple[list[list[np.ndarray]], float]:
     segs = [s for s in segs if s]
     if not segs:
         raise InputError(f"{src}: no decodable video frames")
-    return segs, float(info.rate)
+    # the exact rate (NTSC's 30000/1001): a float's Fraction does not fit FFmpeg's rationals
+    return segs, Fraction(info.rate).limit_denominator(1 << 16)
 
 
 class _ClipPath:
     """One path for one clip's sampled segments: bytes and mean PSNR at a CRF."""
 
-    def __init__(self, segs: list[list[np.ndarray]], fps: float, r: FrameRescaler | None):
+    def __init__(self, segs: list[list[np.ndarray]], fps: Fraction, r: FrameRescaler | None):
         self.segs, self.fps, self.r = segs, fps, r
         h, w = segs[0][0].shape[:2]
         self.meta = r.metadata(w, h) if r else None
@@ -135,12 +137,8 @@ def code_clip(src: str | Path, dest: Path, model: str | None, crf: int, weights:
         return
     with open_input(src) as inp:
         info = video_info(inp)
-    h, w = info.height, info.width
-
-    def even(frames: list[np.ndarray]) -> list[np.ndarray]:
-        return [np.pad(f, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge") for f in frames]
-
-    _transcode(src, dest, even, (h + h % 2, w + w % 2), crf, "medium", 4, {}, False, None)
+    # at the source's own size (an odd-sized clip in 4:4:4), so it restores as it is stored
+    _transcode(src, dest, list, (info.height, info.width), crf, "medium", 4, {}, False, None)
 
 
 def measure_clip(

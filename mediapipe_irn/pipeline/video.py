@@ -81,7 +81,8 @@ def video_info(container) -> VideoInfo:
         warnings.warn(f"{pix} input is converted to 8-bit RGB", stacklevel=2)
     # container tags win; the video stream's tags fill in (newer FFmpeg reads an MP4 udta
     # comment written by GStreamer's mp4mux as a stream tag)
-    tags = {**dict(v.metadata), **dict(container.metadata)}
+    # keys in lower case: Matroska stores tag names upper-cased (MEDIAPIPE-IRN)
+    tags = {k.lower(): val for k, val in {**dict(v.metadata), **dict(container.metadata)}.items()}
     duration = None
     if v.duration is not None and v.time_base:
         duration = float(v.duration * v.time_base)
