@@ -19,7 +19,7 @@ CLIPS = {
     "ntsc.mp4": (Fraction(30000, 1001), Fraction(1, 30000), 40, (144, 176), {}, None),
     "odd.mp4": (Fraction(25), None, 24, (143, 175), {}, None),
     "vfr.mkv": (Fraction(30), Fraction(1, 1000), 30, (96, 128), {}, (33, 50, 17)),
-    "bframes.mp4": (Fraction(24), None, 30, (96, 128), {"bframes": "3", "b-pyramid": "normal"}, None),
+    "bframes.mp4": (Fraction(24), None, 30, (96, 128), {"bframes": "3", "b-pyramid": "2"}, None),
     "short.mp4": (Fraction(25), None, 5, (96, 128), {}, None),
     "longgop.mp4": (Fraction(25), None, 40, (96, 128), {"g": "600", "keyint_min": "600"}, None),
 }  # fmt: skip
