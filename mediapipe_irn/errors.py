@@ -66,3 +66,28 @@ class TruncatedInputError(InputError):
 
 class MultiFrameError(UnsupportedInputError):
     """A multi-page or animated image: the model path would keep only its first frame."""
+
+
+DEBUG_ENV = "MEDIAPIPE_IRN_DEBUG"  # set (by --debug): failures carry their traceback
+
+
+def describe(exc: BaseException) -> str:
+    """What a user reads for an error on one file: the package's own message, an OS error's
+    reason and path, or for anything unexpected its text and where to look (never a bare
+    exception class, object address or raw error number)."""
+    if isinstance(exc, MediapipeIRNError):
+        return str(exc) or "failed"
+    try:
+        import av
+
+        if isinstance(exc, av.error.FFmpegError):  # [Errno 1094995529] … → its reason only
+            return f"corrupt or unsupported media data ({exc.strerror or 'FFmpeg error'})"
+    except ImportError:
+        pass
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if isinstance(exc.filename, str | bytes) else ""
+        return f"{exc.strerror or 'input/output error'}{where}"
+    if isinstance(exc, MemoryError):
+        return "out of memory (try --max-pixels, or fewer --workers)"
+    text = str(exc).strip() or "no details"
+    return f"unexpected error: {text} (rerun with --debug for where it happened)"

@@ -63,7 +63,8 @@ def test_archive_restore_roundtrip(src, tmp_path):
     s = archive(
         src, dest, ArchiveConfig(model="bicubic-x2", quality=90, verify=True), progress=False
     )
-    assert s.failed == 3 and s.unsupported == 1 and s.done == 7
+    # notes.txt too: a complete backup keeps every other file unchanged
+    assert s.failed == 3 and s.unsupported == 0 and s.done == 8
     assert {r for r, _ in s.failures} == {"empty.png", "trunc.jpg", "fake.webp"}
     assert tree_digest(src) == before
     with Manifest(dest / MANIFEST_NAME) as m:
@@ -74,7 +75,14 @@ def test_archive_restore_roundtrip(src, tmp_path):
         assert "16-bit" in m.get("deep16.png").reason
         assert "empty" in m.get("empty.png").reason
     r = restore(dest, out, progress=False)
-    assert r.done == 7 and r.failed == 0
+    # what failed at archive time is said again: the user does not get those files back
+    assert r.done == 8 and r.failed == 3 and r.exit_code == 1
+    assert (out / "notes.txt").read_bytes() == (src / "notes.txt").read_bytes()
+    assert {rel for rel, why in r.failures if why.startswith("not in the archive")} == {
+        "empty.png",
+        "trunc.jpg",
+        "fake.webp",
+    }
     a = np.asarray(Image.open(out / "chelsea.png"))
     assert a.shape == (300, 451, 3)
     assert psnr(a, np.asarray(Image.open(src / "chelsea.png").convert("RGB"))) > 25
@@ -94,7 +102,7 @@ def test_rerun_is_idempotent(src, tmp_path):
     archive(src, dest, CFG, progress=False)
     first = tree_digest(dest)
     s = archive(src, dest, CFG, progress=False)
-    assert s.done == 0 and s.skipped_done == 7
+    assert s.done == 0 and s.skipped_done == 8
     assert {k: v for k, v in tree_digest(dest).items() if "sqlite" not in k} == {
         k: v for k, v in first.items() if "sqlite" not in k
     }
@@ -105,7 +113,7 @@ def test_cli_exit_status_and_summary(src, tmp_path):
         main, ["archive", str(src), str(tmp_path / "arc"), "--model", "bicubic-x2", "--quiet"]
     )
     assert r.exit_code == 1
-    assert "7 archived" in r.output and "3 failed" in r.output and "ratio" in r.output
+    assert "8 archived" in r.output and "3 failed" in r.output and "ratio" in r.output
     good = tmp_path / "good"
     good.mkdir()
     shutil.copy(SAMPLES / "chelsea.png", good / "c.png")

@@ -263,9 +263,13 @@ def test_videos_are_archived_to_a_floor_and_restored(tmp_path):
     assert res.exit_code == 0, res.output
     assert _streams(out / "clip.mp4") == (30, (96, 160), ["audio", "video"])
     assert CliRunner().invoke(main, ["verify", str(dest), "--deep"]).exit_code == 0
-    # restore never overwrites what is there
+    # a rerun finds its own files there; restore never overwrites anything else
+    res = CliRunner().invoke(main, ["restore", str(dest), str(out), "--quiet"])
+    assert res.exit_code == 0 and "1 already restored" in res.output, res.output
+    (out / "clip.mp4").write_bytes(b"the user's own file")
     res = CliRunner().invoke(main, ["restore", str(dest), str(out), "--quiet"])
     assert res.exit_code == 1 and "exists" in res.output
+    assert (out / "clip.mp4").read_bytes() == b"the user's own file"
 
 
 def test_videos_without_a_floor_go_through_the_model(tmp_path):

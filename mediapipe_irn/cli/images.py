@@ -191,6 +191,12 @@ def up(
     is_flag=True,
     help="store every source byte for byte (with --pack jxl, JPEG sources packed)",
 )
+@click.option(
+    "--media-only",
+    is_flag=True,
+    help="leave out files that are not images or videos (by default they are stored "
+    "unchanged: a complete backup)",
+)
 @exec_option
 @click.option("--force", is_flag=True, help="archive again files that are already done")
 @quiet_option
@@ -219,6 +225,7 @@ def archive(
     scheduler: str | None,
     pack: str,
     lossless: bool,
+    media_only: bool,
     execution: str,
     force: bool,
     quiet: bool,
@@ -273,6 +280,7 @@ def archive(
         crf=crf,
         pack=None if pack == "none" else pack,
         lossless=lossless,
+        others=not media_only,
     )
     s = run_archive(src, dest, cfg, progress=not quiet)
     if s.interrupted:
@@ -285,7 +293,9 @@ def archive(
         sys.exit(s.exit_code)
     click.echo(
         f"{s.files} files: {s.done} archived, {s.skipped_done} already done, "
-        f"{s.failed} failed, {s.unsupported} skipped (not images, links); "
+        f"{s.failed} failed, {s.unsupported} left out (links, not regular files"
+        + (", not media" if media_only else "")
+        + "); "
         f"{human(s.bytes_in)} → {human(s.bytes_out)} "
         f"(ratio {s.ratio:.2f}) in {s.seconds:.1f} s"
     )
@@ -373,8 +383,9 @@ def restore(
         RestoreConfig(fmt, quality, pattern, weights, force, lossless, as_stored),
         progress=not quiet,
     )
+    again = f", {s.skipped_done} already restored" if s.skipped_done else ""
     click.echo(
-        f"{s.files} files: {s.done} restored, {s.failed} failed; "
+        f"{s.files} files: {s.done} restored{again}, {s.failed} failed; "
         f"{human(s.bytes_in)} → {human(s.bytes_out)} in {s.seconds:.1f} s"
     )
     for note in s.warnings:
@@ -397,10 +408,17 @@ def verify(archive_dir: str, deep: bool, weights: str | None) -> None:
     for rel, why in s.problems:
         click.echo(f"bad: {rel}: {why}", err=True)
     for rel in s.orphans:
-        click.echo(f"warning: {rel}: in the archive but named by no manifest row", err=True)
+        click.echo(
+            f"bad: {rel}: in the archive but named by no manifest row (if the manifest lost "
+            "rows, `mediapipe-irn rebuild` makes a new one from the stored files)",
+            err=True,
+        )
+    for rel, why in s.not_archived:
+        click.echo(f"missing: {rel}: failed when it was archived ({why})", err=True)
     click.echo(
         f"{s.rows} rows: {s.ok} ok, {len(s.problems)} bad"
         + (f", {len(s.orphans)} unlisted files" if s.orphans else "")
+        + (f", {len(s.not_archived)} sources not archived" if s.not_archived else "")
         + (" (decoded)" if deep else "")
     )
     sys.exit(s.exit_code)

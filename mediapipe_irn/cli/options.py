@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import click
 
-from ..errors import MediapipeIRNError
+from ..errors import DEBUG_ENV, MediapipeIRNError
 from ..pipeline.execution import PRECISIONS
 
 EXEC_CHOICES = ["auto", *PRECISIONS]
@@ -52,8 +52,23 @@ class Group(click.Group):
             sys.exit(128 + getattr(exc, "signum", 2))
 
 
+def _debug(_ctx: click.Context, _param, value: bool) -> bool:
+    if value:  # workers inherit it: a failed file's row carries its traceback
+        import os
+
+        os.environ[DEBUG_ENV] = "1"
+    return value
+
+
 @click.group(cls=Group)
 @click.version_option(package_name="mediapipe-irn")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    callback=_debug,
+    help="show where an unexpected error happened (its traceback) with a failed file",
+)
 def main() -> None:
     """Compression-aware image/video rescaling with invertible networks."""
 

@@ -15,15 +15,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..codecs import get_codec
 from ..codecs.pack import PACKED_SUFFIX, is_jpeg, require
-from ..errors import DiskFullError, InputError, OutputError
+from ..errors import DiskFullError, InputError, OutputError, describe
 from ..models import get_spec
 from ..pipeline.media import is_image, is_video
 from ..pipeline.output import clean_temporaries
@@ -80,6 +81,31 @@ def walk_sources(src: Path, exclude: Path | None = None) -> Iterable[Path]:
             yield rp / f
 
 
+def _sha256_file(p: Path) -> str:
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _not_archived(p: Path, src: Path, others: bool) -> str | None:
+    """Why the entry ``p`` is not archived (a link, not a regular file; not media unless
+    ``others``: a complete backup stores every other file unchanged), or None."""
+    if p.is_symlink():
+        return symlink_reason(p, src)
+    try:
+        mode = p.lstat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({describe(exc)})"
+    if not stat.S_ISREG(mode):  # a FIFO would block the reader for good
+        kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device"
+        return f"not a regular file ({kind}): not archived"
+    if not others and not (is_image(p) or is_video(p)):
+        return f"not an image or video ({p.suffix or 'no extension'}): not archived (--media-only)"
+    return None
+
+
 def symlink_reason(p: Path, src: Path) -> str:
     try:
         target = p.resolve(strict=True)
@@ -102,8 +128,18 @@ def progress_bar(done: int, total: int, t0: float, name: str) -> None:
     )
 
 
-def _record_sources(man: Manifest, src: Path) -> None:
-    known = json.loads(man.get_meta(SOURCES_KEY) or "[]")
+def _record_sources(man: Manifest, src: Path, dest: Path) -> None:
+    """Record ``src`` as the archive's source folder; refuse a second, different one (its
+    files would share stored names with the first's and replace them)."""
+    from .restore import recorded_sources
+
+    known = recorded_sources(man)
+    others = [k for k in known if k != str(src)]
+    if others:
+        raise InputError(
+            f"{dest} is the archive of {others[0]}; archive {src} into a folder of its own "
+            "(one archive holds one source folder)"
+        )
     if str(src) not in known:
         man.set_meta(SOURCES_KEY, json.dumps(known + [str(src)]))
 
@@ -182,7 +218,7 @@ def archive(
     ):
         try:
             clean_temporaries(dest)
-            _record_sources(man, src)
+            _record_sources(man, src, dest)
             return _run(src, dest, cfg, exts, man, sig, progress, on_record)
         except JobInterrupted as exc:  # before any file was dispatched
             return ArchiveSummary(interrupted=exc.signum)
@@ -211,29 +247,41 @@ def _run(
             owner[name] = r.rel_path
     for p in files:
         rel = p.relative_to(src).as_posix()
-        if p.is_symlink() or not (is_image(p) or is_video(p)):
-            why = (
-                symlink_reason(p, src)
-                if p.is_symlink()
-                else f"unsupported format ({p.suffix or 'no extension'})"
-            )
-            s["unsupported"] += 1
-            man.put(FileRecord(rel, "skipped", size=p.lstat().st_size, reason=why))
-            continue
+        why = _not_archived(p, src, cfg.others)
         old = man.get(rel)
-        if (
-            not cfg.redo
-            and old is not None
-            and old.status == "done"
-            and old.size == p.stat().st_size
-            and old.sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
-            and all((dest / n).is_file() for n, _ in old.stored_files())
-            and _packing_matches(dest, old, cfg)
-        ):
-            s["skipped_done"] += 1
-            s["bytes_in"] += old.size or 0
-            s["bytes_out"] += old.stored_bytes or 0
+        if why is not None:
+            s["unsupported"] += 1
+            if old is None or old.status != "done":  # an archived copy is never dropped
+                man.put(FileRecord(rel, "skipped", size=p.lstat().st_size, reason=why))
             continue
+        if old is not None and old.status == "done":
+            try:
+                sha = _sha256_file(p)
+            except OSError as exc:
+                s["failed"] += 1
+                failures.append(
+                    (rel, f"cannot be read ({describe(exc)}); the archived copy is kept")
+                )
+                continue
+            if sha != old.sha256 and not cfg.redo:
+                s["failed"] += 1
+                failures.append(
+                    (
+                        rel,
+                        "changed since it was archived; the archived copy is kept "
+                        "(--force archives the new content in its place)",
+                    )
+                )
+                continue
+            if (
+                not cfg.redo
+                and all((dest / n).is_file() for n, _ in old.stored_files())
+                and _packing_matches(dest, old, cfg)
+            ):
+                s["skipped_done"] += 1
+                s["bytes_in"] += old.size or 0
+                s["bytes_out"] += old.stored_bytes or 0
+                continue
         clash = [owner[n] for n in _names(rel, exts) if owner.get(n, rel) != rel]
         if clash:  # cannot happen with this version's names; guards older archives
             s["failed"] += 1
@@ -253,8 +301,12 @@ def _run(
         finished += 1
         with sig.deferred():
             old = man.get(rec.rel_path)
-            man.put(rec)
-            _drop_replaced(dest, old, rec, owner)
+            if rec.status != "done" and old is not None and old.status == "done":
+                # a failed re-read never replaces a good copy
+                rec = replace(rec, reason=f"{rec.reason}; the archived copy from before is kept")
+            else:
+                man.put(rec)
+                _drop_replaced(dest, old, rec, owner)
         if rec.status == "done":
             s["done"] += 1
             s["bytes_in"] += rec.size or 0

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from urllib.parse import quote
 
 from ..codecs.pack import PACKED_SUFFIX
-from ..errors import DiskFullError, OutputError
+from ..errors import DiskFullError, IntegrityError, OutputError
 
 MANIFEST_NAME = "mediapipe-irn-manifest.sqlite"
 
@@ -115,10 +116,53 @@ def _sql(path: Path) -> Iterator[None]:
 _COLUMNS = ", ".join(f.name for f in fields(FileRecord))
 
 
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """``path`` opened read-only; where SQLite cannot open it so (a write-ahead-logged
+    database in a folder that refuses writes), as an immutable file."""
+    if not path.is_file() or path.stat().st_size == 0:
+        raise IntegrityError(f"{path}: the manifest is empty or missing; {_REBUILD}")
+    uri = "file:" + quote(str(path.resolve())) + "?mode=ro"
+    db = sqlite3.connect(uri, uri=True, timeout=30)
+    try:
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:  # cannot open its log read-only
+            db.close()
+            db = sqlite3.connect(uri + "&immutable=1", uri=True)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise IntegrityError(f"{path}: the manifest is damaged ({exc}); {_REBUILD}") from None
+    return db
+
+
+def _readable_columns(db: sqlite3.Connection, path: Path) -> str:
+    """The SELECT list for FileRecord over this manifest's columns (an earlier version's
+    lacks some: NULL for those), after checking the index is there at all."""
+    try:
+        have = {r[1] for r in db.execute("PRAGMA table_info(files)")}
+    except sqlite3.DatabaseError as exc:
+        raise IntegrityError(f"{path}: the manifest is damaged ({exc}); {_REBUILD}") from None
+    if "rel_path" not in have or "status" not in have:
+        raise IntegrityError(f"{path}: the manifest has no table of files; {_REBUILD}")
+    return ", ".join(f.name if f.name in have else f"NULL AS {f.name}" for f in fields(FileRecord))
+
+
+_REBUILD = "`mediapipe-irn rebuild ARCHIVE` makes a new one from the stored files"
+
+
 class Manifest:
-    def __init__(self, path: str | Path) -> None:
+    """The manifest, opened to write (an archive job) or ``readonly`` (restore, verify: never
+    changes the file, works on a read-only copy, and refuses an empty or damaged index)."""
+
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
         with _sql(self.path):
+            if readonly:
+                self.db = _open_readonly(self.path)
+                self._columns = _readable_columns(self.db, self.path)
+                return
             self.db = sqlite3.connect(self.path, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
@@ -127,6 +171,7 @@ class Manifest:
             for col, kind in _ADDED_COLUMNS.items():
                 if col not in have:  # an archive made by an earlier version
                     self.db.execute(f"ALTER TABLE files ADD COLUMN {col} {kind}")
+            self._columns = _COLUMNS
 
     def get_meta(self, key: str) -> str | None:
         with _sql(self.path):
@@ -139,7 +184,9 @@ class Manifest:
 
     def get(self, rel_path: str) -> FileRecord | None:
         with _sql(self.path):
-            cur = self.db.execute(f"SELECT {_COLUMNS} FROM files WHERE rel_path = ?", (rel_path,))
+            cur = self.db.execute(
+                f"SELECT {self._columns} FROM files WHERE rel_path = ?", (rel_path,)
+            )
             row = cur.fetchone()
         return FileRecord(*row) if row else None
 
@@ -148,13 +195,15 @@ class Manifest:
         d["updated"] = time.time()
         cols = ", ".join(d)
         marks = ", ".join("?" for _ in d)
+        if self.readonly:
+            raise OutputError(f"{self.path}: opened read-only")
         with _sql(self.path), self.db:  # one transaction
             self.db.execute(
                 f"INSERT OR REPLACE INTO files ({cols}) VALUES ({marks})", tuple(d.values())
             )
 
     def records(self, status: str | None = None) -> Iterator[FileRecord]:
-        q = f"SELECT {_COLUMNS} FROM files"
+        q = f"SELECT {self._columns} FROM files"
         args: tuple = ()
         if status:
             q += " WHERE status = ?"

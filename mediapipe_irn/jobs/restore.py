@@ -21,10 +21,18 @@ from pathlib import Path, PurePosixPath
 from ..api import decode_lr
 from ..codecs import get_codec
 from ..codecs.pack import available, unpack_jpeg
-from ..errors import CodecError, InputError, IntegrityError, MetadataError, OutputError
+from ..errors import (
+    CodecError,
+    DiskFullError,
+    InputError,
+    IntegrityError,
+    MetadataError,
+    OutputError,
+    describe,
+)
 from ..pipeline.execution import FLOAT32
 from ..pipeline.images import ImageData, decode_image, encode_image
-from ..pipeline.output import atomic_write, is_temporary
+from ..pipeline.output import atomic_write, clean_temporaries, is_temporary
 from .archive import SOURCES_KEY, ArchiveSummary, progress_bar
 from .lock import LOCK_NAME, archive_lock
 from .manifest import MANIFEST_NAME, FileRecord, Manifest
@@ -120,14 +128,45 @@ def require_unpacking(recs: list[FileRecord], archive_dir: Path) -> None:
         )
 
 
+def _identity(p: Path) -> tuple[int, int] | None:
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _folders_up(p: Path) -> list[tuple[int, int]]:
+    """(device, inode) of ``p`` (or its nearest existing ancestor) and of every folder above:
+    a bind mount or another path to one folder has the same identity."""
+    p = p.resolve()
+    return [i for q in [p, *p.parents] if (i := _identity(q)) is not None]
+
+
+def recorded_sources(man: Manifest) -> list[str]:
+    """The source folders the manifest records; a damaged entry is an :class:`IntegrityError`."""
+    raw = man.get_meta(SOURCES_KEY) or "[]"
+    try:
+        known = json.loads(raw)
+    except ValueError:
+        known = None
+    if not isinstance(known, list) or not all(isinstance(k, str) for k in known):
+        raise IntegrityError(f"{man.path}: its record of source folders is damaged ({raw[:60]!r})")
+    return known
+
+
 def _check_out(dest: Path, out: Path, man: Manifest) -> None:
-    roots = [("the archive", dest)] + [
-        ("archived source", Path(s)) for s in json.loads(man.get_meta(SOURCES_KEY) or "[]")
-    ]
+    """Refuse an OUT that is, contains or lies inside the archive or a source folder, by path
+    and by file identity (device and inode), so no other path to them gets through."""
+    roots = [("the archive", dest)] + [("archived source", Path(s)) for s in recorded_sources(man)]
     o = out.resolve()
+    out_up = _folders_up(o)
     for what, r in roots:
         r = r.resolve()
-        if o == r or o.is_relative_to(r) or r.is_relative_to(o):
+        rid = _identity(r)
+        inside_r = rid is not None and rid in out_up
+        contains_r = o.exists() and (oid := _identity(o)) is not None and oid in _folders_up(r)
+        if o == r or o.is_relative_to(r) or r.is_relative_to(o) or inside_r or contains_r:
             raise OutputError(
                 f"OUT {out} is, contains or lies inside {what} {r}; restore into a separate folder"
             )
@@ -245,13 +284,12 @@ def restore(
     cfg: RestoreConfig = RestoreConfig(),
     progress: bool = True,
 ) -> ArchiveSummary:
-    """Restore the archive in ``archive_dir`` to full size under ``out`` (relative paths kept)."""
+    """Restore the archive in ``archive_dir`` to full size under ``out`` (relative paths kept).
+    The archive is read under its shared lock from start to end: no archive job changes it
+    meanwhile. A rerun into the same OUT counts the files it already wrote as restored."""
     dest, out = Path(archive_dir).resolve(), Path(out)
     mpath = _open_archive(dest)
-    t0 = time.time()
-    s = dict(files=0, done=0, skipped_done=0, failed=0, unsupported=0, bytes_in=0, bytes_out=0)
-    failures: list[tuple[str, str]] = []
-    with archive_lock(dest, f"restore to {out}"), Manifest(mpath) as man:
+    with archive_lock(dest, f"restore to {out}", shared=True), Manifest(mpath, True) as man:
         _check_out(dest, out, man)
         every = list(man.records())
         recs = [
@@ -260,46 +298,93 @@ def restore(
             if r.status == "done"
             and (cfg.pattern is None or fnmatch.fnmatch(r.rel_path, cfg.pattern))
         ]
+        require_unpacking(recs, dest)
+        if out.is_dir():
+            clean_temporaries(out)  # what a killed restore left half-written
         notes = [f"{o}: in the archive but named by no manifest row" for o in orphans(dest, every)]
-    require_unpacking(recs, dest)
-    s["files"] = len(recs)
+        return _restore_rows(dest, out, recs, every, cfg, notes, progress)
+
+
+def _restore_rows(
+    dest: Path,
+    out: Path,
+    recs: list[FileRecord],
+    every: list[FileRecord],
+    cfg: RestoreConfig,
+    notes: list[str],
+    progress: bool,
+) -> ArchiveSummary:
+    t0 = time.time()
+    s = dict(files=len(recs), done=0, skipped_done=0, failed=0, unsupported=0)
+    s.update(bytes_in=0, bytes_out=0)
+    failures = [
+        (r.rel_path, f"not in the archive: {r.status} when it was archived ({r.reason or '?'})")
+        for r in every
+        if r.status == "failed"
+        and (cfg.pattern is None or fnmatch.fnmatch(r.rel_path, cfg.pattern))
+    ]
+    s["failed"] = len(failures)
     for i, r in enumerate(recs, 1):
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                if cfg.stored:
-                    files = _as_stored(dest, out, r)
-                    n = r.stored_bytes or 0
-                elif r.codec == "h264":  # a clip: written by the video job itself
-                    target, payload, n = _restore_video(dest, out, r, cfg)
-                    files = [(target, payload)]
-                else:
-                    target, payload, n = _restore_one(dest, out, r, cfg)
-                    files = [(target, payload)]
-            notes += [f"{r.rel_path}: {w.message}" for w in caught]
-            # refuses an existing target unless forced; the source's permission bits (never
-            # setuid/sticky bits from an untrusted manifest), else the umask's default
-            mode = None if r.mode is None else r.mode & 0o777
-            size = 0
-            for target, payload in files:
-                if payload is None:  # already written
-                    size += target.stat().st_size
-                    if mode is not None:
-                        target.chmod(mode)
-                else:
-                    atomic_write(target, payload, overwrite=cfg.force, mode=mode)
-                    size += len(payload)
-            s["done"] += 1
+            n, size, again = _restore_row(dest, out, r, cfg, notes)
+            s["done" if not again else "skipped_done"] += 1
             s["bytes_in"] += n
             s["bytes_out"] += size
+        except DiskFullError as exc:  # nothing after it can be written either
+            s["failed"] += 1
+            failures.append((r.rel_path, f"{exc}; restore stopped: free space and rerun"))
+            break
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the restore
             s["failed"] += 1
-            failures.append((r.rel_path, str(exc) or type(exc).__name__))
+            failures.append((r.rel_path, describe(exc)))
         if progress:
             progress_bar(i, len(recs), t0, r.rel_path)
     if progress and recs:
         print(file=sys.stderr)
     return ArchiveSummary(**s, seconds=time.time() - t0, failures=failures, warnings=notes)
+
+
+def _restore_row(
+    dest: Path, out: Path, r: FileRecord, cfg: RestoreConfig, notes: list[str]
+) -> tuple[int, int, bool]:
+    """Restore one row: (stored bytes read, bytes written, whether OUT already held exactly
+    this file from an earlier run)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if cfg.stored:
+            files = _as_stored(dest, out, r)
+            n = r.stored_bytes or 0
+        elif r.codec == "h264":  # a clip: written by the video job itself
+            target, payload, n = _restore_video(dest, out, r, cfg)
+            files = [(target, payload)]
+        else:
+            target, payload, n = _restore_one(dest, out, r, cfg)
+            files = [(target, payload)]
+    notes += [f"{r.rel_path}: {w.message}" for w in caught]
+    # the source's permission bits (never setuid/sticky bits from an untrusted manifest)
+    mode = None if r.mode is None else r.mode & 0o777
+    size, again = 0, True
+    for target, payload in files:
+        if payload is None:  # already written
+            size += target.stat().st_size
+            if mode is not None:
+                target.chmod(mode)
+            again = False
+            continue
+        if not cfg.force and target.is_file() and _same_bytes(target, payload):
+            size += len(payload)  # a rerun: this very file is there
+            continue
+        atomic_write(target, payload, overwrite=cfg.force, mode=mode)
+        size += len(payload)
+        again = False
+    return n, size, again
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -308,40 +393,54 @@ class VerifySummary:
     ok: int
     problems: list[tuple[str, str]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
+    not_archived: list[tuple[str, str]] = field(default_factory=list)  # failed at archive time
 
     @property
     def exit_code(self) -> int:
-        return 0 if not self.problems else 1
+        """1 when a row is bad, a stored file is named by no row (an index that lost it) or
+        a source failed to archive; else 0."""
+        return 1 if self.problems or self.orphans or self.not_archived else 0
 
 
 def verify(
     archive_dir: str | Path, deep: bool = False, weights: str | None = None
 ) -> VerifySummary:
     """Check every ``done`` row: paths inside the archive, stored files present with their
-    recorded sha256; ``deep`` also decodes and restores each file (nothing is written)."""
+    recorded sha256 (a packed file also unpacked and checked); ``deep`` also decodes and
+    restores each file (nothing is written). Stored files no row names, and rows that failed at
+    archive time, are reported too. Reads under the archive's shared lock, writing nothing."""
     dest = Path(archive_dir).resolve()
     mpath = _open_archive(dest)
-    with archive_lock(dest, "verify"), Manifest(mpath) as man:
+    with archive_lock(dest, "verify", shared=True), Manifest(mpath, True) as man:
         every = list(man.records())
-    recs = [r for r in every if r.status == "done"]
-    require_unpacking(recs, dest)
-    problems: list[tuple[str, str]] = []
-    for r in recs:
-        try:
-            if deep and r.codec == "h264":  # a clip: its file and its restore metadata
-                read_stored(dest, r)
-                if r.model is not None:
-                    _video_metadata(inside(dest, r.stored_path, "stored path"))
-            elif deep:  # checks the source path too
-                _restore_one(dest, dest / "_", r, RestoreConfig(weights=weights))
-            else:
-                inside(dest / "_", r.rel_path, "source path")
-                read_stored(dest, r)  # a packed file: unpacked and checked too
-                if r.alpha_path:
-                    read_checked(dest, r.alpha_path, r.alpha_sha256)
-        except Exception as exc:  # noqa: BLE001 - every problem is reported, none stops it
-            problems.append((r.rel_path, str(exc) or type(exc).__name__))
-    return VerifySummary(len(recs), len(recs) - len(problems), problems, orphans(dest, every))
+        recs = [r for r in every if r.status == "done"]
+        require_unpacking(recs, dest)
+        problems: list[tuple[str, str]] = []
+        for r in recs:
+            try:
+                _verify_row(dest, r, deep, weights)
+            except Exception as exc:  # noqa: BLE001 - every problem is reported, none stops it
+                problems.append((r.rel_path, describe(exc)))
+        failed = [(r.rel_path, r.reason or "?") for r in every if r.status == "failed"]
+        return VerifySummary(
+            len(recs), len(recs) - len(problems), problems, orphans(dest, every), failed
+        )
+
+
+def _verify_row(dest: Path, r: FileRecord, deep: bool, weights: str | None) -> None:
+    if r.stored_sha256 is None and r.codec is not None:
+        raise IntegrityError("the manifest records no sha256 of its stored file: cannot be checked")
+    if deep and r.codec == "h264":  # a clip: its file and its restore metadata
+        read_stored(dest, r)
+        if r.model is not None:
+            _video_metadata(inside(dest, r.stored_path, "stored path"))
+    elif deep:  # checks the source path too
+        _restore_one(dest, dest / "_", r, RestoreConfig(weights=weights))
+    else:
+        inside(dest / "_", r.rel_path, "source path")
+        read_stored(dest, r)  # a packed file: unpacked and checked too
+        if r.alpha_path:
+            read_checked(dest, r.alpha_path, r.alpha_sha256)
 
 
 __all__ = [

@@ -19,11 +19,18 @@ from PIL import Image
 
 from ..api import decode_lr, encode_lr
 from ..codecs import get_codec
-from ..errors import DiskFullError, MediapipeIRNError, MultiFrameError, UnsupportedInputError
+from ..errors import (
+    DEBUG_ENV,
+    DiskFullError,
+    MediapipeIRNError,
+    MultiFrameError,
+    UnsupportedInputError,
+    describe,
+)
 from ..metrics import psnr, ssim
 from ..models import create_model, get_spec
 from ..pipeline.images import DEFAULT_MAX_PIXELS, ImageData, decode_image
-from ..pipeline.media import is_video
+from ..pipeline.media import is_image, is_video
 from ..pipeline.output import atomic_write, output_error
 from ..pipeline.rescale import FrameRescaler
 from .manifest import FileRecord
@@ -39,6 +46,11 @@ from .stored import (
 )
 from .target import OPTIMIZE, Target, choose
 
+# formats kept byte for byte that a photo archive meets most (the model path cannot read them)
+RAW_KINDS = dict.fromkeys(
+    (".heic", ".heif", ".avif", ".nef", ".dng", ".cr2", ".cr3", ".arw", ".orf", ".rw2", ".raf"),
+    "camera file (HEIC/RAW)",
+)
 MAX_AUTO_WORKERS = 8  # each worker holds a model and a tiled image (~0.5–1 GB)
 
 
@@ -62,6 +74,7 @@ class ArchiveConfig:
     crf: int = 23  # videos without a PSNR floor
     pack: str | None = None  # "jxl": every stored JPEG packed losslessly (codecs.pack)
     lossless: bool = False  # every source stored byte for byte (JPEGs packed with ``pack``)
+    others: bool = True  # a complete backup: files that are not media stored unchanged
 
 
 def resolve_workers(cfg: ArchiveConfig) -> int:
@@ -186,6 +199,13 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
             dest,
             base,
         )
+    if not (is_image(rel) or is_video(rel)):  # a complete backup: stored byte for byte
+        kind = RAW_KINDS.get(Path(rel).suffix.lower(), "not an image or video")
+        return _guarded(
+            lambda: stored_unchanged(dest, rel, data, base, f"{kind}: stored unchanged", cfg.pack),
+            dest,
+            base,
+        )
     if is_video(rel):
         from .video_archive import process_video
 
@@ -250,7 +270,8 @@ def _process_image(dest: Path, rel: str, data: bytes, cfg: ArchiveConfig, base: 
 
 
 def _guarded(work: Callable[[], FileRecord], dest: Path, base: dict) -> FileRecord:
-    """``work()``, with every error but a full disk turned into the file's row."""
+    """``work()``, with every error but a full disk turned into the file's row: a message a
+    user can act on (:func:`..errors.describe`), the traceback too under ``--debug``."""
     try:
         return work()
     except DiskFullError:
@@ -263,9 +284,18 @@ def _guarded(work: Callable[[], FileRecord], dest: Path, base: dict) -> FileReco
         err = output_error(dest, exc)
         if isinstance(err, DiskFullError):
             raise err from exc
-        return FileRecord(status="failed", reason=f"{type(exc).__name__}: {exc}", **base)
+        return FileRecord(status="failed", reason=_reason(exc), **base)
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the job
-        return FileRecord(status="failed", reason=f"{type(exc).__name__}: {exc}", **base)
+        return FileRecord(status="failed", reason=_reason(exc), **base)
+
+
+def _reason(exc: BaseException) -> str:
+    text = describe(exc)
+    if os.environ.get(DEBUG_ENV):
+        import traceback
+
+        text += "\n" + "".join(traceback.format_exception(exc)).rstrip()
+    return text
 
 
 __all__ = [

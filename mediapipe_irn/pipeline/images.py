@@ -68,6 +68,16 @@ def _to_8bit(im: Image.Image) -> tuple[Image.Image, int]:
     return im, 8
 
 
+def _stored_bits(data: bytes, fmt: str | None, im: Image.Image) -> int:
+    """Bits per sample as the file stores them (PNG's IHDR, TIFF's BitsPerSample)."""
+    if fmt == "PNG" and len(data) > 24 and data[12:16] == b"IHDR":
+        return data[24]
+    if fmt == "TIFF":
+        bps = getattr(im, "tag_v2", {}).get(258)
+        return max(bps) if isinstance(bps, tuple) and bps else int(bps or 8)
+    return 8
+
+
 def decode_image(
     data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> ImageData:
@@ -95,14 +105,20 @@ def decode_image(
         raise
     except Image.DecompressionBombError:
         raise bomb_error(name, None) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError:  # its text names an in-memory buffer, not the file
+        raise InputError(f"{name}: not a readable image (unknown or damaged format)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{name}: not a readable image ({exc})") from exc
     if 0x0112 in exif:
         exif[0x0112] = 1
     exif_bytes = exif.tobytes() if len(exif) else None
     im, bits = _to_8bit(im)
+    if bits == 8 and _stored_bits(data, fmt, im) > 8:  # Pillow opens 16-bit RGB as 8-bit RGB
+        bits = 16
     if bits == 16:
         warnings.warn(f"{name}: 16-bit image reduced to 8 bits", stacklevel=2)
+    if im.mode == "CMYK":
+        warnings.warn(f"{name}: CMYK image converted to RGB (it comes back as RGB)", stacklevel=2)
     alpha = None
     if im.mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")

@@ -67,9 +67,10 @@ def atomic_path(
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.chmod(tmp, default_mode() if mode is None else mode & 0o7777)
-        if not overwrite and (dest.exists() or dest.is_symlink()):
-            raise OutputError(f"{dest} appeared while it was being written; left untouched")
-        os.replace(tmp, dest)
+        if overwrite:
+            os.replace(tmp, dest)
+        else:
+            _place_new(Path(tmp), dest)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OutputError):
@@ -78,6 +79,25 @@ def atomic_path(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _place_new(tmp: Path, dest: Path) -> None:
+    """Move ``tmp`` to ``dest`` only if nothing is there, atomically: a hard link fails where
+    ``dest`` exists, so two jobs writing one name never replace each other's file (a check
+    before a rename races). Where the file system has no hard links, check and rename."""
+    appeared = OutputError(f"{dest} appeared while it was being written; left untouched")
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise appeared from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV):
+            raise
+        if dest.exists() or dest.is_symlink():
+            raise appeared from None
+        os.replace(tmp, dest)
+        return
+    tmp.unlink()
 
 
 def atomic_write(
