@@ -425,6 +425,23 @@ def verify(archive_dir: str, deep: bool, weights: str | None) -> None:
 
 
 @main.command()
+@click.argument("archive_dir", metavar="ARCHIVE", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="rebuild even though the manifest is readable")
+def rebuild(archive_dir: str, force: bool) -> None:
+    """Make a new manifest for ARCHIVE from its stored files, when the old one is gone or
+    damaged (it is kept aside, renamed). The stored files' own names and metadata give every
+    row back; the sources' checksums and the promises they were stored under are lost."""
+    from ..jobs import rebuild as run_rebuild
+
+    s = run_rebuild(archive_dir, force)
+    for name, why in s.problems:
+        click.echo(f"bad: {name}: {why}", err=True)
+    aside = f"; the old manifest is kept as {s.kept_aside}" if s.kept_aside else ""
+    click.echo(f"{s.rows} rows rebuilt, {len(s.problems)} problems{aside}")
+    sys.exit(s.exit_code)
+
+
+@main.command()
 @click.argument("image", type=click.Path(exists=True, dir_okay=False))
 @click.argument("out", type=click.Path(dir_okay=False))
 @click.option("--bpp", type=float, default=None, help="byte budget in bits per HR pixel")

@@ -16,6 +16,8 @@ _WHERE = {
     "MANIFEST_NAME": "manifest",
     "FileRecord": "manifest",
     "Manifest": "manifest",
+    "RebuildSummary": "rebuild",
+    "rebuild": "rebuild",
     "RestoreConfig": "restore",
     "VerifySummary": "restore",
     "restore": "restore",
@@ -30,6 +32,7 @@ _WHERE = {
 if TYPE_CHECKING:
     from .archive import ArchiveSummary, archive
     from .manifest import MANIFEST_NAME, FileRecord, Manifest
+    from .rebuild import RebuildSummary, rebuild
     from .restore import RestoreConfig, VerifySummary, restore, verify
     from .target import Choice, Target, choose
     from .worker import ArchiveConfig, process_file
@@ -42,12 +45,12 @@ def __getattr__(name: str) -> Any:
 
 
 class _Package(types.ModuleType):
-    """``archive`` and ``restore`` stay the functions when their submodules of the same names
-    load (the import system sets the package's attribute to each submodule it loads), as when
-    this package imported them eagerly."""
+    """``archive``, ``rebuild`` and ``restore`` stay the functions when their submodules of the
+    same names load (the import system sets the package's attribute to each submodule it
+    loads), as when this package imported them eagerly."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("archive", "restore") and isinstance(value, types.ModuleType):
+        if name in ("archive", "rebuild", "restore") and isinstance(value, types.ModuleType):
             return
         super().__setattr__(name, value)
 
@@ -62,12 +65,14 @@ __all__ = [
     "FileRecord",
     "MANIFEST_NAME",
     "Manifest",
+    "RebuildSummary",
     "RestoreConfig",
     "Target",
     "VerifySummary",
     "archive",
     "choose",
     "process_file",
+    "rebuild",
     "restore",
     "verify",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import math
 import sys
 import time
 import warnings
@@ -30,12 +31,14 @@ from ..errors import (
     OutputError,
     describe,
 )
+from ..metrics import mse_u8
 from ..pipeline.execution import FLOAT32
 from ..pipeline.images import ImageData, decode_image, encode_image
 from ..pipeline.output import atomic_write, clean_temporaries, is_temporary
 from .archive import SOURCES_KEY, ArchiveSummary, progress_bar
 from .lock import LOCK_NAME, archive_lock
 from .manifest import MANIFEST_NAME, FileRecord, Manifest
+from .search import lowest
 
 _SAVE_FORMATS = {
     ".jpg": "JPEG",
@@ -217,7 +220,61 @@ def _restore_one(
             target = inside(out, r.rel_path + new_ext, "source path")
     if r.model is None and alpha is None and _SAVE_FORMATS.get(Path(r.jpeg_path).suffix) == fmt:
         return target, data, n  # already a file of the wanted format: no second generation
-    return target, encode_image(replace(img, alpha=alpha), fmt, cfg.quality), n
+    img = replace(img, alpha=alpha)
+    if fmt == "JPEG":
+        jpeg = jpeg_keeping(img, r, cfg.quality)
+        if jpeg is not None:
+            return target, jpeg, n
+        if cfg.format == "jpeg":  # asked for by name: a JPEG, said to break the promise
+            warnings.warn(
+                f"a JPEG at quality {cfg.quality} may fall under the archive's promise "
+                f"({r.target}); --format auto writes such files losslessly",
+                stacklevel=2,
+            )
+            return target, encode_image(img, "JPEG", cfg.quality), n
+        warnings.warn(
+            f"written losslessly as {Path(r.rel_path).name}.png: a JPEG of the restored image "
+            f"would fall under the archive's promise ({r.target})",
+            stacklevel=2,
+        )
+        fmt, target = "PNG", inside(out, r.rel_path + ".png", "source path")
+    return target, encode_image(img, fmt, cfg.quality), n
+
+
+# a restoration measured in bfloat16 may come out this much lower in float32 (what restore
+# runs): the most of jobs.target.BF16_MARGIN
+RESTORE_SLACK_DB = 0.05
+
+
+def _rmse(db: float) -> float:
+    return 255.0 / 10 ** (db / 20)
+
+
+def jpeg_keeping(img: ImageData, r: FileRecord, quality: int) -> bytes | None:
+    """The restored ``img`` as a JPEG that keeps the row's promise, or None where none can.
+
+    A row stored under a PSNR floor ``f`` promises RMSE(out, source) ≤ rmse(f); the restored
+    image is at ``r.psnr`` (less :data:`RESTORE_SLACK_DB`). By the triangle inequality the JPEG
+    keeps the promise wherever RMSE(jpeg, restored) ≤ rmse(f) − rmse(r.psnr): the lowest
+    quality from ``quality`` up that stays within that is written. A row without a promise is
+    written at ``quality``; an SSIM promise has no such bound (None: written losslessly)."""
+    if r.target is None or r.psnr is None or math.isinf(r.psnr):
+        return encode_image(img, "JPEG", quality)
+    metric, _, value = r.target.partition(">=")
+    if metric != "psnr":
+        return None
+    budget = _rmse(float(value)) - _rmse(r.psnr - RESTORE_SLACK_DB)
+    if budget <= 0:
+        return None
+    files: dict[int, bytes] = {}
+
+    def within(q: int) -> bool:
+        files[q] = encode_image(img, "JPEG", q)
+        out = decode_image(files[q]).rgb
+        return math.sqrt(mse_u8(out, img.rgb)) <= budget
+
+    q = lowest(within, min(quality, 100), 100)
+    return None if q is None else files[q]
 
 
 def _as_stored(dest: Path, out: Path, r: FileRecord) -> list[tuple[Path, bytes]]:
@@ -265,7 +322,8 @@ def orphans(dest: Path, recs: list[FileRecord]) -> list[str]:
     out = []
     for p in sorted(dest.rglob("*")):
         rel = p.relative_to(dest).as_posix()
-        if p.is_dir() or rel in _OWN_FILES or is_temporary(p) or rel in named:
+        aside = rel.startswith(MANIFEST_NAME + ".damaged-")  # kept by `rebuild`
+        if p.is_dir() or rel in _OWN_FILES or is_temporary(p) or rel in named or aside:
             continue
         out.append(rel)
     return out
