@@ -175,9 +175,9 @@ def test_archive_with_a_floor_round_trips(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["restore", str(dest), str(out), "--quiet"])
     assert res.exit_code == 0, res.output
     assert ran == [FLOAT32] * sum(r.model is not None for r in rows.values())
-    for name in rows:
-        got = read_image(out / name)
-        assert psnr(got.rgb, read_image(src / name).rgb) >= 31 - 0.3  # PNG/JPEG re-save
+    for name in rows:  # what restore writes keeps the promise (a JPEG that cannot: a PNG)
+        path = out / name if (out / name).exists() else out / (name + ".png")
+        assert psnr(read_image(path).rgb, read_image(src / name).rgb) >= 31
     assert (read_image(out / "alpha.png").alpha == 200).all()
     if rows["rocket.jpg"].path == "jpeg@full":  # a JPEG stored as JPEG comes back as is
         assert (out / "rocket.jpg").read_bytes() == (

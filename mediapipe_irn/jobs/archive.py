@@ -241,6 +241,8 @@ def _run(
     )
     failures: list[tuple[str, str]] = []
     todo: list[str] = []
+    # folders of SRC, as the archive mirrors them: no stored file may take one's name
+    folders = {q.as_posix() for p in files for q in p.relative_to(src).parents if q.parts}
     owner = {}  # stored name → the source that owns it (other rows, and this run's)
     for r in man.records():
         for name, _ in r.stored_files():
@@ -283,10 +285,17 @@ def _run(
                 s["bytes_out"] += old.stored_bytes or 0
                 continue
         clash = [owner[n] for n in _names(rel, exts) if owner.get(n, rel) != rel]
-        if clash:  # cannot happen with this version's names; guards older archives
+        taken = [n for n in _names(rel, exts) if n in folders]
+        if clash or taken:  # names only collide with an older archive's, or with a folder
             s["failed"] += 1
-            failures.append((rel, f"stored name collides with {clash[0]}'s"))
-            man.put(FileRecord(rel, "failed", reason=failures[-1][1]))
+            why = (
+                f"stored name collides with {clash[0]}'s"
+                if clash
+                else f"its stored name {taken[0]} is the name of a folder in SRC; rename one"
+            )
+            failures.append((rel, why))
+            if old is None or old.status != "done":
+                man.put(FileRecord(rel, "failed", reason=why))
             continue
         owner.update({n: rel for n in _names(rel, exts)})
         todo.append(rel)

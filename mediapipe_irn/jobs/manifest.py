@@ -43,6 +43,7 @@ _ADDED_COLUMNS = {
     "packed": "TEXT",
     "jpeg_sha256": "TEXT",
     "jpeg_bytes": "INTEGER",
+    "mtime": "REAL",
 }
 
 
@@ -77,6 +78,7 @@ class FileRecord:
     packed: str | None = None
     jpeg_sha256: str | None = None
     jpeg_bytes: int | None = None
+    mtime: float | None = None  # the source's modification time (restored files get it back)
 
     @property
     def path(self) -> str:
@@ -117,23 +119,30 @@ _COLUMNS = ", ".join(f.name for f in fields(FileRecord))
 
 
 def _open_readonly(path: Path) -> sqlite3.Connection:
-    """``path`` opened read-only; where SQLite cannot open it so (a write-ahead-logged
-    database in a folder that refuses writes), as an immutable file."""
+    """``path`` opened without writing anything beside it: as an immutable file, unless a
+    write-ahead log is there (a job that died mid-write), which read-only mode replays; where
+    SQLite cannot open that log read-only (a folder that refuses writes), immutable too (rows
+    only in the log are then missing, and their stored files show up as unlisted)."""
     if not path.is_file() or path.stat().st_size == 0:
         raise IntegrityError(f"{path}: the manifest is empty or missing; {_REBUILD}")
-    uri = "file:" + quote(str(path.resolve())) + "?mode=ro"
-    db = sqlite3.connect(uri, uri=True, timeout=30)
-    try:
+    uri = "file:" + quote(str(path.resolve()))
+    wal = Path(str(path) + "-wal")
+    modes = ["?mode=ro", "?mode=ro&immutable=1"]
+    if not (wal.is_file() and wal.stat().st_size > 0):
+        modes = modes[1:]
+    for i, mode in enumerate(modes):
+        db = sqlite3.connect(uri + mode, uri=True, timeout=30)
         try:
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.OperationalError:  # cannot open its log read-only
+            return db
+        except sqlite3.OperationalError:
             db.close()
-            db = sqlite3.connect(uri + "&immutable=1", uri=True)
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        db.close()
-        raise IntegrityError(f"{path}: the manifest is damaged ({exc}); {_REBUILD}") from None
-    return db
+            if i + 1 == len(modes):
+                raise
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise IntegrityError(f"{path}: the manifest is damaged ({exc}); {_REBUILD}") from None
+    raise AssertionError("unreachable")
 
 
 def _readable_columns(db: sqlite3.Connection, path: Path) -> str:

@@ -13,6 +13,7 @@ import fnmatch
 import hashlib
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -75,7 +76,8 @@ def inside(root: Path, rel: str | None, what: str) -> Path:
     if not rel:
         raise IntegrityError(f"manifest row has no {what}")
     pp = PurePosixPath(rel)
-    if pp.is_absolute() or ".." in pp.parts or "\\" in rel or "\0" in rel:
+    dots = rel in (".", "") or any(part in (".", "") for part in rel.split("/"))
+    if pp.is_absolute() or ".." in pp.parts or "\\" in rel or "\0" in rel or dots:
         raise IntegrityError(f"manifest {what} {rel!r} leaves its folder; refused")
     p = root / pp
     try:
@@ -359,8 +361,12 @@ def restore(
         require_unpacking(recs, dest)
         if out.is_dir():
             clean_temporaries(out)  # what a killed restore left half-written
-        notes = [f"{o}: in the archive but named by no manifest row" for o in orphans(dest, every)]
-        return _restore_rows(dest, out, recs, every, cfg, notes, progress)
+        unlisted = [
+            (o, "in the archive but named by no manifest row: not restored (if the manifest "
+             "lost rows, `mediapipe-irn rebuild` makes a new one from the stored files)")
+            for o in orphans(dest, every)
+        ]  # fmt: skip
+        return _restore_rows(dest, out, recs, every, cfg, unlisted, progress)
 
 
 def _restore_rows(
@@ -369,13 +375,14 @@ def _restore_rows(
     recs: list[FileRecord],
     every: list[FileRecord],
     cfg: RestoreConfig,
-    notes: list[str],
+    unlisted: list[tuple[str, str]],
     progress: bool,
 ) -> ArchiveSummary:
     t0 = time.time()
+    notes: list[str] = []
     s = dict(files=len(recs), done=0, skipped_done=0, failed=0, unsupported=0)
     s.update(bytes_in=0, bytes_out=0)
-    failures = [
+    failures = unlisted + [
         (r.rel_path, f"not in the archive: {r.status} when it was archived ({r.reason or '?'})")
         for r in every
         if r.status == "failed"
@@ -427,14 +434,15 @@ def _restore_row(
             size += target.stat().st_size
             if mode is not None:
                 target.chmod(mode)
-            again = False
-            continue
-        if not cfg.force and target.is_file() and _same_bytes(target, payload):
+        elif not cfg.force and target.is_file() and _same_bytes(target, payload):
             size += len(payload)  # a rerun: this very file is there
             continue
-        atomic_write(target, payload, overwrite=cfg.force, mode=mode)
-        size += len(payload)
+        else:
+            atomic_write(target, payload, overwrite=cfg.force, mode=mode)
+            size += len(payload)
         again = False
+        if r.mtime is not None:  # the source's file time
+            os.utime(target, (r.mtime, r.mtime))
     return n, size, again
 
 

@@ -34,20 +34,37 @@ def min_side(scale: int) -> int:
     return 8 * scale
 
 
+# a file name's limit in bytes on Linux/macOS file systems, less room for a packing suffix
+NAME_MAX, PACK_ROOM = 255, 8
+
+
+def _named(rel: str, suffix: str) -> str:
+    """``rel + suffix``; where its last part would pass the file system's limit on a name (a
+    source name of 240-255 bytes), the source's part is cut short and ends in ``~`` and a
+    digest of the whole, so the name stays unique (the manifest keeps the source's own)."""
+    head, sep, last = rel.rpartition("/")
+    room = NAME_MAX - PACK_ROOM - len(suffix.encode())
+    if len((last + suffix).encode()) <= NAME_MAX - PACK_ROOM:
+        return rel + suffix
+    digest = "~" + hashlib.sha256(last.encode()).hexdigest()[:16]
+    keep = last.encode()[: max(0, room - len(digest))].decode("utf-8", "ignore")
+    return head + sep + keep + digest + suffix
+
+
 def lr_name(rel: str, codec_ext: str) -> str:
-    return rel + LR_MARK + codec_ext
+    return _named(rel, LR_MARK + codec_ext)
 
 
 def full_name(rel: str, codec_ext: str) -> str:
-    return rel + FULL_MARK + codec_ext
+    return _named(rel, FULL_MARK + codec_ext)
 
 
 def alpha_name(rel: str) -> str:
-    return rel + ALPHA_MARK
+    return _named(rel, ALPHA_MARK)
 
 
 def orig_name(rel: str) -> str:
-    return rel + ORIG_MARK + Path(rel).suffix
+    return _named(rel, ORIG_MARK + Path(rel).suffix)
 
 
 def sha256_of(data: bytes) -> str:

@@ -184,7 +184,8 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
     base = dict(rel_path=rel, model=cfg.model, codec=cfg.codec, quality=cfg.quality)
     try:
         data = path.read_bytes()
-        base["mode"] = path.stat().st_mode & 0o777
+        st = path.stat()
+        base.update(mode=st.st_mode & 0o777, mtime=st.st_mtime)
     except OSError as exc:
         return FileRecord(status="failed", reason=f"unreadable: {exc.strerror or exc}", **base)
     base.update(size=len(data), sha256=sha256_of(data))
