@@ -1,5 +1,8 @@
 """Mutated real JPEG/PNG/MP4 files through every job: never a traceback, always success or a
-one-line error, and the source folder byte-identical afterwards (slow: a few hundred cases)."""
+one-line error, the source folder byte-identical afterwards, and no file lost silently: every
+source is archived or reported, every archived file restored or reported (slow: a few hundred
+cases; mutated clips also under a floor; mutated stored files, packed ones too, fed to
+restore and verify)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from mediapipe_irn.cli import main
+from mediapipe_irn.jobs import MANIFEST_NAME, Manifest
 
 from .conftest import SAMPLES
 
@@ -62,7 +66,8 @@ def _digest(root: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.iterdir())}
 
 
-def _check(args: list[str]) -> None:
+def _check(args: list[str]) -> str:
+    """Run one command: no uncaught exception, no traceback, one error line; its output."""
     r = CliRunner().invoke(main, [str(a) for a in args])
     if r.exception is not None and not isinstance(r.exception, SystemExit):
         raise AssertionError(f"{args}: uncaught {type(r.exception).__name__}: {r.exception}")
@@ -70,6 +75,22 @@ def _check(args: list[str]) -> None:
     assert "Traceback" not in r.output, (args, r.output)
     if r.exit_code == 2:
         assert r.output.count("error: ") == 1, (args, r.output)  # one error line
+    return r.output
+
+
+def _accounted(src: Path, arc: Path, out: Path, output: str) -> None:
+    """Every source has a row (done, or failed/skipped with a reason the job printed), and
+    every done row was restored into ``out`` or named by the restore's output."""
+    with Manifest(arc / MANIFEST_NAME, readonly=True) as man:
+        rows = {r.rel_path: r for r in man.records()}
+    for p in src.iterdir():
+        r = rows.get(p.name)
+        assert r is not None, f"{p.name}: no row"
+        assert r.status == "done" or r.reason, (p.name, r)
+    for name, r in rows.items():
+        if r.status == "done":
+            got = list(out.glob(name + "*"))
+            assert got or name in output, f"{name}: neither restored nor reported"
 
 
 @pytest.mark.slow
@@ -86,16 +107,31 @@ def test_mutated_files_never_crash_any_job(tmp_path):
         else:
             _check(["down", f, o / "lr.png", "--model", "bicubic-x2"])
             _check(["up", f, o / "hr.png", "--model", "bicubic-x2"])
-    # the archive job over the whole mutated folder, then restore and verify it
+    # the archive job over the whole mutated folder, packed, then restore and verify it
     arc = tmp_path / "arc"
-    _check(["archive", src, arc, "--model", "bicubic-x2", "--workers", "1", "--quiet"])
-    _check(["restore", arc, tmp_path / "out", "--quiet"])
+    _check(
+        ["archive", src, arc, "--model", "bicubic-x2", "--workers", "1", "--pack", "jxl", "--quiet"]
+    )
+    out = _check(["restore", arc, tmp_path / "out", "--quiet"])
+    _accounted(src, arc, tmp_path / "out", out)
     _check(["verify", arc, "--deep"])
-    # and a restore of an archive whose stored files were mutated in place
+    # a restore of an archive whose stored files (packed ones among them) were mutated in place
     rng = np.random.default_rng(7)
-    for p in sorted(arc.rglob("*.irn.*"))[:60]:
+    stored = sorted(arc.rglob("*.irn.*"))[:80]
+    assert len(stored) >= 50 and any(p.suffix == ".jxl" for p in stored)
+    for p in stored:
         p.write_bytes(mutate(p.read_bytes(), rng))
-    _check(["restore", arc, tmp_path / "out2", "--quiet"])
+    out = _check(["restore", arc, tmp_path / "out2", "--quiet"])
+    _accounted(src, arc, tmp_path / "out2", out)
     _check(["verify", arc, "--deep"])
+    # the mutated clips under a PSNR floor (the search on each, then the whole clip)
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for f in [f for f in files if f.suffix == ".mp4"][:50]:
+        shutil.copy(f, clips / f.name)
+    arc2 = tmp_path / "arc2"
+    _check(["archive", clips, arc2, "--target-psnr", "30", "--workers", "1", "--quiet"])
+    out = _check(["restore", arc2, tmp_path / "out3", "--quiet"])
+    _accounted(clips, arc2, tmp_path / "out3", out)
     assert _digest(src) == before
     shutil.rmtree(work, ignore_errors=True)

@@ -397,3 +397,28 @@ def test_stored_files_are_checked_before_anything_is_written(src, tmp_path):
         from mediapipe_irn.jobs.restore import read_checked
 
         read_checked(dest, _rows(dest)["chelsea.png"].stored_path, "0" * 64)
+
+
+def test_a_second_interrupt_still_reports_what_was_archived(src, tmp_path, monkeypatch):
+    from mediapipe_irn.jobs import archive as archive_fn
+    from mediapipe_irn.jobs.engines import JobInterrupted
+    from mediapipe_irn.jobs.worker import process_file
+
+    archive_module = sys.modules[archive_fn.__module__]
+
+    class Engine:  # two files finish, then Ctrl-C, then Ctrl-C again while stopping
+        def __init__(self, s, d, todo, cfg):
+            self.args = (s, d, todo, cfg)
+
+        def results(self):
+            s, d, todo, cfg = self.args
+            for rel in todo:
+                yield process_file(s, d, rel, cfg)
+            raise JobInterrupted(2)
+
+        def stop(self, grace=10.0):
+            raise JobInterrupted(2)
+
+    monkeypatch.setattr(archive_module, "make_engine", Engine)
+    s = archive_fn(src, tmp_path / "arc", CFG, progress=False)
+    assert s.interrupted == 2 and s.done == 2 and s.exit_code == 130

@@ -343,8 +343,11 @@ def _run(
             record(rec)
     except JobInterrupted as exc:
         stopped = exc.signum
-        for rec in engine.stop():
-            record(rec)
+        try:
+            for rec in engine.stop():
+                record(rec)
+        except JobInterrupted:  # a second one: the workers ended at once; the count stands
+            pass
     except DiskFullError as exc:
         engine.stop(grace=0)
         clean_temporaries(dest)
