@@ -422,3 +422,26 @@ def test_a_second_interrupt_still_reports_what_was_archived(src, tmp_path, monke
     monkeypatch.setattr(archive_module, "make_engine", Engine)
     s = archive_fn(src, tmp_path / "arc", CFG, progress=False)
     assert s.interrupted == 2 and s.done == 2 and s.exit_code == 130
+
+
+def test_a_terminated_restore_leaves_no_half_file_and_a_rerun_finishes(tmp_path):
+    import signal
+    import time
+
+    from .conftest import photo_folder
+
+    src = photo_folder(tmp_path / "src", 24)
+    dest, out = tmp_path / "arc", tmp_path / "out"
+    archive(src, dest, CFG, progress=False)
+    cmd = [sys.executable, "-m", "mediapipe_irn.cli", "restore", str(dest), str(out), "--quiet"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    t = time.time()
+    while time.time() - t < 60 and not (out.is_dir() and any(out.glob("*.png"))):
+        time.sleep(0.02)
+    p.send_signal(signal.SIGTERM)
+    p.communicate(timeout=60)
+    assert p.returncode in (143, 0)  # 0: it had finished first
+    assert not list(out.glob(".mpirn-tmp.*"))
+    r = restore(dest, out, progress=False)
+    assert r.exit_code == 0 and r.done + r.skipped_done == 24
+    assert len(list(out.glob("*.png"))) == 24

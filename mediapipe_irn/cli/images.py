@@ -383,6 +383,8 @@ def restore(
         RestoreConfig(fmt, quality, pattern, weights, force, lossless, as_stored),
         progress=not quiet,
     )
+    if s.interrupted:
+        click.echo("interrupted: the files restored so far are complete; rerun to go on", err=True)
     again = f", {s.skipped_done} already restored" if s.skipped_done else ""
     click.echo(
         f"{s.files} files: {s.done} restored{again}, {s.failed} failed; "

@@ -37,6 +37,7 @@ from ..pipeline.execution import FLOAT32
 from ..pipeline.images import ImageData, decode_image, encode_image
 from ..pipeline.output import atomic_write, clean_temporaries, is_temporary
 from .archive import SOURCES_KEY, ArchiveSummary, progress_bar
+from .engines import JobInterrupted, interruptible
 from .lock import LOCK_NAME, archive_lock
 from .manifest import MANIFEST_NAME, FileRecord, Manifest
 from .search import lowest
@@ -366,7 +367,8 @@ def restore(
              "lost rows, `mediapipe-irn rebuild` makes a new one from the stored files)")
             for o in orphans(dest, every)
         ]  # fmt: skip
-        return _restore_rows(dest, out, recs, every, cfg, unlisted, progress)
+        with interruptible():  # SIGTERM too: the file being written is cleaned up
+            return _restore_rows(dest, out, recs, every, cfg, unlisted, progress)
 
 
 def _restore_rows(
@@ -379,7 +381,12 @@ def _restore_rows(
     progress: bool,
 ) -> ArchiveSummary:
     t0 = time.time()
-    notes: list[str] = []
+    notes = [  # left out when archived (links, FIFOs): said again
+        f"{r.rel_path}: not in the archive: {r.reason or 'left out'}"
+        for r in every
+        if r.status == "skipped"
+        and (cfg.pattern is None or fnmatch.fnmatch(r.rel_path, cfg.pattern))
+    ]
     s = dict(files=len(recs), done=0, skipped_done=0, failed=0, unsupported=0)
     s.update(bytes_in=0, bytes_out=0)
     failures = unlisted + [
@@ -389,12 +396,16 @@ def _restore_rows(
         and (cfg.pattern is None or fnmatch.fnmatch(r.rel_path, cfg.pattern))
     ]
     s["failed"] = len(failures)
+    stopped = None
     for i, r in enumerate(recs, 1):
         try:
             n, size, again = _restore_row(dest, out, r, cfg, notes)
             s["done" if not again else "skipped_done"] += 1
             s["bytes_in"] += n
             s["bytes_out"] += size
+        except JobInterrupted as exc:  # a rerun goes on from here
+            stopped = exc.signum
+            break
         except DiskFullError as exc:  # nothing after it can be written either
             s["failed"] += 1
             failures.append((r.rel_path, f"{exc}; restore stopped: free space and rerun"))
@@ -406,7 +417,9 @@ def _restore_rows(
             progress_bar(i, len(recs), t0, r.rel_path)
     if progress and recs:
         print(file=sys.stderr)
-    return ArchiveSummary(**s, seconds=time.time() - t0, failures=failures, warnings=notes)
+    return ArchiveSummary(
+        **s, seconds=time.time() - t0, failures=failures, warnings=notes, interrupted=stopped
+    )
 
 
 def _restore_row(
