@@ -320,7 +320,8 @@ def _target_line(s, promise: str) -> str:
     if s.plain_bytes:
         line += (
             f"; {human(s.chosen_bytes)} against {human(s.plain_bytes)} for the plain codec "
-            f"({100 * s.chosen_bytes / s.plain_bytes:.1f} %)"
+            f"under the same promise ({100 * s.chosen_bytes / s.plain_bytes:.1f} %, over the "
+            "files it was searched for)"
         )
     return line
 
@@ -424,6 +425,21 @@ def verify(archive_dir: str, deep: bool, weights: str | None) -> None:
         + (" (decoded)" if deep else "")
     )
     sys.exit(s.exit_code)
+
+
+@main.command()
+@click.argument("archive_dir", metavar="ARCHIVE", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="the report as JSON on standard output")
+def report(archive_dir: str, as_json: bool) -> None:
+    """Per file: how it is stored, its PSNR/SSIM, its bytes against the source and the plain
+    codec, and what failed or was left out (reads the archive, writes nothing)."""
+    import json
+
+    from ..jobs.report import format_report
+    from ..jobs.report import report as run_report
+
+    rep = run_report(archive_dir)
+    click.echo(json.dumps(rep, indent=1) if as_json else format_report(rep))
 
 
 @main.command()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..codecs import get_codec
-from ..codecs.pack import PACKED_SUFFIX, is_jpeg, require
+from ..codecs.pack import PACKED_SUFFIX, require
 from ..errors import DiskFullError, InputError, OutputError, describe
 from ..models import get_spec
 from ..pipeline.media import is_image, is_video
@@ -33,7 +33,7 @@ from .lock import LOCK_NAME, archive_lock
 from .manifest import MANIFEST_NAME, FileRecord, Manifest
 from .stored import alpha_name, full_name, lr_name, orig_name
 from .video_archive import video_ext
-from .worker import ArchiveConfig
+from .worker import ArchiveConfig, check_config, settings_key
 
 SOURCES_KEY = "sources"
 
@@ -152,22 +152,6 @@ def _names(rel: str, exts: list[str]) -> list[str]:
     return out + [n + suffix for n in out for suffix in PACKED_SUFFIX.values()]
 
 
-def _packing_matches(dest: Path, old: FileRecord, cfg: ArchiveConfig) -> bool:
-    """Whether a done row is stored as ``cfg`` would store it now: byte for byte where
-    ``cfg.lossless`` asks, and a stored JPEG packed exactly as ``cfg.pack`` asks."""
-    if cfg.lossless and old.codec is not None:
-        return False
-    if old.packed is not None:
-        return old.packed == cfg.pack
-    if cfg.pack is None or not old.stored_path or old.jpeg_sha256 is not None:
-        return True  # nothing to pack, or packing was tried and saved nothing
-    try:
-        with open(dest / old.stored_path, "rb") as f:
-            return not is_jpeg(f.read(3))  # an unpacked JPEG: pack it now
-    except OSError:
-        return False
-
-
 def _drop_replaced(
     dest: Path, old: FileRecord | None, new: FileRecord, owner: dict[str, str]
 ) -> None:
@@ -198,7 +182,8 @@ def archive(
     if src == dest or src.is_relative_to(dest):
         raise OutputError("DEST must not be SRC or contain it")
     get_spec(cfg.model)
-    require(cfg.pack)  # before any file is touched
+    check_config(cfg)  # before any file is touched
+    require(cfg.pack)
     if cfg.lossless and cfg.target is not None:
         raise InputError("lossless stores every source as it is: it takes no quality target")
     codecs = cfg.target.codecs if cfg.target is not None else (cfg.codec,)
@@ -278,7 +263,7 @@ def _run(
             if (
                 not cfg.redo
                 and all((dest / n).is_file() for n, _ in old.stored_files())
-                and _packing_matches(dest, old, cfg)
+                and old.settings == settings_key(cfg, rel)  # else stored again, as now asked
             ):
                 s["skipped_done"] += 1
                 s["bytes_in"] += old.size or 0

@@ -44,6 +44,7 @@ _ADDED_COLUMNS = {
     "jpeg_sha256": "TEXT",
     "jpeg_bytes": "INTEGER",
     "mtime": "REAL",
+    "settings": "TEXT",
 }
 
 
@@ -79,6 +80,7 @@ class FileRecord:
     jpeg_sha256: str | None = None
     jpeg_bytes: int | None = None
     mtime: float | None = None  # the source's modification time (restored files get it back)
+    settings: str | None = None  # what decided how it is stored (jobs.worker.settings_key)
 
     @property
     def path(self) -> str:

@@ -312,11 +312,37 @@ def _restore_video(
     return target, None, len(data)
 
 
-def _video_metadata(stored: Path) -> None:
+def _decode_clip(stored: Path, r: FileRecord) -> None:
+    """``verify --deep`` on a clip: every frame decodes, as many as its source had where the
+    row knows, and a model path's first frame restores to the source's size."""
     from ..pipeline.rescale import FrameRescaler
+    from ..pipeline.video import open_input
     from .transcode import read_video_metadata
 
-    FrameRescaler.for_metadata(read_video_metadata(stored), video=True)
+    rescaler = meta = first = None
+    if r.model is not None:
+        meta = read_video_metadata(stored)
+        rescaler = FrameRescaler.for_metadata(meta, video=True)
+    n = 0
+    try:
+        with open_input(stored) as inp:
+            for frame in inp.decode(video=0):
+                if first is None:
+                    first = frame.to_ndarray(format="rgb24")
+                n += 1
+    except Exception as exc:  # noqa: BLE001 - FFmpeg's errors, whatever their class
+        raise IntegrityError(
+            f"stored clip {r.stored_path} does not decode: {describe(exc)}"
+        ) from None
+    if first is None:
+        raise IntegrityError(f"stored clip {r.stored_path} holds no decodable frame")
+    if rescaler is not None and meta is not None:
+        out = rescaler.up(first, meta)
+        if r.width and r.height and out.shape[:2] != (r.height, r.width):
+            raise IntegrityError(
+                f"stored clip {r.stored_path} restores to {out.shape[1]}×{out.shape[0]}, "
+                f"its source was {r.width}×{r.height}"
+            )
 
 
 def orphans(dest: Path, recs: list[FileRecord]) -> list[str]:
@@ -509,10 +535,9 @@ def verify(
 def _verify_row(dest: Path, r: FileRecord, deep: bool, weights: str | None) -> None:
     if r.stored_sha256 is None and r.codec is not None:
         raise IntegrityError("the manifest records no sha256 of its stored file: cannot be checked")
-    if deep and r.codec == "h264":  # a clip: its file and its restore metadata
+    if deep and r.codec == "h264":  # a clip: its file, decoded; a model path's first frame
         read_stored(dest, r)
-        if r.model is not None:
-            _video_metadata(inside(dest, r.stored_path, "stored path"))
+        _decode_clip(inside(dest, r.stored_path, "stored path"), r)
     elif deep:  # checks the source path too
         _restore_one(dest, dest / "_", r, RestoreConfig(weights=weights))
     else:

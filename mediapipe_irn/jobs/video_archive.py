@@ -212,9 +212,11 @@ def process_video(path: Path, dest: Path, rel: str, cfg, base: dict) -> FileReco
         out.unlink()
         why = "the floor was missed on the whole clip" if mean < floor else "the source is smaller"
         return stored_unchanged(dest, rel, path.read_bytes(), base, f"{why}: stored unchanged")
-    if ratio is not None:  # estimated from the sampled segments
-        base["plain_bytes"] = round(len(stored) * ratio)
-        notes.append("plain H.264 bytes estimated on the sampled segments")
+    if ratio is not None:  # only an estimate from the sampled segments: not a saving to report
+        notes.append(
+            f"plain H.264 at the same floor: about {ratio:.2f}× these bytes (estimated on the "
+            "sampled segments, not searched on the whole clip; left out of the saving)"
+        )
     if worst is not None:
         notes.append(f"worst one-second window {worst:.2f} dB")
     base.update(model=model, codec="h264", quality=crf)

@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..metrics import psnr, ssim
 from ..models import create_model, get_spec
-from ..pipeline.images import DEFAULT_MAX_PIXELS, ImageData, decode_image
+from ..pipeline.images import DEFAULT_MAX_PIXELS, ImageData, decode_image, extra_metadata
 from ..pipeline.media import is_image, is_video
 from ..pipeline.output import atomic_write, output_error
 from ..pipeline.rescale import FrameRescaler
@@ -75,6 +75,50 @@ class ArchiveConfig:
     pack: str | None = None  # "jxl": every stored JPEG packed losslessly (codecs.pack)
     lossless: bool = False  # every source stored byte for byte (JPEGs packed with ``pack``)
     others: bool = True  # a complete backup: files that are not media stored unchanged
+
+
+def settings_key(cfg: ArchiveConfig, rel: str) -> str:
+    """The settings that decide how ``rel`` is stored, as one string in its row: a rerun with
+    other settings stores it again (never keeps a file made under another promise)."""
+    import json
+
+    common = {"pack": cfg.pack, "lossless": cfg.lossless}
+    t = cfg.target
+    if cfg.lossless or not (is_image(rel) or is_video(rel)):
+        kind = {}
+    elif is_video(rel):
+        floor = t.describe() if t is not None and t.metric == "psnr" and t.floor else None
+        kind = {"video_model": cfg.video_model, "target": floor}
+        kind.update({} if floor else {"crf": cfg.crf})
+    elif t is not None:
+        kind = {"target": t.describe(), "codecs": list(t.codecs), "models": list(t.models)}
+        kind.update({"weights": cfg.weights} if cfg.weights else {})
+    else:
+        kind = {"model": cfg.model, "codec": cfg.codec, "quality": cfg.quality}
+        kind.update({"refine": cfg.refine, "weights": cfg.weights, "verify": cfg.verify})
+    return json.dumps({**common, **kind}, sort_keys=True, separators=(",", ":"))
+
+
+def check_config(cfg: ArchiveConfig) -> None:
+    """Refuse settings no file could be stored under, before any file is touched."""
+    from ..errors import InputError
+
+    lo, hi = get_codec(cfg.codec).quality_range
+    if cfg.target is None and cfg.quality is not None and not lo <= cfg.quality <= hi:
+        raise InputError(f"--quality must be in {lo}–{hi} for {cfg.codec}, got {cfg.quality}")
+    if not 0 <= cfg.crf <= 51:
+        raise InputError(f"--crf must be in 0–51, got {cfg.crf}")
+    if cfg.max_pixels <= 0:
+        raise InputError(f"--max-pixels must be positive, got {cfg.max_pixels}")
+    if cfg.threads_per_worker is not None and cfg.threads_per_worker < 1:
+        raise InputError(f"--threads must be at least 1, got {cfg.threads_per_worker}")
+    if cfg.refine < 0:
+        raise InputError(f"--refine must be ≥ 0, got {cfg.refine}")
+    resolve_workers(cfg)
+    get_spec(cfg.video_model)
+    if cfg.target is not None:
+        for m in cfg.target.models:
+            get_spec(m)
 
 
 def resolve_workers(cfg: ArchiveConfig) -> int:
@@ -181,7 +225,13 @@ def process_file(src_root: str, dest_root: str, rel: str, cfg: ArchiveConfig) ->
     """Archive one file (runs in a worker). Bad input is a returned record, never an
     exception; a full disk raises :class:`DiskFullError` (the job must stop)."""
     path = Path(src_root) / rel
-    base = dict(rel_path=rel, model=cfg.model, codec=cfg.codec, quality=cfg.quality)
+    base = dict(
+        rel_path=rel,
+        model=cfg.model,
+        codec=cfg.codec,
+        quality=cfg.quality,
+        settings=settings_key(cfg, rel),
+    )
     try:
         data = path.read_bytes()
         st = path.stat()
@@ -226,7 +276,14 @@ def _process_image(dest: Path, rel: str, data: bytes, cfg: ArchiveConfig, base: 
             img = decode_image(data, rel, cfg.max_pixels)
         except MultiFrameError as exc:
             return unchanged(f"{exc}: stored unchanged, every frame kept")
-    notes = "; ".join(str(w.message) for w in caught) or None
+    lost = extra_metadata(data)
+    notes = (
+        "; ".join(
+            [str(w.message) for w in caught]
+            + ([f"not kept in the stored file: {', '.join(lost)} of the source"] if lost else [])
+        )
+        or None
+    )
     h, w = img.size
     base.update(width=w, height=h)
     if min(h, w) < min_side(get_spec(cfg.model).scale):
@@ -301,6 +358,8 @@ def _reason(exc: BaseException) -> str:
 
 __all__ = [
     "ArchiveConfig",
+    "check_config",
+    "settings_key",
     "init_pool_worker",
     "init_worker",
     "process_file",

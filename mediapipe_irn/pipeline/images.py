@@ -78,6 +78,24 @@ def _stored_bits(data: bytes, fmt: str | None, im: Image.Image) -> int:
     return 8
 
 
+def extra_metadata(data: bytes) -> list[str]:
+    """What the file carries beside its pixels, colour profile and EXIF that a re-encoded
+    copy does not keep: XMP, a resolution (DPI), text comments."""
+    try:
+        im = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError, ValueError):
+        return []
+    info, out = im.info, []
+    if "xmp" in info or "XML:com.adobe.xmp" in info:
+        out.append("XMP")
+    if "dpi" in info or "resolution" in info:
+        out.append("DPI")
+    texts = [k for k, v in info.items() if isinstance(v, str) and k not in ("XML:com.adobe.xmp",)]
+    if "comment" in info or texts:
+        out.append("text comments")
+    return out
+
+
 def decode_image(
     data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> ImageData:
