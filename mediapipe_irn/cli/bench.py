@@ -210,6 +210,23 @@ def bench_pack(data, limit: int | None, json_path: str) -> None:
     click.echo(f"wrote {json_path}")
 
 
+@bench.command("ssimulacra2")
+@click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--qualities", default="20,35,50,65,80,95", show_default=True)
+@click.option("--limit", type=int, default=None, help="at most this many images")
+@click.option("--json", "json_path", default="results/ssimulacra2.json", show_default=True)
+def bench_ssimulacra2(data, qualities: str, limit: int | None, json_path: str) -> None:
+    """The package's SSIMULACRA2 against the reference on JPEGs of the photos: the difference
+    in points and the seconds per megapixel of each (one thread)."""
+    from ..bench import ssimulacra2 as s2
+    from ..bench.common import write_json
+
+    res = s2.run(list(data), [int(q) for q in qualities.split(",")], limit)
+    click.echo(s2.format_table(res))
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+
+
 @bench.command("search-curve")
 @click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
 @click.option("--model", default="sain-x2", show_default=True, help="a ×2 model (name@weights)")

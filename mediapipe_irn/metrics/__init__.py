@@ -153,3 +153,6 @@ def bd_rate(
     r2, d2 = _check_curve(rate_test, psnr_test)
     diff = _bd_integrals(d1, np.log10(r1), d2, np.log10(r2))
     return float((10.0**diff - 1.0) * 100.0)
+
+
+from .ssimulacra2 import ssimulacra2 as ssimulacra2  # noqa: E402  (NumPy and OpenCV)
