@@ -68,6 +68,12 @@ class MultiFrameError(UnsupportedInputError):
     """A multi-page or animated image: the model path would keep only its first frame."""
 
 
+def reason_of(exc: BaseException) -> str:
+    """An OS or FFmpeg error's reason alone (an FFmpeg error's text also names an in-memory
+    buffer and a raw error number); other errors as they are."""
+    return getattr(exc, "strerror", None) or str(exc)
+
+
 DEBUG_ENV = "MEDIAPIPE_IRN_DEBUG"  # set (by --debug): failures carry their traceback
 
 

@@ -4,7 +4,6 @@ lost, a one-line message naming the file, and an exit status that says something
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import shutil
 import sqlite3
@@ -35,16 +34,9 @@ from mediapipe_irn.pipeline import read_image
 from mediapipe_irn.pipeline.output import OutputError, atomic_write
 
 from .conftest import SAMPLES
+from .test_archive import tree_digest as _digest
 
 CFG = ArchiveConfig(model="bicubic-x2", quality=90, workers=1)
-
-
-def _digest(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import CodecError, MetadataError
+from ..errors import CodecError, MetadataError, reason_of
 from .base import Decoded, EncodeOptions, check_frames
 from .metadata import TAG, RestoreMetadata
 
@@ -143,7 +143,7 @@ class H264Codec:
         except CodecError:
             raise
         except (av.error.FFmpegError, ValueError, OSError) as exc:
-            raise CodecError(f"corrupt or truncated video data: {exc}") from exc
+            raise CodecError(f"corrupt or truncated video data ({reason_of(exc)})") from exc
         if not frames:
             raise CodecError("video holds no decodable frames")
         size = tags.get(FRAME_TAG)

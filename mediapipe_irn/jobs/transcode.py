@@ -210,7 +210,8 @@ def _transcode(
                         got, (want, _) = chunks.frames + len(pending), info.expected_frames()
                         of = f" of the {want} frames its container announces" if want else ""
                         msg = (
-                            f"{src}: corrupt or truncated: decoding failed after {got}{of} ({exc})"
+                            f"{src}: corrupt or truncated: decoding failed after {got}{of} "
+                            f"({exc.strerror or 'FFmpeg error'})"
                         )
                         if not allow_partial:
                             raise TruncatedInputError(

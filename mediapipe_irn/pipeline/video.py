@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, reason_of
 from .media import VIDEO_OUTPUTS
 from .output import atomic_path
 
@@ -54,7 +54,7 @@ def open_input(path: str | Path):
     try:
         c = av.open(str(p))
     except (av.error.FFmpegError, ValueError, OSError) as exc:
-        raise InputError(f"{p}: not a readable video ({exc})") from exc
+        raise InputError(f"{p}: not a readable video ({reason_of(exc)})") from exc
     if not c.streams.video:
         c.close()
         raise InputError(f"{p}: has no video stream")
