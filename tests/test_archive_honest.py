@@ -82,6 +82,7 @@ def test_report_lists_every_file_and_its_result(src, tmp_path):
     files = {r["file"]: r for r in rep["files"]}
     assert set(files) == {"crop.png", "rocket.jpg", "notes.txt", "broken.png"}
     assert files["crop.png"]["stored_as"] == "jpeg@bicubic-x2" and files["crop.png"]["psnr"] > 20
+    assert 0 < files["crop.png"]["ssimulacra2"] < 100  # every metric of the stored result
     assert files["notes.txt"]["stored_as"] == "unchanged"
     assert "not kept in the stored file: DPI, text comments" in files["rocket.jpg"]["note"]
     assert files["broken.png"]["status"] == "failed" and files["broken.png"]["note"]

@@ -45,6 +45,7 @@ _ADDED_COLUMNS = {
     "jpeg_bytes": "INTEGER",
     "mtime": "REAL",
     "settings": "TEXT",
+    "ssimulacra2": "REAL",
 }
 
 
@@ -81,6 +82,7 @@ class FileRecord:
     jpeg_bytes: int | None = None
     mtime: float | None = None  # the source's modification time (restored files get it back)
     settings: str | None = None  # what decided how it is stored (jobs.worker.settings_key)
+    ssimulacra2: float | None = None  # the perceptual score of the stored file, restored
 
     @property
     def path(self) -> str:

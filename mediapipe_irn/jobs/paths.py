@@ -14,7 +14,7 @@ import numpy as np
 from ..codecs import EncodeOptions, get_codec
 from ..codecs.image import jpeg_tables
 from ..codecs.metadata import RestoreMetadata
-from ..metrics import mse_u8, psnr, ssim
+from ..metrics import mse_u8, psnr, ssim, ssimulacra2
 from ..pipeline.images import ImageData, to_tensor, to_uint8
 from ..pipeline.rescale import GAIN_KEY, FrameRescaler, gain_text, with_gain
 
@@ -131,11 +131,13 @@ class _Path:
         self.value(q)
         return mse_u8(self._out[q], self.img.rgb)
 
-    def both(self, q: int) -> tuple[float, float]:
-        """(PSNR, SSIM) of the whole restored image at quality ``q``."""
+    def both(self, q: int) -> tuple[float, float, float | None]:
+        """(PSNR, SSIM, SSIMULACRA2) of the whole restored image at quality ``q``
+        (SSIMULACRA2 None below its 8×8 minimum)."""
         self.value(q)
         out = self._out[q]
-        return psnr(out, self.img.rgb), ssim(out, self.img.rgb)
+        s2 = ssimulacra2(self.img.rgb, out) if min(out.shape[:2]) >= 8 else None
+        return psnr(out, self.img.rgb), ssim(out, self.img.rgb), s2
 
 
 class _Plain(_Path):

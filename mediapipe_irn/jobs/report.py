@@ -1,6 +1,7 @@
 """What an archive holds, per file: how each source is stored, the quality measured on the
-whole file (PSNR, SSIM), its bytes against the source's and against the plain codec under the
-same promise (where that was searched), and what failed or was left out. Read-only."""
+whole file (PSNR, SSIM, SSIMULACRA2), its bytes against the source's and against the plain
+codec under the same promise (where that was searched), and what failed or was left out.
+Read-only."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def row(r: FileRecord) -> dict[str, Any]:
         "psnr": _finite(r.psnr),
         "lossless": r.psnr is not None and math.isinf(r.psnr),
         "ssim": None if r.ssim is None else round(r.ssim, 5),
+        "ssimulacra2": None if r.ssimulacra2 is None else round(r.ssimulacra2, 2),
         "source_bytes": r.size,
         "stored_bytes": r.stored_bytes if r.status == "done" else None,
         "packed": r.packed,
@@ -66,13 +68,14 @@ def report(archive_dir: str | Path) -> dict[str, Any]:
 
 def format_report(rep: dict[str, Any]) -> str:
     head = (
-        f"{'file':<34} {'status':<7} {'stored as':<22} {'PSNR':>7} {'SSIM':>7} "
+        f"{'file':<34} {'status':<7} {'stored as':<22} {'PSNR':>7} {'SSIM':>7} {'SSIMU2':>6} "
         f"{'source':>10} {'stored':>10} {'vs plain':>8}"
     )
     lines = [head]
     for r in rep["files"]:
         psnr = "lossless" if r["lossless"] else f"{r['psnr']:.2f}" if r["psnr"] else "-"
         ssim = f"{r['ssim']:.4f}" if r["ssim"] is not None else "-"
+        s2 = f"{r['ssimulacra2']:.1f}" if r["ssimulacra2"] is not None else "-"
         vs = f"{100 * r['stored_bytes'] / r['plain_bytes']:.1f}%" if r["plain_bytes"] else "-"
         name = r["file"] if len(r["file"]) <= 34 else "…" + r["file"][-33:]
         src, stored = (
@@ -80,7 +83,7 @@ def format_report(rep: dict[str, Any]) -> str:
         )
         lines.append(
             f"{name:<34} {r['status']:<7} {r['stored_as'] or '-':<22} {psnr:>7} {ssim:>7} "
-            f"{src:>10} {stored:>10} {vs:>8}"
+            f"{s2:>6} {src:>10} {stored:>10} {vs:>8}"
         )
         if r["status"] != "done" and r["note"]:
             lines.append(f"  {r['note'].splitlines()[0]}")

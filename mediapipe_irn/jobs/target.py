@@ -212,6 +212,7 @@ class Choice:
     chroma: str | None = None  # the codec's chroma subsampling
     psnr: float = math.inf
     ssim: float = 1.0
+    ssimulacra2: float | None = 100.0  # the perceptual score of what is stored, restored
     plain_bytes: int | None = None  # the plain codec at full resolution, same floor
     plain_quality: int | float | None = None
     note: str | None = None
@@ -432,12 +433,12 @@ def choose(
 
 def _final(best: tuple[_Path, int], source_bytes: int | None, extra: dict) -> Choice:
     p, q = best
-    ps, ss = p.both(q)
+    ps, ss, s2 = p.both(q)
     data = p.stored(q)
     if source_bytes is not None and len(data) >= source_bytes:
         return Choice(None, note="the source file is smaller: stored unchanged", **extra)
     model = None if isinstance(p, _Plain) else p.name
-    return Choice(data, p.codec.name, model, p.levels[q], p.chroma, ps, ss, **extra)
+    return Choice(data, p.codec.name, model, p.levels[q], p.chroma, ps, ss, s2, **extra)
 
 
 def _within_budget(

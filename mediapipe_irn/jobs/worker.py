@@ -27,7 +27,7 @@ from ..errors import (
     UnsupportedInputError,
     describe,
 )
-from ..metrics import psnr, ssim
+from ..metrics import psnr, ssim, ssimulacra2
 from ..models import create_model, get_spec
 from ..pipeline.images import DEFAULT_MAX_PIXELS, ImageData, decode_image, extra_metadata
 from ..pipeline.media import is_image, is_video
@@ -176,10 +176,11 @@ def _rescaler(name: str, cfg: ArchiveConfig) -> FrameRescaler:
 
 def verify_restored(
     img: ImageData, data: bytes, name: str, codec: str, weights: str | None = None
-) -> tuple[float, float]:
-    """(PSNR, SSIM) of ``data`` (a stored LR) restored, against the source ``img``."""
+) -> tuple[float, float, float | None]:
+    """(PSNR, SSIM, SSIMULACRA2) of ``data`` (a stored LR) restored, against the source."""
     out, _, _ = decode_lr(data, name, None, weights, codec)
-    return psnr(out.rgb, img.rgb), ssim(out.rgb, img.rgb)
+    s2 = ssimulacra2(img.rgb, out.rgb) if min(out.rgb.shape[:2]) >= 8 else None
+    return psnr(out.rgb, img.rgb), ssim(out.rgb, img.rgb), s2
 
 
 def _store(
@@ -303,11 +304,12 @@ def _process_image(dest: Path, rel: str, data: bytes, cfg: ArchiveConfig, base: 
             c, chosen = replace(c, data=None, note="the packed source is smaller"), None
         if chosen is None:  # lossless: the source itself
             note = c.note or "stored unchanged"
-            return replace(unchanged(note, source), psnr=math.inf, ssim=1.0)
+            return replace(unchanged(note, source), psnr=math.inf, ssim=1.0, ssimulacra2=100.0)
         ext = get_codec(c.codec).extension
         out_rel = full_name(rel, ext) if c.model is None else lr_name(rel, ext)
         scale = 1 if c.model is None else get_spec(c.model).scale
         base.update(model=c.model, codec=c.codec, quality=c.quality, chroma=c.chroma)
+        base.update(ssimulacra2=c.ssimulacra2)
         return _store(dest, rel, out_rel, chosen, img, base, c.psnr, c.ssim, scale, notes)
     model = _model(cfg.model, cfg.weights)
     lr_bytes, _ = encode_lr(
@@ -322,7 +324,7 @@ def _process_image(dest: Path, rel: str, data: bytes, cfg: ArchiveConfig, base: 
     out_rel = lr_name(rel, get_codec(cfg.codec).extension)
     p = s = None
     if cfg.verify:
-        p, s = verify_restored(img, lr_bytes, out_rel, cfg.codec, cfg.weights)
+        p, s, base["ssimulacra2"] = verify_restored(img, lr_bytes, out_rel, cfg.codec, cfg.weights)
     stored = packed(lr_bytes, cfg.pack)
     return _store(dest, rel, out_rel, stored, img, base, p, s, model.scale, notes)
 
