@@ -34,18 +34,26 @@ def bd_against(
     against: str = "full_res",
 ) -> dict[str, Any]:
     """BD-rate and BD-PSNR of ``curve`` against ``ref`` (rows keyed by ``rate`` and ``psnr``),
-    as ``bd_rate_vs_{against}_pct`` / ``bd_psnr_vs_{against}_db``, or why they cannot be had."""
+    as ``bd_rate_vs_{against}_pct`` / ``bd_psnr_vs_{against}_db``, or why they cannot be had;
+    where both curves have SSIMULACRA2, its BD-rate too (``bd_rate_ssimulacra2_vs_…``: the
+    bytes at equal perceptual quality)."""
     from ..metrics import bd_psnr, bd_rate
 
+    out: dict[str, Any] = {}
     args = [[p[k] for p in c] for c in (ref, curve) for k in (rate, "psnr")]
     try:
-        return {
-            f"bd_rate_vs_{against}_pct": bd_rate(*args),
-            f"bd_psnr_vs_{against}_db": bd_psnr(*args),
-        }
+        out[f"bd_rate_vs_{against}_pct"] = bd_rate(*args)
+        out[f"bd_psnr_vs_{against}_db"] = bd_psnr(*args)
     except ValueError as exc:
         key = "bd_error" if against == "full_res" else f"bd_error_vs_{against}"
         return {key: str(exc)}
+    if all("ssimulacra2" in p for c in (ref, curve) for p in c):
+        s2 = [[p[k] for p in c] for c in (ref, curve) for k in (rate, "ssimulacra2")]
+        try:
+            out[f"bd_rate_ssimulacra2_vs_{against}_pct"] = bd_rate(*s2)
+        except ValueError as exc:
+            out[f"bd_error_ssimulacra2_vs_{against}"] = str(exc)
+    return out
 
 
 def image_files(folders: tuple[str, ...] | list[str], limit: int | None = None) -> list[Path]:

@@ -14,7 +14,7 @@ import numpy as np
 from ..api import decode_lr, downscale_lr, encode_downscaled
 from ..codecs import EncodeOptions, get_codec
 from ..jobs.target import stored_file
-from ..metrics import bits_per_pixel, psnr, ssim
+from ..metrics import bits_per_pixel, psnr, ssim, ssimulacra2
 from ..pipeline.execution import resolve
 from ..pipeline.rescale import FrameRescaler
 from .common import bd_against, build_model, environment, load_images, plot_rd, pyplot, save_figure
@@ -29,6 +29,7 @@ def _scores(out: np.ndarray, ref: np.ndarray, nbytes: int) -> dict[str, float]:
         "psnr_y": psnr(out, ref, y=True),
         "ssim": ssim(out, ref),
         "ssim_y": ssim(out, ref, y=True),
+        "ssimulacra2": ssimulacra2(ref, out),  # what people see (bench ssimulacra2)
         "bpp": bits_per_pixel(nbytes, h, w),
     }
 
@@ -166,9 +167,9 @@ def format_table(res: dict[str, Any]) -> str:
     base = next((n for n in names if n.startswith("bicubic")), None)
     lines = [
         f"{res['codec']} over {res['images']} images ({', '.join(res['data'])})",
-        "| model | QF | PSNR | PSNR-Y | SSIM | SSIM-Y | bpp | Δ vs bicubic | "
+        "| model | QF | PSNR | PSNR-Y | SSIM | SSIM-Y | SSIMULACRA2 | bpp | Δ vs bicubic | "
         "full-res PSNR at same bpp |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n in names:
         for i, p in enumerate(res["models"][n]["curve"]):
@@ -178,7 +179,8 @@ def format_table(res: dict[str, Any]) -> str:
             fr = p["full_res_psnr_at_equal_bytes"]
             lines.append(
                 f"| {n} | {p['quality']} | {p['psnr']:.2f} | {p['psnr_y']:.2f} | "
-                f"{p['ssim']:.4f} | {p['ssim_y']:.4f} | {p['bpp']:.3f} | {d} | "
+                f"{p['ssim']:.4f} | {p['ssim_y']:.4f} | {p.get('ssimulacra2', float('nan')):.2f} | "
+                f"{p['bpp']:.3f} | {d} | "
                 f"{'—' if fr is None else f'{fr:.2f}'} |"
             )
     lines += [
@@ -186,8 +188,9 @@ def format_table(res: dict[str, Any]) -> str:
         "At equal bytes (BD over each pair's overlap): against the bicubic path "
         "(ranks models) and against full-resolution coding",
         "| model | BD-PSNR vs bicubic (dB) | BD-rate vs bicubic (%) | "
-        "BD-rate vs full-res (%) | BD-PSNR vs full-res (dB) |",
-        "|---|---|---|---|---|",
+        "BD-rate vs full-res (%) | BD-PSNR vs full-res (dB) | "
+        "BD-rate vs full-res, SSIMULACRA2 (%) |",
+        "|---|---|---|---|---|---|",
     ]
 
     def fmt(e: dict, key: str, spec: str) -> str:
@@ -199,7 +202,8 @@ def format_table(res: dict[str, Any]) -> str:
             f"| {n} | {fmt(e, 'bd_psnr_vs_bicubic_db', '+.2f')} | "
             f"{fmt(e, 'bd_rate_vs_bicubic_pct', '+.1f')} | "
             f"{fmt(e, 'bd_rate_vs_full_res_pct', '+.1f')} | "
-            f"{fmt(e, 'bd_psnr_vs_full_res_db', '+.2f')} |"
+            f"{fmt(e, 'bd_psnr_vs_full_res_db', '+.2f')} | "
+            f"{fmt(e, 'bd_rate_ssimulacra2_vs_full_res_pct', '+.1f')} |"
         )
     for name, curve in res.get("context", {}).items():
         pts = ", ".join(f"{p['bpp']:.3f} bpp {p['psnr']:.2f} dB" for p in curve[::3])
