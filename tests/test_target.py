@@ -496,3 +496,37 @@ def test_full_size_restore_is_not_tried_below_its_reach(photo, rescalers, margin
     floor = 10 * np.log10(255**2 / (share * p.lr_error(q6))) - target.AIM["psnr"]
     target._search_model(p, floor, p.size(q6) + 1)
     assert bool(p._exact) == (margin > 1)
+
+
+@pytest.mark.parametrize("floor", [55.0, 75.0])
+def test_a_ssimulacra2_floor_holds_on_the_whole_image(photo, rescalers, floor):
+    from mediapipe_irn.metrics import ssimulacra2
+
+    c = choose(photo, Target(metric="ssimulacra2", floor=floor), rescalers)
+    assert c.data is not None and c.ssimulacra2 >= floor
+    dec = get_codec(c.codec).decode(c.data)
+    if c.model is None:
+        out = dec.frames[0]
+    else:
+        out = rescalers[c.model].up(dec.frames[0], dec.metadata, dec.quality)
+    assert ssimulacra2(photo.rgb, out) >= floor  # the stored file, restored, measured again
+    assert c.plain_bytes is None or len(c.data) <= c.plain_bytes
+
+
+def test_quality_levels_name_ssimulacra2_floors(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    full = np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB"))
+    Image.fromarray(full[96:288, 160:352]).save(src / "crop.png")
+    dest = tmp_path / "arc"
+    res = CliRunner().invoke(
+        main, ["archive", str(src), str(dest), "--quality-level", "medium", "--quiet"]
+    )
+    assert res.exit_code == 0 and "ssimulacra2>=50" in res.output, res.output
+    with Manifest(dest / MANIFEST_NAME) as man:
+        (r,) = man.records()
+    assert r.target == "ssimulacra2>=50" and r.ssimulacra2 >= 50
+    res = CliRunner().invoke(
+        main, ["archive", str(src), str(dest), "--quality-level", "high", "--target-psnr", "30"]
+    )
+    assert res.exit_code == 2 and "exclude each other" in res.output

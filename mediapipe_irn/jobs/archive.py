@@ -53,6 +53,7 @@ class ArchiveSummary:
     warnings: list[str] = field(default_factory=list)
     paths: dict[str, int] = field(default_factory=dict)  # files per stored path (jpeg@full …)
     worst_psnr: float | None = None  # the lowest PSNR recorded among the files
+    worst_ssimulacra2: float | None = None  # the lowest SSIMULACRA2 recorded
     plain_bytes: int = 0  # the plain codec under the same promise, over the files that have it
     chosen_bytes: int = 0  # what the same files took
 
@@ -288,6 +289,7 @@ def _run(
     finished = 0
     paths: dict[str, int] = {}
     worst: list[float] = []
+    worst_s2: list[float] = []
     plain = [0, 0]  # plain codec's bytes, chosen bytes (files where both are known)
 
     def record(rec: FileRecord) -> None:
@@ -308,6 +310,8 @@ def _run(
             paths[rec.path] = paths.get(rec.path, 0) + 1
             if rec.psnr is not None:
                 worst.append(rec.psnr)
+            if rec.ssimulacra2 is not None:
+                worst_s2.append(rec.ssimulacra2)
             if rec.plain_bytes is not None:
                 plain[0] += rec.plain_bytes
                 plain[1] += rec.stored_bytes or 0
@@ -353,6 +357,7 @@ def _run(
         interrupted=stopped,
         paths=paths,
         worst_psnr=min(worst, default=None),
+        worst_ssimulacra2=min(worst_s2, default=None),
         plain_bytes=plain[0],
         chosen_bytes=plain[1],
     )

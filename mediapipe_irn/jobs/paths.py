@@ -22,7 +22,7 @@ from ..pipeline.rescale import GAIN_KEY, FrameRescaler, gain_text, with_gain
 # 2-6 % smaller at full size and 3-9 % as a x2 LR (Set5+Set14, QF 30-90), for a slower encode.
 OPTIMIZE = True
 
-Metric = Literal["psnr", "ssim"]
+Metric = Literal["psnr", "ssim", "ssimulacra2"]
 
 # JPEG qualities searched in steps of FINE_STEP from FINE_FROM up (libjpeg's tables scaled
 # between whole qualities, which are 8-15 % apart in bytes at the top): plain JPEG on
@@ -31,7 +31,9 @@ FINE_FROM, FINE_STEP = 85, 0.2
 
 
 def _score(metric: Metric, out: np.ndarray, ref: np.ndarray) -> float:
-    return psnr(out, ref) if metric == "psnr" else ssim(out, ref)
+    if metric == "psnr":
+        return psnr(out, ref)
+    return ssim(out, ref) if metric == "ssim" else ssimulacra2(ref, out)
 
 
 def quality_levels(codec, fine: bool = True) -> list[int | float]:
