@@ -177,7 +177,7 @@ def test_bench_archive_totals_every_way_and_meets_the_floor(tmp_path):
     for row in res["rows"]:
         b = row["bytes"]
         assert b["choice"] <= b["jpeg"] <= b["jpeg-4:2:0"]  # the choice never loses
-        assert row["worst_psnr_choice"] >= row["floor"]
+        assert row["worst_choice"] >= row["floor"]
         assert row["vs_jpeg"]["jpeg"] == 1.0
         assert sum(row["paths"].values()) == 1
     assert res["rows"][0]["bytes"]["jpeg"] < res["rows"][1]["bytes"]["jpeg"]

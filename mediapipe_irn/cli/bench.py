@@ -150,10 +150,24 @@ def _archive_options(fn):
     show_default=True,
     help="jxl: add what archive --pack jxl stores (the choice packed) and its seconds",
 )
+@click.option(
+    "--metric",
+    type=click.Choice(["psnr", "ssim", "ssimulacra2"]),
+    default="psnr",
+    show_default=True,
+    help="what --floors are in",
+)
 @click.option("--json", "json_path", default="results/archive.json", show_default=True)
 @click.option("--plot", "plot_path", default="results/archive.png", show_default=True)
 def bench_archive(
-    data, floors: str, models: str, limit: int | None, pack: str, json_path: str, plot_path: str
+    data,
+    floors: str,
+    models: str,
+    limit: int | None,
+    pack: str,
+    metric: str,
+    json_path: str,
+    plot_path: str,
 ) -> None:
     """Total bytes per PSNR floor: plain JPEG/jpegli with per-image search, model paths, and the
     archive's per-file choice; time against a fixed-quality --verify archive."""
@@ -166,6 +180,7 @@ def bench_archive(
         models.split(","),
         limit,
         None if pack == "none" else pack,
+        metric,
     )
     click.echo(a.format_table(res))
     write_json(json_path, res)
