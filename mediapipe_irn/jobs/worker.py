@@ -104,7 +104,8 @@ def check_config(cfg: ArchiveConfig) -> None:
     from ..errors import InputError
 
     lo, hi = get_codec(cfg.codec).quality_range
-    if cfg.target is None and cfg.quality is not None and not lo <= cfg.quality <= hi:
+    lossy = lo < hi  # a lossless codec (PNG) takes no quality
+    if cfg.target is None and cfg.quality is not None and lossy and not lo <= cfg.quality <= hi:
         raise InputError(f"--quality must be in {lo}–{hi} for {cfg.codec}, got {cfg.quality}")
     if not 0 <= cfg.crf <= 51:
         raise InputError(f"--crf must be in 0–51, got {cfg.crf}")
