@@ -538,8 +538,8 @@ def _verify_row(dest: Path, r: FileRecord, deep: bool, weights: str | None) -> N
     if deep and r.codec == "h264":  # a clip: its file, decoded; a model path's first frame
         read_stored(dest, r)
         _decode_clip(inside(dest, r.stored_path, "stored path"), r)
-    elif deep:  # checks the source path too
-        _restore_one(dest, dest / "_", r, RestoreConfig(weights=weights))
+    elif deep:  # checks the source path too; PNG: nothing to decide about the output format
+        _restore_one(dest, dest / "_", r, RestoreConfig(format="png", weights=weights))
     else:
         inside(dest / "_", r.rel_path, "source path")
         read_stored(dest, r)  # a packed file: unpacked and checked too
