@@ -128,3 +128,19 @@ def test_a_video_saving_is_never_an_estimate(tmp_path):
     summary = archive(s, dest, ArchiveConfig(workers=1, target=Target(floor=30.0)), progress=False)
     (r,) = _rows(dest).values()
     assert r.plain_bytes is None and summary.plain_bytes == 0
+
+
+@pytest.mark.parametrize(
+    "opts",
+    [
+        ["--target-psnr", "30", "--quality", "80"],
+        ["--target-psnr", "30", "--verify"],
+        ["--quality-level", "high", "--refine", "2"],
+        ["--lossless", "--quality", "90"],
+        ["--lossless", "--models", "sain-x2"],
+    ],
+)
+def test_options_a_mode_ignores_are_refused(src, tmp_path, opts):
+    res = CliRunner().invoke(main, ["archive", str(src), str(tmp_path / "arc"), *opts])
+    assert res.exit_code == 2 and "has no effect" in res.output, res.output
+    assert not (tmp_path / "arc").exists()

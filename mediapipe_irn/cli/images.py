@@ -275,6 +275,21 @@ def archive(
         raise click.UsageError(f"{' and '.join(given)} exclude each other: give one")
     if lossless and given:
         raise click.UsageError(f"--lossless stores the sources as they are: drop {given[0]}")
+    # options the chosen mode would ignore are refused, never dropped
+    ignored = {
+        "a quality target": ("quality", "codec", "refine", "verify"),
+        "--lossless": ("quality", "codec", "refine", "verify", "model", "codecs", "models"),
+    }
+    mode = "--lossless" if lossless else "a quality target" if given else None
+    if mode is not None:
+        dropped = [
+            "--" + name.replace("_", "-")
+            for name in ignored[mode]
+            if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+        ]
+        if dropped:
+            hint = " (a target searches the quality per file)" if mode != "--lossless" else ""
+            raise click.UsageError(f"{', '.join(dropped)} has no effect with {mode}{hint}")
     target = None
     if given:
         metric, floor = next(
