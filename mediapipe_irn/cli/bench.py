@@ -14,6 +14,16 @@ def bench() -> None:
     """Benchmarks (print a table, write JSON)."""
 
 
+def _emit(res: dict, json_path: str, table: str | None = None) -> None:
+    """A benchmark's output: its table on standard output, its results as JSON."""
+    from ..bench.common import write_json
+
+    if table is not None:
+        click.echo(table)
+    write_json(json_path, res)
+    click.echo(f"wrote {json_path}")
+
+
 @bench.command("jpeg-sim")
 @click.option("--data", multiple=True, required=True, type=click.Path(exists=True))
 @click.option("--quality", default="10,30,50,75,90", show_default=True)
@@ -31,12 +41,9 @@ def bench_jpeg_sim(
 ) -> None:
     """Differentiable JPEG against a real JPEG encoder: fidelity and speed."""
     from ..bench import jpegsim
-    from ..bench.common import write_json
 
     res = jpegsim.run(list(data), csv_ints(quality), limit, speed, codec)
-    click.echo(jpegsim.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, jpegsim.format_table(res))
 
 
 @bench.command("quality")
@@ -89,7 +96,6 @@ def bench_quality(
     """Rate–distortion of down→codec→up against bicubic and full-resolution coding (``--exec
     fp32`` or ``onnx``: float32 throughout, to rank models without bf16 rounding)."""
     from ..bench import quality as q
-    from ..bench.common import write_json
 
     names = (
         models.split(",") if models else [f"bicubic-x{scale}", f"irn-x{scale}", f"sain-x{scale}"]
@@ -104,9 +110,7 @@ def bench_quality(
         tuple(c for c in context.split(",") if c),
         execution,
     )
-    click.echo(q.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, q.format_table(res))
     if q.plot(res, plot_path):
         click.echo(f"wrote {plot_path}")
     else:
@@ -172,7 +176,6 @@ def bench_archive(
     """Total bytes per PSNR floor: plain JPEG/jpegli with per-image search, model paths, and the
     archive's per-file choice; time against a fixed-quality --verify archive."""
     from ..bench import archive as a
-    from ..bench.common import write_json
 
     res = a.run(
         list(data),
@@ -182,9 +185,7 @@ def bench_archive(
         None if pack == "none" else pack,
         metric,
     )
-    click.echo(a.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, a.format_table(res))
     if a.plot(res, plot_path):
         click.echo(f"wrote {plot_path}")
 
@@ -199,14 +200,11 @@ def bench_archive_jobs(
     """Wall-clock seconds of the archive job with a PSNR floor against a fixed-quality
     --verify archive of the same folder (one worker, one thread, everything counted)."""
     from ..bench import archive_jobs as aj
-    from ..bench.common import write_json
 
     res = aj.run(
         list(data), [float(f) for f in floors.split(",")], models.split(","), quality, limit
     )
-    click.echo(aj.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, aj.format_table(res))
 
 
 @bench.command("pack")
@@ -217,12 +215,9 @@ def bench_pack(data, limit: int | None, json_path: str) -> None:
     """Camera-like JPEGs made from the photos, archived with --lossless --pack jxl and restored:
     stored share of the sources, byte-exact files, pack/unpack seconds per megapixel."""
     from ..bench import pack
-    from ..bench.common import write_json
 
     res = pack.run(list(data), limit)
-    click.echo(pack.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, pack.format_table(res))
 
 
 @bench.command("ssimulacra2")
@@ -234,12 +229,9 @@ def bench_ssimulacra2(data, qualities: str, limit: int | None, json_path: str) -
     """The package's SSIMULACRA2 against the reference on JPEGs of the photos: the difference
     in points and the seconds per megapixel of each (one thread)."""
     from ..bench import ssimulacra2 as s2
-    from ..bench.common import write_json
 
     res = s2.run(list(data), [int(q) for q in qualities.split(",")], limit)
-    click.echo(s2.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, s2.format_table(res))
 
 
 @bench.command("search-curve")
@@ -251,12 +243,9 @@ def bench_search_curve(data, model: str, limit: int | None, json_path: str) -> N
     """The archive search's curve of a ×2 restore: restored MSE against the LR's codec error
     to a power, its two-point prediction error and fitted slope per power."""
     from ..bench import search_curve as sc
-    from ..bench.common import write_json
 
     res = sc.run(list(data), model, limit=limit)
-    click.echo(sc.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, sc.format_table(res))
 
 
 def _sizes(text: str) -> list[tuple[int, int]]:
@@ -283,7 +272,6 @@ def bench_search_anchor(data, model: str, limit: int | None, crop: str, json_pat
     """Where the archive search's first ×2 restoration goes (``X2_ANCHOR``): per JPEG
     quality, the median restored MSE per unit of the bicubic proxy's."""
     from ..bench import search_curve as sc
-    from ..bench.common import write_json
 
     (size,) = _sizes(crop)
     res = sc.anchor_table(list(data), model, limit, size)
@@ -294,8 +282,7 @@ def bench_search_anchor(data, model: str, limit: int | None, crop: str, json_pat
     for q, m, lo, hi in zip(res["qualities"], res["median"], res["p25"], res["p75"]):
         click.echo(f"  quality {q:3d}: {m:.3f} ({lo:.3f}-{hi:.3f})")
     click.echo(f"X2_ANCHOR = {tuple(tuple(r) for r in res['x2_anchor'])}")
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path)
 
 
 @bench.command("speed")
@@ -338,14 +325,11 @@ def bench_speed(
 ) -> None:
     """Inference time, memory and achieved GFLOP/s per execution option."""
     from ..bench import speed
-    from ..bench.common import write_json
 
     sz = _sizes(sizes)
     precisions = resolved(ctx, "precisions", precisions)
     res = speed.run(models.split(","), sz, precisions.split(","), repeat, threads, tile, workers)
-    click.echo(speed.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, speed.format_table(res))
 
 
 @bench.command("transcode")
@@ -387,13 +371,10 @@ def bench_transcode(
 ) -> None:
     """End-to-end encode + decode of a clip through the CLI: frames/s, bitrate, PSNR."""
     from ..bench import transcode
-    from ..bench.common import write_json
 
     precision = resolved(ctx, "precision", precision)
     res = transcode.run(clip, models.split(","), crf, preset, decode_preset, precision)
-    click.echo(transcode.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, transcode.format_table(res))
 
 
 @bench.command("video")
@@ -415,12 +396,9 @@ def bench_video(
 ) -> None:
     """Video bitrate vs PSNR against bicubic and full-resolution x264 (BD-rate), fps."""
     from ..bench import video
-    from ..bench.common import write_json
 
     res = video.run(list(data), models.split(","), csv_ints(crfs), preset, max_frames)
-    click.echo(video.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, video.format_table(res))
     if video.plot(res, plot_path):
         click.echo(f"wrote {plot_path}")
 
@@ -459,12 +437,9 @@ def bench_jpeg_rate(
 ) -> None:
     """The JPEG size estimate against libjpeg-turbo's real sizes (correlation, error)."""
     from ..bench import jpegrate
-    from ..bench.common import write_json
 
     res = jpegrate.run(list(data), list(val), csv_ints(quality), fit, crops, limit)
-    click.echo(jpegrate.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, jpegrate.format_table(res))
 
 
 @bench.command("onnx")
@@ -477,10 +452,7 @@ def bench_onnx(models: str, sizes: str, repeat: int, threads: int, json_path: st
     """Probe ONNX Runtime (and OpenVINO when installed) against eager PyTorch (needs
     `pip install mediapipe-irn[onnx]`)."""
     from ..bench import onnx
-    from ..bench.common import write_json
 
     sz = _sizes(sizes)
     res = onnx.run(models.split(","), sz, repeat, threads)
-    click.echo(onnx.format_table(res))
-    write_json(json_path, res)
-    click.echo(f"wrote {json_path}")
+    _emit(res, json_path, onnx.format_table(res))
