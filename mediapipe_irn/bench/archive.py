@@ -31,7 +31,8 @@ from typing import Any
 
 from ..api import encode_lr
 from ..codecs import list_codecs
-from ..codecs.pack import is_jpeg, pack_jpeg, require, unpack_jpeg
+from ..codecs.pack import is_jpeg, require, unpack_jpeg
+from ..jobs.stored import packed
 from ..jobs.target import OPTIMIZE, Target, choose, smallest_bytes
 from ..jobs.worker import verify_restored
 from ..pipeline.execution import capability
@@ -47,9 +48,11 @@ def _fixed_verify_seconds(img, r: FrameRescaler, quality: int) -> float:
 
 
 class _Packing:
-    """What packing does to one stored form, as ``archive --pack`` decides (timed)."""
+    """What packing does to one stored form, as ``archive --pack`` decides it
+    (:func:`..jobs.stored.packed`: packed with its byte-exact check, kept where smaller), timed."""
 
-    def __init__(self) -> None:
+    def __init__(self, pack: str) -> None:
+        self.pack = pack
         self.pack_s = self.unpack_s = 0.0
 
     def stored(self, data: bytes | None, source: bytes) -> int:
@@ -62,15 +65,13 @@ class _Packing:
         if not is_jpeg(data):
             return len(data)
         t = time.perf_counter()
-        try:
-            packed = pack_jpeg(data)
-        except ValueError:  # a JPEG libjxl cannot pack stays as it is
-            return len(data)
-        t2 = time.perf_counter()
-        unpack_jpeg(packed)
-        self.pack_s += t2 - t
-        self.unpack_s += time.perf_counter() - t2
-        return min(len(packed), len(data))
+        p = packed(data, self.pack)
+        self.pack_s += time.perf_counter() - t
+        if p.fields.get("packed"):
+            t = time.perf_counter()
+            unpack_jpeg(p.data, self.pack)
+            self.unpack_s += time.perf_counter() - t
+        return len(p.data)
 
 
 def run(
@@ -99,7 +100,7 @@ def run(
     megapixels = sum(img.size[0] * img.size[1] for _, img in images) / 1e6
     rows: list[dict[str, Any]] = []
     for floor in floors:
-        packing = {w: _Packing() for w in ways if pack and w.endswith(f"+{pack}")}
+        packing = {w: _Packing(pack) for w in ways if pack and w.endswith(f"+{pack}")}
         total = dict.fromkeys(ways, 0)
         met = dict.fromkeys(ways, 0)
         paths: dict[str, int] = {}
