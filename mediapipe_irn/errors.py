@@ -87,7 +87,7 @@ def describe(exc: BaseException) -> str:
         import av
 
         if isinstance(exc, av.error.FFmpegError):  # [Errno 1094995529] … → its reason only
-            return f"corrupt or unsupported media data ({exc.strerror or 'FFmpeg error'})"
+            return f"corrupt or unsupported media data ({reason_of(exc)})"
     except ImportError:
         pass
     if isinstance(exc, OSError):

@@ -6,11 +6,7 @@ import sys
 
 import click
 
-# SSIMULACRA2 floors by name, as the metric's authors describe its scale: 90 very high
-# (not told from the original at 1:1 at a normal viewing distance), 70 high, 50 medium, 30 low
-QUALITY_LEVELS = {"very-high": 90.0, "high": 70.0, "medium": 50.0, "low": 30.0}
-
-from .options import (  # noqa: E402
+from .options import (
     deprecated,
     exec_option,
     force_option,
@@ -20,6 +16,10 @@ from .options import (  # noqa: E402
     quiet_option,
     resolved,
 )
+
+# SSIMULACRA2 floors by name, as the metric's authors describe its scale: 90 very high
+# (not told from the original at 1:1 at a normal viewing distance), 70 high, 50 medium, 30 low
+QUALITY_LEVELS = {"very-high": 90.0, "high": 70.0, "medium": 50.0, "low": 30.0}
 
 
 @main.command()

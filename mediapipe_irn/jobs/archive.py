@@ -243,15 +243,15 @@ def _run(
                 man.put(FileRecord(rel, "skipped", size=p.lstat().st_size, reason=why))
             continue
         if old is not None and old.status == "done":
-            try:
-                sha = _sha256_file(p)
+            try:  # a new size is a change: no need to read the file for that
+                changed = old.size != p.stat().st_size or _sha256_file(p) != old.sha256
             except OSError as exc:
                 s["failed"] += 1
                 failures.append(
                     (rel, f"cannot be read ({describe(exc)}); the archived copy is kept")
                 )
                 continue
-            if sha != old.sha256 and not cfg.redo:
+            if changed and not cfg.redo:
                 s["failed"] += 1
                 failures.append(
                     (
@@ -270,8 +270,9 @@ def _run(
                 s["bytes_in"] += old.size or 0
                 s["bytes_out"] += old.stored_bytes or 0
                 continue
-        clash = [owner[n] for n in _names(rel, exts) if owner.get(n, rel) != rel]
-        taken = [n for n in _names(rel, exts) if n in folders]
+        names = _names(rel, exts)
+        clash = [owner[n] for n in names if owner.get(n, rel) != rel]
+        taken = [n for n in names if n in folders]
         if clash or taken:  # names only collide with an older archive's, or with a folder
             s["failed"] += 1
             why = (
@@ -283,7 +284,7 @@ def _run(
             if old is None or old.status != "done":
                 man.put(FileRecord(rel, "failed", reason=why))
             continue
-        owner.update({n: rel for n in _names(rel, exts)})
+        owner.update(dict.fromkeys(names, rel))
         todo.append(rel)
 
     finished = 0

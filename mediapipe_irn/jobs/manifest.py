@@ -131,22 +131,27 @@ def _open_readonly(path: Path) -> sqlite3.Connection:
         raise IntegrityError(f"{path}: the manifest is empty or missing; {_REBUILD}")
     uri = "file:" + quote(str(path.resolve()))
     wal = Path(str(path) + "-wal")
-    modes = ["?mode=ro", "?mode=ro&immutable=1"]
-    if not (wal.is_file() and wal.stat().st_size > 0):
-        modes = modes[1:]
-    for i, mode in enumerate(modes):
-        db = sqlite3.connect(uri + mode, uri=True, timeout=30)
+    if wal.is_file() and wal.stat().st_size > 0:
         try:
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return db
-        except sqlite3.OperationalError:
-            db.close()
-            if i + 1 == len(modes):
-                raise
-        except sqlite3.DatabaseError as exc:
-            db.close()
-            raise IntegrityError(f"{path}: the manifest is damaged ({exc}); {_REBUILD}") from None
-    raise AssertionError("unreachable")
+            return _connected(path, uri + "?mode=ro")
+        except sqlite3.OperationalError:  # cannot open its log read-only
+            pass
+    return _connected(path, uri + "?mode=ro&immutable=1")
+
+
+def _connected(path: Path, uri: str) -> sqlite3.Connection:
+    """A connection to ``uri`` that has read the schema; a file that is no database is an
+    :class:`IntegrityError` (SQLite's OperationalError passes: the caller may retry)."""
+    db = sqlite3.connect(uri, uri=True, timeout=30)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        db.close()
+        raise
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise IntegrityError(f"{path}: the manifest is damaged ({exc}); {_REBUILD}") from None
+    return db
 
 
 def _readable_columns(db: sqlite3.Connection, path: Path) -> str:

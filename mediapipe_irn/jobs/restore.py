@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from ..api import decode_lr
 from ..codecs import get_codec
-from ..codecs.pack import available, unpack_jpeg
+from ..codecs.pack import INSTALL, available, unpack_jpeg
 from ..errors import (
     CodecError,
     DiskFullError,
@@ -126,8 +126,6 @@ def require_unpacking(recs: list[FileRecord], archive_dir: Path) -> None:
     cannot be unpacked."""
     n = sum(1 for r in recs if r.packed)
     if n and not all(available(p) for p in {r.packed for r in recs if r.packed}):
-        from ..codecs.pack import INSTALL
-
         raise InputError(
             f"{archive_dir}: {n} stored files are packed with JPEG XL and cannot be unpacked "
             f"here; install the packer first: {INSTALL}"
@@ -313,31 +311,27 @@ def _restore_video(
 
 
 def _decode_clip(stored: Path, r: FileRecord) -> None:
-    """``verify --deep`` on a clip: every frame decodes, as many as its source had where the
-    row knows, and a model path's first frame restores to the source's size."""
+    """``verify --deep`` on a clip: every frame decodes, and a model path's first frame
+    restores to the source's size."""
     from ..pipeline.rescale import FrameRescaler
     from ..pipeline.video import open_input
     from .transcode import read_video_metadata
 
-    rescaler = meta = first = None
-    if r.model is not None:
-        meta = read_video_metadata(stored)
-        rescaler = FrameRescaler.for_metadata(meta, video=True)
-    n = 0
+    meta = read_video_metadata(stored) if r.model is not None else None
+    first = None
     try:
         with open_input(stored) as inp:
             for frame in inp.decode(video=0):
                 if first is None:
                     first = frame.to_ndarray(format="rgb24")
-                n += 1
     except Exception as exc:  # noqa: BLE001 - FFmpeg's errors, whatever their class
         raise IntegrityError(
             f"stored clip {r.stored_path} does not decode: {describe(exc)}"
         ) from None
     if first is None:
         raise IntegrityError(f"stored clip {r.stored_path} holds no decodable frame")
-    if rescaler is not None and meta is not None:
-        out = rescaler.up(first, meta)
+    if meta is not None:
+        out = FrameRescaler.for_metadata(meta, video=True).up(first, meta)
         if r.width and r.height and out.shape[:2] != (r.height, r.width):
             raise IntegrityError(
                 f"stored clip {r.stored_path} restores to {out.shape[1]}×{out.shape[0]}, "

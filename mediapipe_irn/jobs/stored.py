@@ -89,8 +89,8 @@ class Packed:
 def packed(payload: bytes, pack: str | None) -> Packed:
     """``payload`` packed losslessly where ``pack`` asks and it is a JPEG (:mod:`..codecs.pack`),
     else as it is. A JPEG that packing would not make smaller (a few hundred bytes of JPEG XL
-    container weigh on tiny files) stays a JPEG; its row still records the JPEG's sha256, which
-    tells a rerun that packing was tried."""
+    container weigh on tiny files) stays a JPEG; its row still records the JPEG's sha256 and
+    size (packing was tried and saved nothing)."""
     if pack is None or not is_jpeg(payload):
         return Packed(payload)
     try:

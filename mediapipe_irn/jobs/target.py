@@ -63,11 +63,8 @@ from .search import Curve, highest, lowest, lowest_smooth
 FULL_SIZE_RESTORES = ("deblock-x1", "deblock-x1-444")
 FULL_SIZE_CODECS = ("jpeg", "jpegli")
 MAX_EXACT = 4  # whole-image restorations per model path and image, at most
-CLOSE_ENOUGH = {
-    "psnr": 0.15,
-    "ssim": 0.002,
-    "ssimulacra2": 1.0,
-}  # a hit this near the floor ends the search
+# a hit this near the floor ends the search
+CLOSE_ENOUGH = {"psnr": 0.15, "ssim": 0.002, "ssimulacra2": 1.0}
 # the search also ends when the best hit is within this share of the bytes of the lowest
 # quality not yet ruled out (nothing much left to gain); predictions aim this far above the
 # floor (a near miss costs another restoration, a near hit only its few bytes)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..codecs.metadata import TAG, RestoreMetadata
 from ..codecs.video import H264StreamEncoder
-from ..errors import InputError, MetadataError, TruncatedInputError
+from ..errors import InputError, MetadataError, TruncatedInputError, reason_of
 from ..pipeline.execution import frame_workers
 from ..pipeline.serving import (
     CachedRescaler,
@@ -211,7 +211,7 @@ def _transcode(
                         of = f" of the {want} frames its container announces" if want else ""
                         msg = (
                             f"{src}: corrupt or truncated: decoding failed after {got}{of} "
-                            f"({exc.strerror or 'FFmpeg error'})"
+                            f"({reason_of(exc)})"
                         )
                         if not allow_partial:
                             raise TruncatedInputError(
